@@ -1,0 +1,169 @@
+//! The filter plan: the policy lowered to what a seccomp program must decide, per ABI and
+//! system call number, as disjoint argument cubes. The seccomp backend turns it into
+//! libseccomp rules one to one; tests check it against the evaluator.
+
+use crate::action::Action;
+use crate::arch::Arch;
+use crate::cube::{self, Cube};
+use crate::model::{Flags, Policy, Rule};
+use crate::syscalls::{self, SyscallInfo};
+use thiserror::Error;
+
+/// At most this many cubes for one system call on one ABI; beyond it the rules are
+/// refused rather than compiled into a program too slow or too long to load.
+pub const MAX_CUBES: usize = 512;
+
+/// One libseccomp rule: on `arch`, call `name` (number `nr`), when every check holds
+/// (`args[index] & mask == value`), take `action`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub arch: Arch,
+    pub nr: u32,
+    pub syscall: &'static SyscallInfo,
+    pub action: Action,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Check {
+    pub index: u8,
+    pub mask: u64,
+    pub value: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub default_action: Action,
+    /// Admitted ABIs; every other one is killed.
+    pub arches: Vec<Arch>,
+    /// Calls above the highest number the profile knows, per ABI, get this action.
+    pub newer: Option<(Action, Vec<(Arch, u32)>)>,
+    pub entries: Vec<Entry>,
+    pub flags: Flags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PlanError {
+    #[error("the rules for `{syscall}` on {arch} need more than {MAX_CUBES} argument cases to compile exactly; simplify their conditions")]
+    TooComplex { syscall: &'static str, arch: Arch },
+}
+
+/// The width of argument `index` of a call on an ABI: what the kernel uses of it.
+pub fn arg_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
+    let bits = syscalls::arg_bits(s, index);
+    if arch == Arch::X86 {
+        bits.min(32)
+    } else {
+        bits
+    }
+}
+
+/// Lowers a policy.
+pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
+    let mut entries = Vec::new();
+    for &arch in policy.arches() {
+        for s in syscalls::all() {
+            let Some(nr) = syscalls::number(s, arch) else { continue };
+            if policy.newer_action().is_some() && policy.is_newer(arch, nr) {
+                continue;
+            }
+            let rules: Vec<&Rule> = policy.rules().iter().filter(|r| r.name() == s.name).collect();
+            if rules.is_empty() {
+                continue;
+            }
+            plan_call(policy, arch, nr, s, &rules, &mut entries)?;
+        }
+    }
+    let newer = policy.newer_action().map(|a| {
+        let max = policy.arches().iter().filter_map(|&ar| policy.newer_max(ar).map(|m| (ar, m))).collect();
+        (a, max)
+    });
+    Ok(Plan {
+        default_action: policy.default_action(),
+        arches: policy.arches().to_vec(),
+        newer,
+        entries,
+        flags: policy.flags(),
+    })
+}
+
+fn plan_call(
+    policy: &Policy,
+    arch: Arch,
+    nr: u32,
+    s: &'static SyscallInfo,
+    rules: &[&Rule],
+    out: &mut Vec<Entry>,
+) -> Result<(), PlanError> {
+    let default = policy.default_action();
+    // An unconditional rule decides alone (see `eval`).
+    if let Some(r) = rules.iter().find(|r| r.is_unconditional()) {
+        if r.action() != default {
+            out.push(Entry { arch, nr, syscall: s, action: r.action(), checks: vec![] });
+        }
+        return Ok(());
+    }
+    let too_complex = PlanError::TooComplex { syscall: s.name, arch };
+    let bits = |i: u8| arg_bits(s, arch, i);
+    let reg_bits = if arch == Arch::X86 { 32 } else { 64 };
+    // A rule decides what no earlier rule matched: its cubes, minus (intersected with
+    // the complement of) every earlier rule they overlap. Cubes of one region may overlap
+    // each other (same action); regions of different rules never do.
+    let mut earlier: Vec<(Vec<Cube>, &Rule)> = Vec::new();
+    let mut count = 0;
+    for r in rules {
+        let mut region = cube::rule_cubes(r.conds(), &bits, MAX_CUBES).ok_or(too_complex.clone())?;
+        region.retain(|c| c.truncate(reg_bits).is_some());
+        let region_all = region.clone();
+        for (cubes, e) in &earlier {
+            if e.action() == r.action() || !cube::overlaps(&region, cubes) {
+                continue;
+            }
+            let not_e = cube::rule_complement(e.conds(), &bits);
+            region = cube::intersect(&region, &not_e, MAX_CUBES).ok_or(too_complex.clone())?;
+        }
+        if r.action() != default {
+            count += region.len();
+            if count > MAX_CUBES {
+                return Err(too_complex);
+            }
+            for c in region.iter().filter_map(|c| c.truncate(reg_bits)) {
+                out.push(Entry { arch, nr, syscall: s, action: r.action(), checks: checks(&c) });
+            }
+        }
+        earlier.push((region_all, r));
+    }
+    Ok(())
+}
+
+fn checks(c: &Cube) -> Vec<Check> {
+    c.args
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _))| *m != 0)
+        .map(|(i, (mask, value))| Check { index: i as u8, mask: *mask, value: *value })
+        .collect()
+}
+
+impl Plan {
+    /// What the plan decides for a call: used by tests to prove the plan equals the
+    /// evaluator, and the program equals the plan.
+    pub fn decide(&self, arch: Arch, nr: u32, args: &[u64; 6]) -> Action {
+        if !self.arches.contains(&arch) {
+            return Action::KillProcess;
+        }
+        if let Some((a, max)) = &self.newer {
+            if let Some((_, m)) = max.iter().find(|(ar, _)| *ar == arch) {
+                if nr > *m && !syscalls::is_x32_compat(nr) {
+                    return *a;
+                }
+            }
+        }
+        let regs = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { *args };
+        self.entries
+            .iter()
+            .find(|e| e.arch == arch && e.nr == nr && e.checks.iter().all(|c| regs[usize::from(c.index)] & c.mask == c.value))
+            .map(|e| e.action)
+            .unwrap_or(self.default_action)
+    }
+}

@@ -1,0 +1,99 @@
+//! A profile back to Docker/OCI JSON, in the field order Docker uses, so that learned and
+//! built-in profiles can be read by people and loaded by other runtimes.
+
+use super::{Filter, Profile};
+use crate::action::Action;
+use crate::cond::{op_docker_name, Op};
+use serde_json::{json, Map, Value};
+
+/// The profile as pretty-printed JSON text.
+pub fn to_json(p: &Profile) -> String {
+    let mut top = Map::new();
+    let default = p.default_action.unwrap_or(Action::Errno(1));
+    top.insert("defaultAction".into(), json!(default.docker_name()));
+    if let Some(v) = default.data() {
+        top.insert("defaultErrnoRet".into(), json!(v));
+    }
+    if !p.architectures.is_empty() {
+        let arches: Vec<&str> = p.architectures.iter().map(|a| a.scmp_name()).collect();
+        top.insert("architectures".into(), json!(arches));
+    }
+    if !p.arch_map.is_empty() {
+        let map: Vec<Value> = p
+            .arch_map
+            .iter()
+            .map(|e| {
+                let sub: Vec<&str> = e.sub.iter().map(|a| a.scmp_name()).collect();
+                json!({"architecture": e.arch.scmp_name(), "subArchitectures": sub})
+            })
+            .collect();
+        top.insert("archMap".into(), Value::Array(map));
+    }
+    if !p.flags.is_empty() {
+        let flags: Vec<&str> = p.flags.iter().map(|f| f.name()).collect();
+        top.insert("flags".into(), json!(flags));
+    }
+    if let Some(path) = &p.listener_path {
+        top.insert("listenerPath".into(), json!(path));
+    }
+    if let Some(m) = &p.listener_metadata {
+        top.insert("listenerMetadata".into(), json!(m));
+    }
+    let calls: Vec<Value> = p
+        .syscalls
+        .iter()
+        .map(|e| {
+            let mut o = Map::new();
+            let mut names = e.names.clone();
+            names.extend(e.unknown.iter().cloned());
+            o.insert("names".into(), json!(names));
+            o.insert("action".into(), json!(e.action.docker_name()));
+            if let Some(v) = e.action.data() {
+                o.insert("errnoRet".into(), json!(v));
+            }
+            if !e.args.is_empty() {
+                let args: Vec<Value> = e
+                    .args
+                    .iter()
+                    .map(|a| match a.op {
+                        Op::MaskedEq(mask) => json!({
+                            "index": a.index, "value": mask, "valueTwo": a.value,
+                            "op": op_docker_name(a.op)
+                        }),
+                        op => json!({"index": a.index, "value": a.value, "op": op_docker_name(op)}),
+                    })
+                    .collect();
+                o.insert("args".into(), Value::Array(args));
+            }
+            if let Some(c) = &e.comment {
+                o.insert("comment".into(), json!(c));
+            }
+            if !e.includes.is_empty() {
+                o.insert("includes".into(), filter(&e.includes));
+            }
+            if !e.excludes.is_empty() {
+                o.insert("excludes".into(), filter(&e.excludes));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    top.insert("syscalls".into(), Value::Array(calls));
+    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn filter(f: &Filter) -> Value {
+    let mut o = Map::new();
+    if !f.caps.is_empty() {
+        let caps: Vec<String> = f.caps.iter().map(|c| c.to_string()).collect();
+        o.insert("caps".into(), json!(caps));
+    }
+    if !f.arches.is_empty() {
+        o.insert("arches".into(), json!(f.arches));
+    }
+    if let Some(k) = f.min_kernel {
+        o.insert("minKernel".into(), json!(k.to_string()));
+    }
+    Value::Object(o)
+}

@@ -1,0 +1,266 @@
+//! Resolution: a [`Profile`] plus the run's context (capabilities, the kernel, extra ABIs)
+//! becomes a [`Policy`], following Docker's rules for `includes`/`excludes`/`archMap` so that
+//! Docker's own profiles decide here what they decide under Docker.
+
+use crate::action::Action;
+use crate::arch::Arch;
+use crate::caps::CapSet;
+use crate::cond::{fit_value, Cond};
+use crate::eval::{self, DecidedBy};
+use crate::model::{Flags, Listener, Origin, Policy, Rule, Skipped};
+use crate::profile::{FilterFlag, KernelVersion, Profile, SyscallEntry};
+use crate::syscalls;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// What the run brings to resolution.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The container's bounding set: `includes.caps`/`excludes.caps` are matched against
+    /// it, as Docker matches them against the OCI bounding set.
+    pub caps: CapSet,
+    /// The running kernel, for `minKernel`. `None` treats every `minKernel` as met.
+    pub kernel: Option<KernelVersion>,
+    /// ABIs admitted beyond the profile's (`--seccomp-arch`).
+    pub extra_arches: Vec<Arch>,
+}
+
+impl Context {
+    /// Docker's default capabilities on a recent kernel, native ABI only: what `profile
+    /// check` and tests use when nothing else is said.
+    pub fn docker_default() -> Context {
+        Context {
+            caps: CapSet::docker_default(),
+            kernel: None,
+            extra_arches: Vec::new(),
+        }
+    }
+}
+
+/// Why a profile could not become a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ResolveError {
+    #[error("missing field `defaultAction`")]
+    NoDefaultAction,
+    #[error("{path}: value `{value:#x}` cannot be what `{syscall}` sees in its argument `{arg}`: the kernel uses only the low {bits} bits")]
+    ValueTooWide {
+        path: String,
+        value: u64,
+        syscall: String,
+        arg: String,
+        bits: u32,
+    },
+    #[error("the profile denies `execve` ({action} by {by}): no command could ever start; allow `execve` (and `execveat`)")]
+    DeniesExecve { action: Action, by: String },
+    #[error("architecture `{0}` cannot be admitted on this machine: syscage filters the x86 ABIs (x86_64, x86, x32)")]
+    ForeignArch(Arch),
+}
+
+/// Resolves a profile for a run.
+pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, ResolveError> {
+    let default_action = profile.default_action.ok_or(ResolveError::NoDefaultAction)?;
+    let native = Arch::native();
+    let mut skipped = Vec::new();
+
+    // ABIs: runc starts from the native ABI and adds the profile's; Docker's archMap
+    // contributes the entry whose architecture is the native one, with its sub-arches.
+    let mut arches = vec![native];
+    let mut add = |a: Arch, skipped: &mut Vec<Skipped>| {
+        if !a.is_x86() {
+            skipped.push(Skipped {
+                origin: Origin::Builtin("architectures"),
+                what: a.scmp_name().to_string(),
+                why: "not an ABI of this machine".to_string(),
+            });
+        } else if !arches.contains(&a) {
+            arches.push(a);
+        }
+    };
+    for a in &profile.architectures {
+        add(*a, &mut skipped);
+    }
+    for e in profile.arch_map.iter().filter(|e| e.arch == native) {
+        add(e.arch, &mut skipped);
+        for s in &e.sub {
+            add(*s, &mut skipped);
+        }
+    }
+    for a in &ctx.extra_arches {
+        if !a.is_x86() {
+            return Err(ResolveError::ForeignArch(*a));
+        }
+        if !arches.contains(a) {
+            arches.push(*a);
+        }
+    }
+
+    let mut rules = Vec::new();
+    // The highest number per ABI of any call the profile names, in any entry, applied or
+    // not: calls above it are newer than the profile (runc's rule for its ENOSYS stub).
+    let mut known_max: BTreeMap<Arch, u32> = BTreeMap::new();
+    for (index, entry) in profile.syscalls.iter().enumerate() {
+        for name in &entry.names {
+            if let Some(s) = syscalls::lookup(name) {
+                for a in &arches {
+                    // x32's own numbers (512..=547) are old compat entry points below
+                    // which new calls are still added: they say nothing about age.
+                    if let Some(nr) = syscalls::number(s, *a).filter(|n| !syscalls::is_x32_compat(*n)) {
+                        let m = known_max.entry(*a).or_insert(0);
+                        *m = (*m).max(nr);
+                    }
+                }
+            }
+        }
+        let origin = Origin::Profile {
+            index,
+            comment: entry.comment.clone(),
+        };
+        if let Some(why) = not_applied(entry, ctx) {
+            skipped.push(Skipped {
+                origin,
+                what: entry.names.join(","),
+                why,
+            });
+            continue;
+        }
+        for name in &entry.unknown {
+            skipped.push(Skipped {
+                origin: origin.clone(),
+                what: name.clone(),
+                why: "unknown system call (skipped as asked)".to_string(),
+            });
+        }
+        if entry.action == default_action {
+            // libseccomp refuses a rule whose action is the default (EACCES); runc, crun and
+            // youki skip it, and so must we for Docker's files to load.
+            skipped.push(Skipped {
+                origin,
+                what: entry.names.join(","),
+                why: format!("same action as the default ({default_action})"),
+            });
+            continue;
+        }
+        for name in &entry.names {
+            let Some(info) = syscalls::lookup(name) else {
+                skipped.push(Skipped {
+                    origin: origin.clone(),
+                    what: name.clone(),
+                    why: "not a system call of the x86 ABIs".to_string(),
+                });
+                continue;
+            };
+            let mut conds = Vec::new();
+            for (ai, a) in entry.args.iter().enumerate() {
+                let ty = info
+                    .args
+                    .get(usize::from(a.index))
+                    .map(|x| x.ty)
+                    .unwrap_or(syscalls::ArgType::Long);
+                let fit = |v: u64| {
+                    fit_value(v, ty).ok_or_else(|| ResolveError::ValueTooWide {
+                        path: format!("syscalls[{index}].args[{ai}]"),
+                        value: v,
+                        syscall: name.clone(),
+                        arg: info
+                            .args
+                            .get(usize::from(a.index))
+                            .map(|x| x.name.to_string())
+                            .unwrap_or_else(|| format!("arg{}", a.index)),
+                        bits: ty.bits(),
+                    })
+                };
+                let value = fit(a.value)?;
+                let op = match a.op {
+                    crate::cond::Op::MaskedEq(m) => {
+                        crate::cond::Op::MaskedEq(m & crate::cond::width_mask(ty.bits()))
+                    }
+                    op => op,
+                };
+                // Index was checked by the reader.
+                if let Some(c) = Cond::new(a.index, op, value) {
+                    conds.push(c);
+                }
+            }
+            rules.push(Rule::new(info, entry.action, conds, origin.clone()));
+        }
+    }
+
+    let newer_action = (default_action.is_denial() && default_action != Action::Errno(ENOSYS))
+        .then_some(Action::Errno(ENOSYS));
+    let mut flags = Flags::default();
+    for f in &profile.flags {
+        match f {
+            FilterFlag::Tsync => {}
+            FilterFlag::Log => flags.log = true,
+            FilterFlag::SpecAllow => flags.spec_allow = true,
+            FilterFlag::WaitKillableRecv => flags.wait_killable_recv = true,
+        }
+    }
+    let policy = Policy {
+        name: name.to_string(),
+        default_action,
+        arches,
+        rules,
+        newer_action,
+        newer_max: known_max.into_iter().collect(),
+        flags,
+        listener: profile.listener_path.as_ref().map(|p| Listener {
+            path: p.clone(),
+            metadata: profile.listener_metadata.clone(),
+        }),
+        skipped,
+    };
+    check_execve(&policy)?;
+    Ok(policy)
+}
+
+pub(crate) const ENOSYS: u16 = 38;
+
+/// Why an entry does not apply to this run, following moby's `setupSeccomp`: excludes
+/// first (any listed capability in the set excludes), then includes (all listed
+/// capabilities must be in the set); arches are Docker's names for the native machine.
+fn not_applied(entry: &SyscallEntry, ctx: &Context) -> Option<String> {
+    let native = Arch::native().docker_name();
+    let ex = &entry.excludes;
+    if ex.arches.iter().any(|a| a == native) {
+        return Some(format!("excluded on {native}"));
+    }
+    if let Some(c) = ex.caps.iter().find(|c| ctx.caps.contains(**c)) {
+        return Some(format!("excluded because the container has {c}"));
+    }
+    if let (Some(min), Some(k)) = (ex.min_kernel, ctx.kernel) {
+        if k >= min {
+            return Some(format!("excluded on kernel {min} and later"));
+        }
+    }
+    let inc = &entry.includes;
+    if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == native) {
+        return Some(format!("only for {}", inc.arches.join(",")));
+    }
+    if let Some(c) = inc.caps.iter().find(|c| !ctx.caps.contains(**c)) {
+        return Some(format!("only with {c}"));
+    }
+    if let (Some(min), Some(k)) = (inc.min_kernel, ctx.kernel) {
+        if k < min {
+            return Some(format!("only on kernel {min} and later"));
+        }
+    }
+    None
+}
+
+fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
+    let Some(execve) = syscalls::lookup("execve") else {
+        return Ok(());
+    };
+    let d = eval::decide_syscall(policy, Arch::native(), execve, &[0; 6]);
+    match d.action {
+        Action::Allow | Action::Log | Action::Notify => Ok(()),
+        action => Err(ResolveError::DeniesExecve {
+            action,
+            by: match d.by {
+                DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
+                other => other.to_string(),
+            },
+        }),
+    }
+}
