@@ -182,7 +182,7 @@ impl Policy {
     /// it knows (x32's compat entry points 512..=547 are old, never newer).
     pub fn is_newer(&self, arch: Arch, nr: u32) -> bool {
         match self.newer_max(arch) {
-            Some(max) => nr > max && !crate::syscalls::is_x32_compat(nr),
+            Some(max) => nr > max && !(arch == Arch::X32 && crate::syscalls::is_x32_compat(nr)),
             None => false,
         }
     }

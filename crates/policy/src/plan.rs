@@ -154,7 +154,7 @@ impl Plan {
         }
         if let Some((a, max)) = &self.newer {
             if let Some((_, m)) = max.iter().find(|(ar, _)| *ar == arch) {
-                if nr > *m && !syscalls::is_x32_compat(nr) {
+                if nr > *m && !(arch == Arch::X32 && syscalls::is_x32_compat(nr)) {
                     return *a;
                 }
             }

@@ -98,6 +98,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
     // The highest number per ABI of any call the profile names, in any entry, applied or
     // not: calls above it are newer than the profile (runc's rule for its ENOSYS stub).
     let mut known_max: BTreeMap<Arch, u32> = BTreeMap::new();
+    let mut derived = Vec::new();
     for (index, entry) in profile.syscalls.iter().enumerate() {
         for name in &entry.names {
             if let Some(s) = syscalls::lookup(name) {
@@ -141,6 +142,11 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
             continue;
         }
         for name in &entry.names {
+            if arches.contains(&Arch::X86) {
+                if let Some(r) = multiplexed_rule(name, entry, index, &origin) {
+                    derived.push(r);
+                }
+            }
             let Some(info) = syscalls::lookup(name) else {
                 skipped.push(Skipped {
                     origin: origin.clone(),
@@ -183,6 +189,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
             }
             rules.push(Rule::new(info, entry.action, conds, origin.clone()));
         }
+        rules.append(&mut derived);
     }
 
     let newer_action = (default_action.is_denial() && default_action != Action::Errno(ENOSYS))
@@ -215,6 +222,31 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
 }
 
 pub(crate) const ENOSYS: u16 = 38;
+
+/// The i386 multiplexer form of a rule (see [`syscalls::MULTIPLEXED`]): `socketcall` or
+/// `ipc` with `arg0 == CALL` and the rule's other conditions, as libseccomp adds it.
+fn multiplexed_rule(name: &str, entry: &SyscallEntry, index: usize, origin: &Origin) -> Option<Rule> {
+    let (mux, call) = syscalls::multiplexed(name)?;
+    let info = syscalls::lookup(mux)?;
+    let mut conds = vec![Cond::new(0, crate::cond::Op::Eq, call)?];
+    for a in entry.args.iter().filter(|a| a.index != 0) {
+        conds.push(Cond::new(a.index, a.op, a.value)?);
+    }
+    let _ = index;
+    let why: &'static str = if mux == "socketcall" {
+        "i386 socketcall form (libseccomp)"
+    } else {
+        "i386 ipc form (libseccomp)"
+    };
+    let origin = match origin {
+        Origin::Profile { index, .. } => Origin::Profile {
+            index: *index,
+            comment: Some(format!("{name}: {why}")),
+        },
+        _ => Origin::Builtin(why),
+    };
+    Some(Rule::new(info, entry.action, conds, origin))
+}
 
 /// Why an entry does not apply to this run, following moby's `setupSeccomp`: excludes
 /// first (any listed capability in the set excludes), then includes (all listed

@@ -210,3 +210,50 @@ mod tests {
         assert_eq!(suggest("zzzzzzzzzzzzzzzz"), None);
     }
 }
+
+/// i386 multiplexes socket and System V IPC calls through `socketcall(2)` and `ipc(2)`,
+/// whose first argument names the call. libseccomp turns a rule for one of these calls on
+/// the x86 ABI into the direct call's rule plus a rule on the multiplexer with
+/// `arg0 == CALL` (keeping the rule's other conditions by index), and runc, crun and
+/// Docker inherit that. syscage models it the same way so that `profile check` and the
+/// compiled program agree. (call, multiplexer, call number), from linux/net.h and
+/// linux/ipc.h.
+pub const MULTIPLEXED: &[(&str, &str, u64)] = &[
+    ("socket", "socketcall", 1),
+    ("bind", "socketcall", 2),
+    ("connect", "socketcall", 3),
+    ("listen", "socketcall", 4),
+    ("accept", "socketcall", 5),
+    ("getsockname", "socketcall", 6),
+    ("getpeername", "socketcall", 7),
+    ("socketpair", "socketcall", 8),
+    ("send", "socketcall", 9),
+    ("recv", "socketcall", 10),
+    ("sendto", "socketcall", 11),
+    ("recvfrom", "socketcall", 12),
+    ("shutdown", "socketcall", 13),
+    ("setsockopt", "socketcall", 14),
+    ("getsockopt", "socketcall", 15),
+    ("sendmsg", "socketcall", 16),
+    ("recvmsg", "socketcall", 17),
+    ("accept4", "socketcall", 18),
+    ("recvmmsg", "socketcall", 19),
+    ("sendmmsg", "socketcall", 20),
+    ("semop", "ipc", 1),
+    ("semget", "ipc", 2),
+    ("semctl", "ipc", 3),
+    ("semtimedop", "ipc", 4),
+    ("msgsnd", "ipc", 11),
+    ("msgrcv", "ipc", 12),
+    ("msgget", "ipc", 13),
+    ("msgctl", "ipc", 14),
+    ("shmat", "ipc", 21),
+    ("shmdt", "ipc", 22),
+    ("shmget", "ipc", 23),
+    ("shmctl", "ipc", 24),
+];
+
+/// The multiplexer and call number of a call on i386, if it has one.
+pub fn multiplexed(name: &str) -> Option<(&'static str, u64)> {
+    MULTIPLEXED.iter().find(|(n, _, _)| *n == name).map(|(_, m, c)| (*m, *c))
+}

@@ -1,0 +1,347 @@
+//! Plan to BPF through libseccomp: one filter context per ABI (so that rules whose
+//! argument cubes differ per ABI stay apart), merged, binary-tree optimised, exported as
+//! raw BPF; then the newer-than-profile stub in front.
+//!
+//! Rules are added with `seccomp_rule_add_exact` so libseccomp never rewrites them
+//! (for instance into i386 `socketcall` forms): what the plan says is what runs.
+
+use crate::bpf::{self, SockFilter, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use std::io::{Read, Seek};
+use std::os::fd::AsFd;
+use syscage_policy::arch::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
+use syscage_policy::plan::{Entry, Plan};
+use syscage_policy::{Action, Arch};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum CompileError {
+    #[error("libseccomp refused {what}: {source}")]
+    Libseccomp {
+        what: String,
+        #[source]
+        source: libseccomp::error::SeccompError,
+    },
+    #[error("libseccomp {version} does not know `{syscall}` on {arch}, and the rule ({action}) is stricter than the default action ({default}): refusing to build a filter that would let it through; hint: drop {arch} from the profile's architectures")]
+    UnknownToLibseccomp {
+        syscall: &'static str,
+        arch: Arch,
+        action: Action,
+        default: Action,
+        version: String,
+    },
+    #[error("the compiled program decides {got} for `{syscall}` on {arch} with arguments {args:x?}, the policy says {want}: please report this bug")]
+    Mismatch {
+        syscall: &'static str,
+        arch: Arch,
+        args: [u64; 6],
+        got: Action,
+        want: Action,
+    },
+    #[error("cannot export the BPF program: {0}")]
+    Export(std::io::Error),
+    #[error("the exported program is invalid: {0}")]
+    Invalid(#[from] bpf::BpfError),
+}
+
+fn lib(what: impl FnOnce() -> String) -> impl FnOnce(libseccomp::error::SeccompError) -> CompileError {
+    move |source| CompileError::Libseccomp { what: what(), source }
+}
+
+/// libseccomp's view of an action.
+pub fn scmp_action(a: Action) -> ScmpAction {
+    match a {
+        Action::KillProcess => ScmpAction::KillProcess,
+        Action::KillThread => ScmpAction::KillThread,
+        Action::Trap => ScmpAction::Trap,
+        Action::Errno(e) => ScmpAction::Errno(i32::from(e)),
+        Action::Notify => ScmpAction::Notify,
+        Action::Trace(v) => ScmpAction::Trace(v),
+        Action::Log => ScmpAction::Log,
+        Action::Allow => ScmpAction::Allow,
+    }
+}
+
+fn scmp_arch(a: Arch) -> ScmpArch {
+    match a {
+        Arch::X86 => ScmpArch::X86,
+        Arch::X32 => ScmpArch::X32,
+        _ => ScmpArch::X8664,
+    }
+}
+
+/// The version of the libseccomp syscage runs with, e.g. `2.5.4`.
+pub fn libseccomp_version() -> String {
+    libseccomp::ScmpVersion::current()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// A compiled program, and the plan entries left out because libseccomp cannot name the
+/// call on a foreign ABI (each more permissive than the default action, which the call
+/// gets instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    pub program: Vec<SockFilter>,
+    pub omitted: Vec<Entry>,
+}
+
+/// Compiles a plan into the program the kernel will run.
+pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
+    let mut merged: Option<ScmpFilterContext> = None;
+    let mut omitted = Vec::new();
+    for &arch in &plan.arches {
+        let mut ctx = new_context(plan)?;
+        if arch != Arch::X86_64 {
+            ctx.add_arch(scmp_arch(arch)).map_err(lib(|| format!("ABI {arch}")))?;
+            ctx.remove_arch(ScmpArch::Native).map_err(lib(|| "removing the native ABI".to_string()))?;
+        }
+        for e in plan.entries.iter().filter(|e| e.arch == arch) {
+            if !add(&mut ctx, plan, e)? {
+                omitted.push(e.clone());
+            }
+        }
+        match &mut merged {
+            None => merged = Some(ctx),
+            Some(m) => {
+                m.merge(ctx).map_err(lib(|| format!("merging the {arch} rules")))?;
+            }
+        }
+    }
+    let mut ctx = match merged {
+        Some(c) => c,
+        None => new_context(plan)?,
+    };
+    // Attributes are set after merging: seccomp_merge needs them equal, then the result
+    // gets the binary tree (SCMP_FLTATR_CTL_OPTIMIZE = 2).
+    ctx.set_ctl_optimize(2).map_err(lib(|| "binary-tree optimisation".to_string()))?;
+    let program = export(&ctx)?;
+    let mut out = newer_stub(plan);
+    out.extend(program);
+    bpf::validate(&out)?;
+    let mut effective = plan.clone();
+    effective.entries.retain(|e| !omitted.contains(e));
+    verify(&effective, &out)?;
+    Ok(Compiled { program: out, omitted })
+}
+
+/// Runs the program over every call of every admitted ABI, with zero arguments and with
+/// the values each rule looks for, and checks each answer against the plan. A compile is
+/// cached, so this costs a few milliseconds once per policy; it catches a libseccomp that
+/// numbers or merges a rule differently than syscage expects.
+pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
+    for &arch in &plan.arches {
+        let audit = if arch == Arch::X86 { AUDIT_ARCH_I386 } else { AUDIT_ARCH_X86_64 };
+        for s in syscage_policy::syscalls::all() {
+            let Some(nr) = syscage_policy::syscalls::number(s, arch) else { continue };
+            let mut cases = vec![[0u64; 6]];
+            for e in plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr) {
+                let mut hit = [0u64; 6];
+                let mut miss = [u64::MAX; 6];
+                for c in &e.checks {
+                    hit[usize::from(c.index)] = c.value;
+                    miss[usize::from(c.index)] = c.value ^ (c.mask & c.mask.wrapping_neg());
+                }
+                cases.push(hit);
+                cases.push(miss);
+            }
+            for args in cases {
+                let args = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { args };
+                let data = bpf::SeccompData { nr, arch: audit, instruction_pointer: 0, args };
+                let got = Action::from_ret(bpf::run(program, &data)?);
+                let want = plan.decide(arch, nr, &args);
+                if got != want {
+                    return Err(CompileError::Mismatch { syscall: s.name, arch, args, got, want });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn new_context(plan: &Plan) -> Result<ScmpFilterContext, CompileError> {
+    let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action)).map_err(lib(|| format!("the default action {}", plan.default_action)))?;
+    // Foreign ABIs are killed, the whole process: KILL_THREAD would leave a
+    // multi-threaded program running with a dead thread.
+    ctx.set_act_badarch(ScmpAction::KillProcess).map_err(lib(|| "the bad-architecture action".to_string()))?;
+    // syscage sets no_new_privs itself, before loading (the program is exported).
+    ctx.set_ctl_nnp(false).map_err(lib(|| "the no_new_privs attribute".to_string()))?;
+    Ok(ctx)
+}
+
+/// Adds one entry; `Ok(false)` when it was left out (see [`unknown`]).
+fn add(ctx: &mut ScmpFilterContext, plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
+    let syscall = if e.arch == Arch::X86_64 {
+        ScmpSyscall::from(e.nr as i32)
+    } else {
+        // A context for another ABI translates numbers through their x86_64 names
+        // (arch_syscall_translate), so the call is named by its x86_64 number, or by
+        // libseccomp's pseudo number for calls x86_64 lacks (socketcall, ipc...). The
+        // verification pass after export checks libseccomp landed on the right number.
+        match ScmpSyscall::from_name(e.syscall.name) {
+            Ok(n) => n,
+            Err(_) => return unknown(plan, e),
+        }
+    };
+    let cmps: Vec<ScmpArgCompare> = e
+        .checks
+        .iter()
+        .map(|c| ScmpArgCompare::new(u32::from(c.index), ScmpCompareOp::MaskedEqual(c.mask), c.value))
+        .collect();
+    let what = || format!("the rule {} {} on {}", e.action, e.syscall.name, e.arch);
+    let added = if cmps.is_empty() {
+        ctx.add_rule_exact(scmp_action(e.action), syscall)
+    } else if e.arch == Arch::X86 && syscage_policy::syscalls::multiplexed(e.syscall.name).is_some() {
+        // libseccomp cannot add a conditional rule for a multiplexed call on i386 without
+        // also adding its socketcall/ipc form; the plan has that form too (the resolver
+        // derives it), and `verify` checks the two agree.
+        ctx.add_rule_conditional(scmp_action(e.action), syscall, &cmps)
+    } else {
+        ctx.add_rule_conditional_exact(scmp_action(e.action), syscall, &cmps)
+    };
+    match added {
+        Ok(_) => Ok(true),
+        // On a foreign ABI libseccomp's older table may lack the call (EDOM, EFAULT).
+        Err(_) if e.arch != Arch::X86_64 => unknown(plan, e),
+        Err(err) => Err(lib(what)(err)),
+    }
+}
+
+/// A call libseccomp cannot name on a foreign ABI: leaving its rule out gives the call
+/// the default action. Fine when the rule was more permissive than the default (an
+/// allow-list loses an entry), refused when it was stricter (a deny-list would let the
+/// call through).
+fn unknown(plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
+    if strictness(e.action) <= strictness(plan.default_action) {
+        tracing::info!("libseccomp does not know `{}` on {}: it gets the default action {}", e.syscall.name, e.arch, plan.default_action);
+        return Ok(false);
+    }
+    Err(CompileError::UnknownToLibseccomp {
+        syscall: e.syscall.name,
+        arch: e.arch,
+        action: e.action,
+        default: plan.default_action,
+        version: libseccomp_version(),
+    })
+}
+
+/// Higher is stricter, in the kernel's precedence order (seccomp(2)).
+fn strictness(a: Action) -> u8 {
+    match a {
+        Action::KillProcess => 7,
+        Action::KillThread => 6,
+        Action::Trap => 5,
+        Action::Errno(_) => 4,
+        Action::Notify => 3,
+        Action::Trace(_) => 2,
+        Action::Log => 1,
+        Action::Allow => 0,
+    }
+}
+
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<SockFilter>, CompileError> {
+    // seccomp_export_bpf writes to an fd; an anonymous temporary file keeps it in memory.
+    let mut f = tempfile()?;
+    ctx.export_bpf(f.as_fd()).map_err(lib(|| "exporting the program".to_string()))?;
+    let mut bytes = Vec::new();
+    f.rewind().map_err(CompileError::Export)?;
+    f.read_to_end(&mut bytes).map_err(CompileError::Export)?;
+    bpf::from_bytes(&bytes).ok_or_else(|| CompileError::Export(std::io::Error::other("length is not a multiple of 8")))
+}
+
+fn tempfile() -> Result<std::fs::File, CompileError> {
+    nix::sys::memfd::memfd_create("syscage-bpf", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+        .map(std::fs::File::from)
+        .map_err(|e| CompileError::Export(e.into()))
+}
+
+/// The instructions in front of libseccomp's program that answer calls newer than the
+/// profile with the plan's action (ENOSYS), as runc's patchbpf does. Only admitted ABIs
+/// get a check; the others fall through to libseccomp's architecture check.
+pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
+    let Some((action, max)) = &plan.newer else { return vec![] };
+    let max_of = |a: Arch| max.iter().find(|(x, _)| *x == a).map(|(_, m)| *m);
+    let ret = action.to_ret();
+    // Built back to front so that every jump is a known forward offset.
+    // Layout:
+    //   0 ld arch
+    //   1 jeq X86_64 ? +0 : +N  -> x86 check
+    //   x86_64 block: ld nr; jge X32_BIT ? x32 : next; jgt max64 ? enosys : end
+    //   x32 block:    jgt X32|547 ? enosys : next; jge X32|512 ? end : next; jgt max32 ? enosys : end
+    //   x86 block:    jeq I386 ? next : end; ld nr; jgt max86 ? enosys : end
+    //   enosys: ret
+    //   end: (program)
+    let ld = |k| SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, k);
+    let j = |op: u16, k: u32, jt: u8, jf: u8| SockFilter::jump(BPF_JMP | op | BPF_K, k, jt, jf);
+    let never = u32::MAX; // a max no number exceeds
+    let m64 = max_of(Arch::X86_64).unwrap_or(never);
+    let m32 = max_of(Arch::X32);
+    let m86 = max_of(Arch::X86);
+
+    // Each block's instructions are listed with placeholders resolved by position.
+    let mut code: Vec<SockFilter> = Vec::new();
+    // x86 block (4 instructions) then ret then end.
+    let x86_block: Vec<SockFilter> = match m86 {
+        Some(m) => vec![j(BPF_JEQ, AUDIT_ARCH_I386, 0, 2), ld(0), j(BPF_JGT, m, 0, 1)],
+        None => vec![],
+    };
+    // Offsets: after x86 block comes `ret` (1 instruction) then end.
+    // Distances are computed from each jump to its targets below.
+    let x32_block: Vec<SockFilter> = match m32 {
+        Some(m) => vec![
+            j(BPF_JGT, X32_SYSCALL_BIT | 547, 0, 0), // -> enosys
+            j(BPF_JGE, X32_SYSCALL_BIT | 512, 0, 0), // -> end
+            j(BPF_JGT, m, 0, 0),                     // -> enosys : end
+        ],
+        None => vec![j(BPF_JGE, 0, 0, 0)], // x32 not admitted: -> end (libseccomp kills it)
+    };
+    let x64_block: Vec<SockFilter> = vec![
+        ld(0),
+        j(BPF_JGE, X32_SYSCALL_BIT, 0, 0), // -> x32 block : next
+        j(BPF_JGT, m64, 0, 0),             // -> enosys : end
+    ];
+    // Positions.
+    let p_head = 0usize; // ld arch, jeq x86_64
+    let p_x64 = p_head + 2;
+    let p_x32 = p_x64 + x64_block.len();
+    let p_x86 = p_x32 + x32_block.len();
+    let p_ret = p_x86 + x86_block.len();
+    let p_end = p_ret + 1;
+    let off = |from: usize, to: usize| -> u8 { u8::try_from(to - from - 1).unwrap_or(u8::MAX) };
+
+    code.push(ld(4));
+    code.push(j(BPF_JEQ, AUDIT_ARCH_X86_64, 0, off(p_head + 1, p_x86)));
+    // x86_64
+    let mut b = x64_block;
+    b[1].jt = off(p_x64 + 1, p_x32);
+    b[1].jf = 0;
+    b[2].jt = off(p_x64 + 2, p_ret);
+    b[2].jf = off(p_x64 + 2, p_end);
+    code.extend(b);
+    // x32
+    let mut b = x32_block;
+    if m32.is_some() {
+        b[0].jt = off(p_x32, p_ret);
+        b[0].jf = 0;
+        b[1].jt = off(p_x32 + 1, p_end);
+        b[1].jf = 0;
+        b[2].jt = off(p_x32 + 2, p_ret);
+        b[2].jf = off(p_x32 + 2, p_end);
+    } else {
+        b[0].jt = off(p_x32, p_end);
+        b[0].jf = off(p_x32, p_end);
+    }
+    code.extend(b);
+    // x86
+    let mut b = x86_block;
+    if !b.is_empty() {
+        b[0].jt = 0;
+        b[0].jf = off(p_x86, p_end);
+        b[2].jt = off(p_x86 + 2, p_ret);
+        b[2].jf = off(p_x86 + 2, p_end);
+    }
+    code.extend(b);
+    code.push(SockFilter::stmt(BPF_RET | BPF_K, ret));
+    debug_assert_eq!(code.len(), p_end);
+    code
+}

@@ -1,0 +1,74 @@
+//! The compiled program, run instruction by instruction, decides what the plan decides
+//! (and so what the evaluator decides: see the policy crate's plan_equals_eval).
+
+use proptest::prelude::*;
+use std::sync::OnceLock;
+use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use syscage_policy::caps::CapSet;
+use syscage_policy::plan::{self, Plan};
+use syscage_policy::{profile, resolve, syscalls, Action, Context};
+use syscage_seccomp::bpf::{self, SeccompData, SockFilter};
+use syscage_seccomp::compile;
+
+fn compiled(text: &str) -> (Plan, Vec<SockFilter>) {
+    let p = profile::parse(text, Default::default()).expect("parse");
+    let ctx = Context { caps: CapSet::docker_default(), kernel: None, extra_arches: vec![] };
+    let policy = resolve::resolve("t", &p, &ctx).expect("resolve");
+    let pl = plan::plan(&policy).expect("plan");
+    let c = compile::compile(&pl).expect("compile");
+    let mut effective = pl.clone();
+    effective.entries.retain(|e| !c.omitted.contains(e));
+    (effective, c.program)
+}
+
+fn docker() -> &'static (Plan, Vec<SockFilter>) {
+    static D: OnceLock<(Plan, Vec<SockFilter>)> = OnceLock::new();
+    D.get_or_init(|| compiled(include_str!("../../policy/tests/fixtures/profiles/docker-default.json")))
+}
+
+fn run(prog: &[SockFilter], arch: Arch, nr: u32, args: [u64; 6]) -> Action {
+    let audit = if arch == Arch::X86 { AUDIT_ARCH_I386 } else { AUDIT_ARCH_X86_64 };
+    let data = SeccompData { nr, arch: audit, instruction_pointer: 0, args };
+    Action::from_ret(bpf::run(prog, &data).expect("program runs"))
+}
+
+fn interesting() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0u64), Just(8), Just(38), Just(39), Just(40), Just(41), Just(0x20008), Just(0xffff_ffff),
+        Just(1u64 << 32 | 40), Just(0x7e02_0000), Just(0x1000_0000), Just(u64::MAX),
+        any::<u64>(), any::<u32>().prop_map(u64::from), 0u64..64,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn docker_program_equals_plan(arch in prop_oneof![Just(Arch::X86_64), Just(Arch::X86), Just(Arch::X32)],
+                                  name in prop::sample::select(syscalls::all().iter().map(|s| s.name).collect::<Vec<_>>()),
+                                  args in prop::array::uniform6(interesting())) {
+        let (pl, prog) = docker();
+        let Some(nr) = syscalls::number(syscalls::lookup(name).unwrap(), arch) else { return Ok(()) };
+        let args = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { args };
+        prop_assert_eq!(run(prog, arch, nr, args), pl.decide(arch, nr, &args), "{} {} {:x?}", arch, name, args);
+    }
+
+    #[test]
+    fn any_number_any_abi(nr in 0u32..1024, high in prop_oneof![Just(0u32), Just(0x4000_0000)], i386 in any::<bool>()) {
+        let (pl, prog) = docker();
+        let nr = nr | high;
+        let arch = if i386 { Arch::X86 } else if high != 0 { Arch::X32 } else { Arch::X86_64 };
+        prop_assert_eq!(run(prog, arch, nr, [0; 6]), pl.decide(arch, nr, &[0; 6]), "{} {}", arch, nr);
+    }
+}
+
+#[test]
+fn foreign_abis_are_killed_and_newer_calls_get_enosys() {
+    let (_, prog) = docker();
+    let statmount = 457;
+    // Docker's profile knows up to 466 on x86_64.
+    assert_eq!(run(prog, Arch::X86_64, 500, [0; 6]), Action::Errno(38));
+    assert_eq!(run(prog, Arch::X86_64, statmount, [0; 6]), Action::Allow);
+    let data = SeccompData { nr: 39, arch: 0x4000_0028, instruction_pointer: 0, args: [0; 6] };
+    assert_eq!(Action::from_ret(bpf::run(prog, &data).unwrap()), Action::KillProcess, "ARM ABI");
+}
