@@ -20,7 +20,12 @@ pub struct SockFilter {
 
 impl SockFilter {
     pub const fn stmt(code: u16, k: u32) -> SockFilter {
-        SockFilter { code, jt: 0, jf: 0, k }
+        SockFilter {
+            code,
+            jt: 0,
+            jf: 0,
+            k,
+        }
     }
 
     pub const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> SockFilter {
@@ -137,14 +142,34 @@ pub fn validate(prog: &[SockFilter]) -> Result<(), BpfError> {
     for (at, ins) in prog.iter().enumerate() {
         let class = ins.code & 0x07;
         let ok = match class {
-            BPF_LD => matches!(ins.code, c if c == BPF_LD | BPF_W | BPF_ABS || c == BPF_LD | BPF_W | BPF_LEN || c == BPF_LD | BPF_IMM || c == BPF_LD | BPF_MEM),
-            BPF_LDX => matches!(ins.code, c if c == BPF_LDX | BPF_W | BPF_LEN || c == BPF_LDX | BPF_IMM || c == BPF_LDX | BPF_MEM),
+            BPF_LD => {
+                matches!(ins.code, c if c == BPF_LD | BPF_W | BPF_ABS || c == BPF_LD | BPF_W | BPF_LEN || c == BPF_LD | BPF_IMM || c == BPF_LD | BPF_MEM)
+            }
+            BPF_LDX => {
+                matches!(ins.code, c if c == BPF_LDX | BPF_W | BPF_LEN || c == BPF_LDX | BPF_IMM || c == BPF_LDX | BPF_MEM)
+            }
             BPF_ST | BPF_STX => ins.code == class,
             BPF_ALU => {
                 let op = ins.code & 0xf0;
-                matches!(op, BPF_ADD | BPF_SUB | BPF_MUL | BPF_DIV | BPF_OR | BPF_AND | BPF_LSH | BPF_RSH | BPF_NEG | BPF_MOD | BPF_XOR)
+                matches!(
+                    op,
+                    BPF_ADD
+                        | BPF_SUB
+                        | BPF_MUL
+                        | BPF_DIV
+                        | BPF_OR
+                        | BPF_AND
+                        | BPF_LSH
+                        | BPF_RSH
+                        | BPF_NEG
+                        | BPF_MOD
+                        | BPF_XOR
+                )
             }
-            BPF_JMP => matches!(ins.code & 0xf0, BPF_JA | BPF_JEQ | BPF_JGT | BPF_JGE | BPF_JSET),
+            BPF_JMP => matches!(
+                ins.code & 0xf0,
+                BPF_JA | BPF_JEQ | BPF_JGT | BPF_JGE | BPF_JSET
+            ),
             BPF_RET => matches!(ins.code & 0x18, BPF_K | BPF_A),
             BPF_MISC => matches!(ins.code & 0xf8, BPF_TAX | BPF_TXA),
             _ => false,
@@ -152,7 +177,10 @@ pub fn validate(prog: &[SockFilter]) -> Result<(), BpfError> {
         if !ok {
             return Err(BpfError::BadOpcode { at, code: ins.code });
         }
-        if class == BPF_LD && ins.code & 0xe0 == BPF_ABS && (ins.k >= SECCOMP_DATA_LEN || ins.k % 4 != 0) {
+        if class == BPF_LD
+            && ins.code & 0xe0 == BPF_ABS
+            && (ins.k >= SECCOMP_DATA_LEN || ins.k % 4 != 0)
+        {
             return Err(BpfError::BadLoad { at, k: ins.k });
         }
         let uses_mem = matches!(class, BPF_ST | BPF_STX)
@@ -191,7 +219,10 @@ pub fn run(prog: &[SockFilter], data: &SeccompData) -> Result<u32, BpfError> {
         match class {
             BPF_LD => {
                 a = match ins.code & 0xe0 {
-                    BPF_ABS => data.word(ins.k).ok_or(BpfError::BadLoad { at: pc - 1, k: ins.k })?,
+                    BPF_ABS => data.word(ins.k).ok_or(BpfError::BadLoad {
+                        at: pc - 1,
+                        k: ins.k,
+                    })?,
                     BPF_LEN => SECCOMP_DATA_LEN,
                     BPF_IMM => ins.k,
                     _ => mem[ins.k as usize],
@@ -212,8 +243,12 @@ pub fn run(prog: &[SockFilter], data: &SeccompData) -> Result<u32, BpfError> {
                     BPF_ADD => a.wrapping_add(operand),
                     BPF_SUB => a.wrapping_sub(operand),
                     BPF_MUL => a.wrapping_mul(operand),
-                    BPF_DIV => a.checked_div(operand).ok_or(BpfError::DivZero { at: pc - 1 })?,
-                    BPF_MOD => a.checked_rem(operand).ok_or(BpfError::DivZero { at: pc - 1 })?,
+                    BPF_DIV => a
+                        .checked_div(operand)
+                        .ok_or(BpfError::DivZero { at: pc - 1 })?,
+                    BPF_MOD => a
+                        .checked_rem(operand)
+                        .ok_or(BpfError::DivZero { at: pc - 1 })?,
                     BPF_OR => a | operand,
                     BPF_AND => a & operand,
                     BPF_XOR => a ^ operand,
@@ -283,7 +318,11 @@ pub fn from_bytes(bytes: &[u8]) -> Option<Vec<SockFilter>> {
 
 impl fmt::Display for SockFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{ {:#06x}, {:3}, {:3}, {:#010x} }}", self.code, self.jt, self.jf, self.k)
+        write!(
+            f,
+            "{{ {:#06x}, {:3}, {:3}, {:#010x} }}",
+            self.code, self.jt, self.jf, self.k
+        )
     }
 }
 
@@ -312,7 +351,10 @@ mod tests {
             SockFilter::stmt(BPF_RET | BPF_K, 0x7fff_0000),
         ];
         assert_eq!(run(&prog, &data(39, [0, 5, 0, 0, 0, 0])), Ok(0x0005_0001));
-        assert_eq!(run(&prog, &data(39, [0, 5 | 1 << 32, 0, 0, 0, 0])), Ok(0x0005_0001));
+        assert_eq!(
+            run(&prog, &data(39, [0, 5 | 1 << 32, 0, 0, 0, 0])),
+            Ok(0x0005_0001)
+        );
         assert_eq!(run(&prog, &data(39, [0, 6, 0, 0, 0, 0])), Ok(0x7fff_0000));
         assert_eq!(run(&prog, &data(40, [0, 5, 0, 0, 0, 0])), Ok(0x7fff_0000));
         assert_eq!(from_bytes(&to_bytes(&prog)).as_deref(), Some(&prog[..]));
@@ -321,13 +363,25 @@ mod tests {
     #[test]
     fn refuses_what_the_kernel_refuses() {
         assert_eq!(validate(&[]), Err(BpfError::Empty));
-        let jump_out = [SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0), SockFilter::stmt(BPF_RET | BPF_K, 0)];
+        let jump_out = [
+            SockFilter::jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),
+            SockFilter::stmt(BPF_RET | BPF_K, 0),
+        ];
         assert_eq!(validate(&jump_out), Err(BpfError::BadJump { at: 0 }));
-        let bad_load = [SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 64), SockFilter::stmt(BPF_RET | BPF_K, 0)];
+        let bad_load = [
+            SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 64),
+            SockFilter::stmt(BPF_RET | BPF_K, 0),
+        ];
         assert_eq!(validate(&bad_load), Err(BpfError::BadLoad { at: 0, k: 64 }));
         let no_ret = [SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, 0)];
         assert_eq!(validate(&no_ret), Err(BpfError::NoReturn));
-        let bad_op = [SockFilter::stmt(0x0028, 0), SockFilter::stmt(BPF_RET | BPF_K, 0)];
-        assert_eq!(validate(&bad_op), Err(BpfError::BadOpcode { at: 0, code: 0x28 }));
+        let bad_op = [
+            SockFilter::stmt(0x0028, 0),
+            SockFilter::stmt(BPF_RET | BPF_K, 0),
+        ];
+        assert_eq!(
+            validate(&bad_op),
+            Err(BpfError::BadOpcode { at: 0, code: 0x28 })
+        );
     }
 }

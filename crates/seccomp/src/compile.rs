@@ -5,8 +5,12 @@
 //! Rules are added with `seccomp_rule_add_exact` so libseccomp never rewrites them
 //! (for instance into i386 `socketcall` forms): what the plan says is what runs.
 
-use crate::bpf::{self, SockFilter, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use crate::bpf::{
+    self, SockFilter, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
+};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use std::io::{Read, Seek};
 use std::os::fd::AsFd;
 use syscage_policy::arch::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
@@ -44,8 +48,13 @@ pub enum CompileError {
     Invalid(#[from] bpf::BpfError),
 }
 
-fn lib(what: impl FnOnce() -> String) -> impl FnOnce(libseccomp::error::SeccompError) -> CompileError {
-    move |source| CompileError::Libseccomp { what: what(), source }
+fn lib(
+    what: impl FnOnce() -> String,
+) -> impl FnOnce(libseccomp::error::SeccompError) -> CompileError {
+    move |source| CompileError::Libseccomp {
+        what: what(),
+        source,
+    }
 }
 
 /// libseccomp's view of an action.
@@ -93,8 +102,10 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     for &arch in &plan.arches {
         let mut ctx = new_context(plan)?;
         if arch != Arch::X86_64 {
-            ctx.add_arch(scmp_arch(arch)).map_err(lib(|| format!("ABI {arch}")))?;
-            ctx.remove_arch(ScmpArch::Native).map_err(lib(|| "removing the native ABI".to_string()))?;
+            ctx.add_arch(scmp_arch(arch))
+                .map_err(lib(|| format!("ABI {arch}")))?;
+            ctx.remove_arch(ScmpArch::Native)
+                .map_err(lib(|| "removing the native ABI".to_string()))?;
         }
         for e in plan.entries.iter().filter(|e| e.arch == arch) {
             if !add(&mut ctx, plan, e)? {
@@ -104,7 +115,8 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
         match &mut merged {
             None => merged = Some(ctx),
             Some(m) => {
-                m.merge(ctx).map_err(lib(|| format!("merging the {arch} rules")))?;
+                m.merge(ctx)
+                    .map_err(lib(|| format!("merging the {arch} rules")))?;
             }
         }
     }
@@ -114,7 +126,8 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     };
     // Attributes are set after merging: seccomp_merge needs them equal, then the result
     // gets the binary tree (SCMP_FLTATR_CTL_OPTIMIZE = 2).
-    ctx.set_ctl_optimize(2).map_err(lib(|| "binary-tree optimisation".to_string()))?;
+    ctx.set_ctl_optimize(2)
+        .map_err(lib(|| "binary-tree optimisation".to_string()))?;
     let program = export(&ctx)?;
     let mut out = newer_stub(plan);
     out.extend(program);
@@ -122,7 +135,10 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     let mut effective = plan.clone();
     effective.entries.retain(|e| !omitted.contains(e));
     verify(&effective, &out)?;
-    Ok(Compiled { program: out, omitted })
+    Ok(Compiled {
+        program: out,
+        omitted,
+    })
 }
 
 /// Runs the program over every call of every admitted ABI, with zero arguments and with
@@ -131,9 +147,15 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
 /// numbers or merges a rule differently than syscage expects.
 pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
     for &arch in &plan.arches {
-        let audit = if arch == Arch::X86 { AUDIT_ARCH_I386 } else { AUDIT_ARCH_X86_64 };
+        let audit = if arch == Arch::X86 {
+            AUDIT_ARCH_I386
+        } else {
+            AUDIT_ARCH_X86_64
+        };
         for s in syscage_policy::syscalls::all() {
-            let Some(nr) = syscage_policy::syscalls::number(s, arch) else { continue };
+            let Some(nr) = syscage_policy::syscalls::number(s, arch) else {
+                continue;
+            };
             let mut cases = vec![[0u64; 6]];
             for e in plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr) {
                 let mut hit = [0u64; 6];
@@ -146,12 +168,27 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
                 cases.push(miss);
             }
             for args in cases {
-                let args = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { args };
-                let data = bpf::SeccompData { nr, arch: audit, instruction_pointer: 0, args };
+                let args = if arch == Arch::X86 {
+                    args.map(|a| a & 0xffff_ffff)
+                } else {
+                    args
+                };
+                let data = bpf::SeccompData {
+                    nr,
+                    arch: audit,
+                    instruction_pointer: 0,
+                    args,
+                };
                 let got = Action::from_ret(bpf::run(program, &data)?);
                 let want = plan.decide(arch, nr, &args);
                 if got != want {
-                    return Err(CompileError::Mismatch { syscall: s.name, arch, args, got, want });
+                    return Err(CompileError::Mismatch {
+                        syscall: s.name,
+                        arch,
+                        args,
+                        got,
+                        want,
+                    });
                 }
             }
         }
@@ -160,12 +197,16 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
 }
 
 fn new_context(plan: &Plan) -> Result<ScmpFilterContext, CompileError> {
-    let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action)).map_err(lib(|| format!("the default action {}", plan.default_action)))?;
+    let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action)).map_err(lib(|| {
+        format!("the default action {}", plan.default_action)
+    }))?;
     // Foreign ABIs are killed, the whole process: KILL_THREAD would leave a
     // multi-threaded program running with a dead thread.
-    ctx.set_act_badarch(ScmpAction::KillProcess).map_err(lib(|| "the bad-architecture action".to_string()))?;
+    ctx.set_act_badarch(ScmpAction::KillProcess)
+        .map_err(lib(|| "the bad-architecture action".to_string()))?;
     // syscage sets no_new_privs itself, before loading (the program is exported).
-    ctx.set_ctl_nnp(false).map_err(lib(|| "the no_new_privs attribute".to_string()))?;
+    ctx.set_ctl_nnp(false)
+        .map_err(lib(|| "the no_new_privs attribute".to_string()))?;
     Ok(ctx)
 }
 
@@ -186,12 +227,19 @@ fn add(ctx: &mut ScmpFilterContext, plan: &Plan, e: &Entry) -> Result<bool, Comp
     let cmps: Vec<ScmpArgCompare> = e
         .checks
         .iter()
-        .map(|c| ScmpArgCompare::new(u32::from(c.index), ScmpCompareOp::MaskedEqual(c.mask), c.value))
+        .map(|c| {
+            ScmpArgCompare::new(
+                u32::from(c.index),
+                ScmpCompareOp::MaskedEqual(c.mask),
+                c.value,
+            )
+        })
         .collect();
     let what = || format!("the rule {} {} on {}", e.action, e.syscall.name, e.arch);
     let added = if cmps.is_empty() {
         ctx.add_rule_exact(scmp_action(e.action), syscall)
-    } else if e.arch == Arch::X86 && syscage_policy::syscalls::multiplexed(e.syscall.name).is_some() {
+    } else if e.arch == Arch::X86 && syscage_policy::syscalls::multiplexed(e.syscall.name).is_some()
+    {
         // libseccomp cannot add a conditional rule for a multiplexed call on i386 without
         // also adding its socketcall/ipc form; the plan has that form too (the resolver
         // derives it), and `verify` checks the two agree.
@@ -213,7 +261,12 @@ fn add(ctx: &mut ScmpFilterContext, plan: &Plan, e: &Entry) -> Result<bool, Comp
 /// call through).
 fn unknown(plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
     if strictness(e.action) <= strictness(plan.default_action) {
-        tracing::info!("libseccomp does not know `{}` on {}: it gets the default action {}", e.syscall.name, e.arch, plan.default_action);
+        tracing::info!(
+            "libseccomp does not know `{}` on {}: it gets the default action {}",
+            e.syscall.name,
+            e.arch,
+            plan.default_action
+        );
         return Ok(false);
     }
     Err(CompileError::UnknownToLibseccomp {
@@ -242,11 +295,13 @@ fn strictness(a: Action) -> u8 {
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<SockFilter>, CompileError> {
     // seccomp_export_bpf writes to an fd; an anonymous temporary file keeps it in memory.
     let mut f = tempfile()?;
-    ctx.export_bpf(f.as_fd()).map_err(lib(|| "exporting the program".to_string()))?;
+    ctx.export_bpf(f.as_fd())
+        .map_err(lib(|| "exporting the program".to_string()))?;
     let mut bytes = Vec::new();
     f.rewind().map_err(CompileError::Export)?;
     f.read_to_end(&mut bytes).map_err(CompileError::Export)?;
-    bpf::from_bytes(&bytes).ok_or_else(|| CompileError::Export(std::io::Error::other("length is not a multiple of 8")))
+    bpf::from_bytes(&bytes)
+        .ok_or_else(|| CompileError::Export(std::io::Error::other("length is not a multiple of 8")))
 }
 
 fn tempfile() -> Result<std::fs::File, CompileError> {
@@ -259,7 +314,9 @@ fn tempfile() -> Result<std::fs::File, CompileError> {
 /// profile with the plan's action (ENOSYS), as runc's patchbpf does. Only admitted ABIs
 /// get a check; the others fall through to libseccomp's architecture check.
 pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
-    let Some((action, max)) = &plan.newer else { return vec![] };
+    let Some((action, max)) = &plan.newer else {
+        return vec![];
+    };
     let max_of = |a: Arch| max.iter().find(|(x, _)| *x == a).map(|(_, m)| *m);
     let ret = action.to_ret();
     // Built back to front so that every jump is a known forward offset.
@@ -282,7 +339,11 @@ pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
     let mut code: Vec<SockFilter> = Vec::new();
     // x86 block (4 instructions) then ret then end.
     let x86_block: Vec<SockFilter> = match m86 {
-        Some(m) => vec![j(BPF_JEQ, AUDIT_ARCH_I386, 0, 2), ld(0), j(BPF_JGT, m, 0, 1)],
+        Some(m) => vec![
+            j(BPF_JEQ, AUDIT_ARCH_I386, 0, 2),
+            ld(0),
+            j(BPF_JGT, m, 0, 1),
+        ],
         None => vec![],
     };
     // Offsets: after x86 block comes `ret` (1 instruction) then end.

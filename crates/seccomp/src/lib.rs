@@ -7,5 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod bpf;
+pub mod cache;
 pub mod compile;
+pub mod filter;
 pub mod load;

@@ -12,7 +12,11 @@ use syscage_seccomp::compile;
 
 fn compiled(text: &str) -> (Plan, Vec<SockFilter>) {
     let p = profile::parse(text, Default::default()).expect("parse");
-    let ctx = Context { caps: CapSet::docker_default(), kernel: None, extra_arches: vec![] };
+    let ctx = Context {
+        caps: CapSet::docker_default(),
+        kernel: None,
+        extra_arches: vec![],
+    };
     let policy = resolve::resolve("t", &p, &ctx).expect("resolve");
     let pl = plan::plan(&policy).expect("plan");
     let c = compile::compile(&pl).expect("compile");
@@ -23,20 +27,45 @@ fn compiled(text: &str) -> (Plan, Vec<SockFilter>) {
 
 fn docker() -> &'static (Plan, Vec<SockFilter>) {
     static D: OnceLock<(Plan, Vec<SockFilter>)> = OnceLock::new();
-    D.get_or_init(|| compiled(include_str!("../../policy/tests/fixtures/profiles/docker-default.json")))
+    D.get_or_init(|| {
+        compiled(include_str!(
+            "../../policy/tests/fixtures/profiles/docker-default.json"
+        ))
+    })
 }
 
 fn run(prog: &[SockFilter], arch: Arch, nr: u32, args: [u64; 6]) -> Action {
-    let audit = if arch == Arch::X86 { AUDIT_ARCH_I386 } else { AUDIT_ARCH_X86_64 };
-    let data = SeccompData { nr, arch: audit, instruction_pointer: 0, args };
+    let audit = if arch == Arch::X86 {
+        AUDIT_ARCH_I386
+    } else {
+        AUDIT_ARCH_X86_64
+    };
+    let data = SeccompData {
+        nr,
+        arch: audit,
+        instruction_pointer: 0,
+        args,
+    };
     Action::from_ret(bpf::run(prog, &data).expect("program runs"))
 }
 
 fn interesting() -> impl Strategy<Value = u64> {
     prop_oneof![
-        Just(0u64), Just(8), Just(38), Just(39), Just(40), Just(41), Just(0x20008), Just(0xffff_ffff),
-        Just(1u64 << 32 | 40), Just(0x7e02_0000), Just(0x1000_0000), Just(u64::MAX),
-        any::<u64>(), any::<u32>().prop_map(u64::from), 0u64..64,
+        Just(0u64),
+        Just(8),
+        Just(38),
+        Just(39),
+        Just(40),
+        Just(41),
+        Just(0x20008),
+        Just(0xffff_ffff),
+        Just(1u64 << 32 | 40),
+        Just(0x7e02_0000),
+        Just(0x1000_0000),
+        Just(u64::MAX),
+        any::<u64>(),
+        any::<u32>().prop_map(u64::from),
+        0u64..64,
     ]
 }
 
@@ -69,6 +98,15 @@ fn foreign_abis_are_killed_and_newer_calls_get_enosys() {
     // Docker's profile knows up to 466 on x86_64.
     assert_eq!(run(prog, Arch::X86_64, 500, [0; 6]), Action::Errno(38));
     assert_eq!(run(prog, Arch::X86_64, statmount, [0; 6]), Action::Allow);
-    let data = SeccompData { nr: 39, arch: 0x4000_0028, instruction_pointer: 0, args: [0; 6] };
-    assert_eq!(Action::from_ret(bpf::run(prog, &data).unwrap()), Action::KillProcess, "ARM ABI");
+    let data = SeccompData {
+        nr: 39,
+        arch: 0x4000_0028,
+        instruction_pointer: 0,
+        args: [0; 6],
+    };
+    assert_eq!(
+        Action::from_ret(bpf::run(prog, &data).unwrap()),
+        Action::KillProcess,
+        "ARM ABI"
+    );
 }

@@ -1,0 +1,560 @@
+//! Resource limits through cgroups, on cgroup v2, on v1, and on the hybrid layout (v1
+//! controllers plus a cgroup2 mount) that this kind of machine has: each controller is
+//! used wherever the machine provides it.
+//!
+//! Every function takes the hierarchy paths explicitly, so the tests run on a temporary
+//! directory. A container's cgroup is `<hierarchy>/syscage/<pid>-<starttime>` of the
+//! syscage process that made it: a later run can tell whether its owner is gone and remove
+//! what a killed syscage left behind.
+
+use crate::config::CpuQuota;
+use std::fs;
+use std::io::{self, ErrorKind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// The resource limits of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub memory: Option<u64>,
+    pub pids: Option<u64>,
+    pub cpu: Option<CpuQuota>,
+}
+
+impl Limits {
+    pub fn any(&self) -> bool {
+        self.memory.is_some() || self.pids.is_some() || self.cpu.is_some()
+    }
+}
+
+/// A controller syscage uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Memory,
+    Pids,
+    Cpu,
+}
+
+impl Controller {
+    pub fn name(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
+            Controller::Cpu => "cpu",
+        }
+    }
+
+    fn option(self) -> &'static str {
+        match self {
+            Controller::Memory => "--memory",
+            Controller::Pids => "--pids-limit",
+            Controller::Cpu => "--cpus",
+        }
+    }
+}
+
+/// One mounted hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hierarchy {
+    /// A cgroup v1 mount with its controllers.
+    V1 {
+        path: PathBuf,
+        controllers: Vec<String>,
+    },
+    /// The cgroup2 mount.
+    V2 { path: PathBuf },
+}
+
+impl Hierarchy {
+    pub fn path(&self) -> &Path {
+        match self {
+            Hierarchy::V1 { path, .. } | Hierarchy::V2 { path } => path,
+        }
+    }
+}
+
+/// The cgroup mounts of this machine.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Layout {
+    pub hierarchies: Vec<Hierarchy>,
+}
+
+#[derive(Debug, Error)]
+pub enum CgroupError {
+    #[error("{option}: this machine has no `{controller}` cgroup controller (looked in the v1 mounts and the cgroup2 mount)")]
+    NoController {
+        option: &'static str,
+        controller: &'static str,
+    },
+    #[error("{option}: cannot create cgroup `{path}`: {source}{hint}")]
+    Create {
+        option: &'static str,
+        path: String,
+        source: io::Error,
+        hint: &'static str,
+    },
+    #[error("cannot write `{value}` to `{path}`: {source}")]
+    Write {
+        path: String,
+        value: String,
+        source: io::Error,
+    },
+    #[error("cannot read the cgroup mounts in `/proc/self/mountinfo`: {0}")]
+    Mountinfo(io::Error),
+}
+
+const ROOTLESS_HINT: &str = "; hint: cgroup limits need root, or a cgroup v2 tree delegated to this user (e.g. `systemd-run --user --scope -p Delegate=yes syscage ...`)";
+
+impl Layout {
+    /// Reads the cgroup mounts from `/proc/self/mountinfo` text.
+    pub fn from_mountinfo(text: &str) -> Layout {
+        let mut hierarchies = Vec::new();
+        for line in text.lines() {
+            // id parent maj:min root mountpoint opts [optional...] - fstype source superopts
+            let Some((left, right)) = line.split_once(" - ") else {
+                continue;
+            };
+            let fields: Vec<&str> = left.split(' ').collect();
+            let rfields: Vec<&str> = right.split(' ').collect();
+            if fields.len() < 5 || rfields.len() < 3 {
+                continue;
+            }
+            let mountpoint = PathBuf::from(unescape(fields[4]));
+            match rfields[0] {
+                "cgroup2" => hierarchies.push(Hierarchy::V2 { path: mountpoint }),
+                "cgroup" => {
+                    let controllers = rfields[2]
+                        .split(',')
+                        .filter(|o| !matches!(*o, "rw" | "ro") && !o.contains('='))
+                        .map(str::to_string)
+                        .collect();
+                    hierarchies.push(Hierarchy::V1 {
+                        path: mountpoint,
+                        controllers,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Layout { hierarchies }
+    }
+
+    pub fn detect() -> Result<Layout, CgroupError> {
+        let text = fs::read_to_string("/proc/self/mountinfo").map_err(CgroupError::Mountinfo)?;
+        Ok(Layout::from_mountinfo(&text))
+    }
+
+    /// Where a controller lives: a v1 mount naming it, else the v2 mount if its root lists
+    /// it in `cgroup.controllers`.
+    pub fn find(&self, c: Controller) -> Option<&Hierarchy> {
+        self.hierarchies
+            .iter()
+            .find(|h| matches!(h, Hierarchy::V1 { controllers, .. } if controllers.iter().any(|x| x == c.name())))
+            .or_else(|| {
+                self.hierarchies.iter().find(|h| match h {
+                    Hierarchy::V2 { path } => fs::read_to_string(path.join("cgroup.controllers"))
+                        .map(|s| s.split_whitespace().any(|x| x == c.name()))
+                        .unwrap_or(false),
+                    _ => false,
+                })
+            })
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+/// A container's cgroup: one directory per hierarchy it uses.
+#[derive(Debug)]
+pub struct Cgroup {
+    dirs: Vec<(PathBuf, bool)>, // (dir, is_v2)
+}
+
+/// The name of the cgroup of the syscage process `pid` started at `start` (clock ticks
+/// since boot, field 22 of `/proc/PID/stat`).
+pub fn cgroup_name(pid: u32, start: u64) -> String {
+    format!("{pid}-{start}")
+}
+
+fn write(path: &Path, value: &str) -> Result<(), CgroupError> {
+    fs::write(path, value).map_err(|source| CgroupError::Write {
+        path: path.display().to_string(),
+        value: value.to_string(),
+        source,
+    })
+}
+
+impl Cgroup {
+    /// Creates the cgroup directories for `limits` and writes the limits.
+    pub fn create(layout: &Layout, name: &str, limits: &Limits) -> Result<Cgroup, CgroupError> {
+        let mut cg = Cgroup { dirs: Vec::new() };
+        let result = cg.create_inner(layout, name, limits);
+        if result.is_err() {
+            cg.remove();
+        }
+        result.map(|_| cg)
+    }
+
+    fn create_inner(
+        &mut self,
+        layout: &Layout,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<(), CgroupError> {
+        let wanted = [
+            (Controller::Memory, limits.memory.is_some()),
+            (Controller::Pids, limits.pids.is_some()),
+            (Controller::Cpu, limits.cpu.is_some()),
+        ];
+        for (c, want) in wanted {
+            if !want {
+                continue;
+            }
+            let h = layout.find(c).ok_or(CgroupError::NoController {
+                option: c.option(),
+                controller: c.name(),
+            })?;
+            let is_v2 = matches!(h, Hierarchy::V2 { .. });
+            let parent = h.path().join("syscage");
+            let dir = parent.join(name);
+            let mkdir = |p: &Path| match fs::create_dir(p) {
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+                r => r,
+            };
+            // On v2 a controller must be enabled in the subtree_control of every ancestor;
+            // a failure shows up below as a missing limit file, with its path.
+            if is_v2 {
+                let _ = fs::write(
+                    h.path().join("cgroup.subtree_control"),
+                    format!("+{}", c.name()),
+                );
+            }
+            mkdir(&parent).map_err(|source| create_error(c, &parent, source))?;
+            if is_v2 {
+                let _ = fs::write(
+                    parent.join("cgroup.subtree_control"),
+                    format!("+{}", c.name()),
+                );
+            }
+            if !self.dirs.iter().any(|(d, _)| *d == dir) {
+                mkdir(&dir).map_err(|source| create_error(c, &dir, source))?;
+                self.dirs.push((dir.clone(), is_v2));
+            }
+            match (c, is_v2) {
+                (Controller::Memory, false) => {
+                    let m = limits.memory.unwrap_or_default().to_string();
+                    write(&dir.join("memory.limit_in_bytes"), &m)?;
+                    // Without swap accounting the file is absent; with it, no swap either.
+                    let memsw = dir.join("memory.memsw.limit_in_bytes");
+                    if memsw.exists() {
+                        write(&memsw, &m)?;
+                    }
+                }
+                (Controller::Memory, true) => {
+                    write(
+                        &dir.join("memory.max"),
+                        &limits.memory.unwrap_or_default().to_string(),
+                    )?;
+                    let swap = dir.join("memory.swap.max");
+                    if swap.exists() {
+                        write(&swap, "0")?;
+                    }
+                }
+                (Controller::Pids, _) => write(
+                    &dir.join("pids.max"),
+                    &limits.pids.unwrap_or_default().to_string(),
+                )?,
+                (Controller::Cpu, false) => {
+                    let q = limits.cpu.unwrap_or(CpuQuota {
+                        quota_us: 0,
+                        period_us: 100_000,
+                    });
+                    write(&dir.join("cpu.cfs_period_us"), &q.period_us.to_string())?;
+                    write(&dir.join("cpu.cfs_quota_us"), &q.quota_us.to_string())?;
+                }
+                (Controller::Cpu, true) => {
+                    let q = limits.cpu.unwrap_or(CpuQuota {
+                        quota_us: 0,
+                        period_us: 100_000,
+                    });
+                    write(
+                        &dir.join("cpu.max"),
+                        &format!("{} {}", q.quota_us, q.period_us),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a process (and the children it will have) into the cgroup.
+    pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
+        for (dir, _) in &self.dirs {
+            write(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    pub fn dirs(&self) -> impl Iterator<Item = &Path> {
+        self.dirs.iter().map(|(d, _)| d.as_path())
+    }
+
+    /// Removes the directories, killing anything left in them first. Called when the
+    /// container is over; a directory that stays busy for a second is left for the next
+    /// run's sweep.
+    pub fn remove(&mut self) {
+        for (dir, is_v2) in self.dirs.drain(..) {
+            remove_dir(&dir, is_v2);
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn create_error(c: Controller, path: &Path, source: io::Error) -> CgroupError {
+    let hint = if matches!(
+        source.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+    ) {
+        ROOTLESS_HINT
+    } else {
+        ""
+    };
+    CgroupError::Create {
+        option: c.option(),
+        path: path.display().to_string(),
+        source,
+        hint,
+    }
+}
+
+fn remove_dir(dir: &Path, is_v2: bool) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match fs::remove_dir(dir) {
+            Ok(()) => return,
+            Err(e) if e.kind() == ErrorKind::NotFound => return,
+            Err(_) if Instant::now() < deadline => {
+                kill_members(dir, is_v2);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot remove cgroup `{}`: {e}; the next run removes it",
+                    dir.display()
+                );
+                return;
+            }
+        }
+    }
+}
+
+fn kill_members(dir: &Path, is_v2: bool) {
+    if is_v2 && fs::write(dir.join("cgroup.kill"), "1").is_ok() {
+        return;
+    }
+    if let Ok(procs) = fs::read_to_string(dir.join("cgroup.procs")) {
+        for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Removes the cgroups of syscage processes that are gone (killed before they could clean
+/// up). `alive(pid, start)` says whether that syscage still runs.
+pub fn sweep(layout: &Layout, alive: &dyn Fn(u32, u64) -> bool) -> usize {
+    let mut removed = 0;
+    for h in &layout.hierarchies {
+        let parent = h.path().join("syscage");
+        let Ok(entries) = fs::read_dir(&parent) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((pid, start)) = name.split_once('-') else {
+                continue;
+            };
+            let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+                continue;
+            };
+            if e.path().is_dir() && !alive(pid, start) {
+                remove_dir(&e.path(), matches!(h, Hierarchy::V2 { .. }));
+                if !e.path().exists() {
+                    removed += 1;
+                }
+            }
+        }
+    }
+    removed
+}
+
+/// The start time of a process (field 22 of `/proc/PID/stat`), `None` if it is gone.
+pub fn process_start(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses: fields follow the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HYBRID: &str = "\
+25 1 0:22 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw,mode=755
+26 25 0:23 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+27 25 0:24 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+28 25 0:25 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+29 25 0:26 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+30 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("syscage-cg-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn reads_a_hybrid_layout() {
+        let l = Layout::from_mountinfo(HYBRID);
+        assert_eq!(l.hierarchies.len(), 5);
+        assert_eq!(
+            l.find(Controller::Memory),
+            Some(&Hierarchy::V1 {
+                path: "/sys/fs/cgroup/memory".into(),
+                controllers: vec!["memory".into()]
+            })
+        );
+        assert_eq!(
+            l.hierarchies[4],
+            Hierarchy::V2 {
+                path: "/sys/fs/cgroup/unified".into()
+            }
+        );
+    }
+
+    #[test]
+    fn writes_v1_limits_and_removes_them() {
+        let root = temp("v1");
+        for c in ["memory", "pids", "cpu"] {
+            fs::create_dir_all(root.join(c)).unwrap();
+        }
+        let layout = Layout {
+            hierarchies: ["memory", "pids", "cpu"]
+                .iter()
+                .map(|c| Hierarchy::V1 {
+                    path: root.join(c),
+                    controllers: vec![c.to_string()],
+                })
+                .collect(),
+        };
+        let limits = Limits {
+            memory: Some(64 << 20),
+            pids: Some(32),
+            cpu: Some(CpuQuota {
+                quota_us: 50_000,
+                period_us: 100_000,
+            }),
+        };
+        let mut cg = Cgroup::create(&layout, "1-2", &limits).unwrap();
+        let read = |p: &str| fs::read_to_string(root.join(p)).unwrap();
+        assert_eq!(read("memory/syscage/1-2/memory.limit_in_bytes"), "67108864");
+        assert_eq!(read("pids/syscage/1-2/pids.max"), "32");
+        assert_eq!(read("cpu/syscage/1-2/cpu.cfs_quota_us"), "50000");
+        assert_eq!(read("cpu/syscage/1-2/cpu.cfs_period_us"), "100000");
+        cg.add(4242).unwrap();
+        assert_eq!(read("pids/syscage/1-2/cgroup.procs"), "4242");
+        // A real cgroupfs directory is empty to rmdir; the temp one holds the files.
+        for c in ["memory", "pids", "cpu"] {
+            for f in fs::read_dir(root.join(c).join("syscage/1-2")).unwrap() {
+                fs::remove_file(f.unwrap().path()).unwrap();
+            }
+        }
+        cg.remove();
+        assert!(!root.join("memory/syscage/1-2").exists());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn writes_v2_limits() {
+        let root = temp("v2");
+        fs::write(root.join("cgroup.controllers"), "cpu memory pids\n").unwrap();
+        let layout = Layout {
+            hierarchies: vec![Hierarchy::V2 { path: root.clone() }],
+        };
+        let limits = Limits {
+            memory: Some(8 << 20),
+            pids: Some(5),
+            cpu: Some(CpuQuota {
+                quota_us: 150_000,
+                period_us: 100_000,
+            }),
+        };
+        let cg = Cgroup::create(&layout, "7-8", &limits).unwrap();
+        let read = |p: &str| fs::read_to_string(root.join(p)).unwrap();
+        assert_eq!(read("syscage/7-8/memory.max"), "8388608");
+        assert_eq!(read("syscage/7-8/pids.max"), "5");
+        assert_eq!(read("syscage/7-8/cpu.max"), "150000 100000");
+        assert_eq!(read("syscage/cgroup.subtree_control"), "+cpu");
+        std::mem::forget(cg);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn missing_controller_names_the_option() {
+        let layout = Layout::default();
+        let err = Cgroup::create(
+            &layout,
+            "1-1",
+            &Limits {
+                pids: Some(3),
+                ..Limits::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--pids-limit: this machine has no `pids` cgroup controller (looked in the v1 mounts and the cgroup2 mount)"
+        );
+    }
+
+    #[test]
+    fn sweep_removes_only_dead_owners() {
+        let root = temp("sweep");
+        let layout = Layout {
+            hierarchies: vec![Hierarchy::V1 {
+                path: root.clone(),
+                controllers: vec!["pids".into()],
+            }],
+        };
+        fs::create_dir_all(root.join("syscage/100-5")).unwrap();
+        fs::create_dir_all(root.join("syscage/200-6")).unwrap();
+        fs::create_dir_all(root.join("syscage/not-ours")).unwrap();
+        let n = sweep(&layout, &|pid, _| pid == 200);
+        assert_eq!(n, 1);
+        assert!(!root.join("syscage/100-5").exists());
+        assert!(root.join("syscage/200-6").exists());
+        assert!(root.join("syscage/not-ours").exists());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn start_time_of_this_process() {
+        assert!(process_start(std::process::id()).is_some());
+        assert_eq!(process_start(u32::MAX), None);
+    }
+}

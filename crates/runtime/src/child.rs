@@ -1,0 +1,378 @@
+//! The container's init (pid 1 of its pid namespace): it waits for the parent's go, builds
+//! the container (identity, cgroup namespace, hostname, file system, loopback, terminal),
+//! starts the command, then reaps zombies and forwards signals until the command exits,
+//! as `docker run --init` (tini) does. When it exits, the kernel kills everything else in
+//! the pid namespace.
+
+use crate::exec;
+use crate::mounts::{self, Fs, Loc, MountHost, Op};
+use crate::protocol::{self, Failure, FailureKind, ToChild, ToParent};
+use crate::spec::RunConfig;
+use crate::sys::{self, SharedPage};
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::signal::{
+    kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal,
+};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{ForkResult, Gid, Pid, Uid};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// Signals the init passes on to the command (tini's set, plus SIGWINCH).
+pub const FORWARDED: &[Signal] = &[
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// `si_code` of a signal the kernel sends on its own behalf, such as a terminal's SIGINT:
+/// the whole foreground process group got it already, so it is not forwarded again.
+const SI_KERNEL: i32 = 0x80;
+
+fn fail(
+    kind: FailureKind,
+    step: impl Into<String>,
+    errno: Option<Errno>,
+    hint: Option<String>,
+) -> Failure {
+    Failure {
+        kind,
+        step: step.into(),
+        errno: errno.map(|e| e as i32),
+        hint,
+    }
+}
+
+/// Runs in the cloned child; never returns.
+pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
+    // If syscage dies from here on, so does the container. Before this line, the parent's
+    // death shows as end of file on the socket below.
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    match protocol::recv::<ToChild>(sock.as_fd()) {
+        Ok(Some(r)) if r.msg == ToChild::Go => {}
+        _ => sys::exit_now(125),
+    }
+    let (sfd, tty) = match setup(cfg, &sock) {
+        Ok(x) => x,
+        Err(f) => {
+            let code = f.kind.exit_code();
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(code);
+        }
+    };
+    // SAFETY: the init is single-threaded; the child only runs `command_main`, which
+    // ends in execve or _exit.
+    let child = match unsafe { nix::unistd::fork() } {
+        Ok(ForkResult::Child) => {
+            drop(sfd);
+            exec::command_main(cfg, &sock, tty, shared)
+        }
+        Ok(ForkResult::Parent { child }) => child,
+        Err(e) => {
+            let f = fail(
+                FailureKind::Setup,
+                "start the command process",
+                Some(e),
+                None,
+            );
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(125);
+        }
+    };
+    drop(sock);
+    drop(tty);
+    // The init keeps nothing it does not need: no capabilities, not dumpable (so the
+    // command cannot ptrace it or read its memory), no new privileges.
+    let _ = nix::sys::prctl::set_dumpable(false);
+    let _ = caps::clear(None, caps::CapSet::Permitted);
+    let _ = nix::sys::prctl::set_no_new_privs();
+    sys::exit_now(reap(child, &sfd))
+}
+
+/// Waits for the command; returns its status as an exit code (128+N for signal N).
+fn reap(child: Pid, sfd: &SignalFd) -> i32 {
+    loop {
+        let info = match sfd.read_signal() {
+            Ok(Some(i)) => i,
+            Ok(None) | Err(Errno::EINTR) => continue,
+            Err(_) => return 125,
+        };
+        let sig = info.ssi_signo as i32;
+        if sig == libc::SIGCHLD {
+            loop {
+                match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::Exited(pid, code)) if pid == child => return code,
+                    Ok(WaitStatus::Signaled(pid, s, _)) if pid == child => return 128 + s as i32,
+                    Ok(WaitStatus::StillAlive) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        } else if info.ssi_code != SI_KERNEL {
+            if let Ok(s) = Signal::try_from(sig) {
+                let _ = kill(child, s);
+            }
+        }
+    }
+}
+
+fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>), Failure> {
+    let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
+
+    // Root of the user namespace (its ids are mapped by now).
+    if let crate::idmap::Userns::Mapped { .. } = cfg.userns {
+        nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .map_err(e("become root in the user namespace (gid)"))?;
+        nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+            .map_err(e("become root in the user namespace (uid)"))?;
+    }
+    // A cgroup namespace rooted at the container's cgroup (the parent moved us there):
+    // /proc/self/cgroup shows `/`, not the host's hierarchy.
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+        .map_err(e("create the cgroup namespace"))?;
+    nix::unistd::sethostname(&cfg.hostname).map_err(e("set the hostname"))?;
+
+    let ops = mounts::plan(&cfg.mounts);
+    let root = mounts::new_root(&cfg.mounts);
+    let mut host = RealMounts;
+    mounts::execute(&ops, &root, &mut host).map_err(|(i, err)| {
+        fail(
+            FailureKind::Setup,
+            ops[i].describe(),
+            Some(err),
+            mount_hint(&ops[i], err, cfg),
+        )
+    })?;
+    sys::loopback_up().map_err(e("bring up the loopback interface"))?;
+
+    let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
+
+    // Forwarded signals and SIGCHLD get a handler (an init ignores signals left at their
+    // default action, even when blocked), are blocked, and are read from a signalfd.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGCHLD);
+    for s in FORWARDED {
+        mask.add(*s);
+    }
+    let act = SigAction::new(
+        SigHandler::Handler(noop),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for s in mask.iter() {
+        // SAFETY: `noop` is async-signal-safe (it does nothing).
+        unsafe { sigaction(s, &act) }.map_err(e("install signal handlers"))?;
+    }
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
+        .map_err(e("block signals"))?;
+    let sfd = SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(e("create a signalfd"))?;
+    Ok((sfd, tty))
+}
+
+extern "C" fn noop(_: libc::c_int) {}
+
+/// Opens a pseudo-terminal in the container's devpts, sends the master to the parent and
+/// keeps the slave for the command.
+fn open_pty(sock: &OwnedFd) -> Result<OwnedFd, Failure> {
+    let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
+    let master = nix::fcntl::open(
+        "/dev/ptmx",
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(e("open `/dev/ptmx`"))?;
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new fd for the slave.
+    let r = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) };
+    Errno::result(r).map_err(e("unlock the pseudo-terminal"))?;
+    // SAFETY: as above.
+    let slave = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    };
+    let slave = Errno::result(slave).map_err(e("open the pseudo-terminal's slave"))?;
+    // SAFETY: a new fd returned by the kernel.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    protocol::send(
+        sock.as_fd(),
+        &ToParent::Pty,
+        Some(master.as_raw_fd()),
+        false,
+    )
+    .map_err(e("hand the pseudo-terminal to syscage"))?;
+    Ok(slave)
+}
+
+fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
+    match (op, err) {
+        (Op::Mkdir(_) | Op::Touch(_), Errno::EROFS) => Some(if cfg.mounts.rootfs.is_none() {
+            "the host's / is read-only in the container; mount volumes on paths that exist on the host".into()
+        } else {
+            "the root file system is read-only; create the mount point in it first".into()
+        }),
+        (Op::Mount { fs: Fs::Proc, .. }, Errno::EPERM) => {
+            Some("a fully visible /proc is needed to mount a new one in a user namespace".into())
+        }
+        (Op::PivotRoot, Errno::EINVAL) => Some(
+            "the root file system must not be the host's / itself nor on a shared mount".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// The real host effects of the mount plan.
+struct RealMounts;
+
+impl RealMounts {
+    fn resolve(&self, loc: &Loc, root: &Path) -> PathBuf {
+        match loc {
+            Loc::Host(p) => p.clone(),
+            Loc::Root(p) => mounts::secure_join(root, p, &|q: &Path| {
+                std::fs::symlink_metadata(q)
+                    .ok()
+                    .filter(|m| m.file_type().is_symlink())
+                    .and_then(|_| std::fs::read_link(q).ok())
+            }),
+        }
+    }
+}
+
+fn errno_of(e: std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+impl MountHost for RealMounts {
+    fn apply(&mut self, op: &Op, root: &Path) -> Result<(), Errno> {
+        let none: Option<&str> = None;
+        match op {
+            Op::MakeRootSlave => mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_SLAVE, none),
+            Op::Mkdir(l) => match std::fs::create_dir_all(self.resolve(l, root)) {
+                Ok(()) => Ok(()),
+                Err(err) => Err(errno_of(err)),
+            },
+            Op::Touch(l) => {
+                let p = self.resolve(l, root);
+                if p.exists() {
+                    return Ok(());
+                }
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).map_err(errno_of)?;
+                }
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&p)
+                    .map(|_| ())
+                    .map_err(errno_of)
+            }
+            Op::Bind { src, dst } => {
+                let (s, d) = (self.resolve(src, root), self.resolve(dst, root));
+                mount(Some(&s), &d, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)
+            }
+            Op::Mount {
+                fs,
+                dst,
+                flags,
+                data,
+            } => {
+                let d = self.resolve(dst, root);
+                let name = match fs {
+                    Fs::Proc => "proc",
+                    Fs::Tmpfs => "tmpfs",
+                    Fs::Devpts => "devpts",
+                    Fs::Mqueue => "mqueue",
+                };
+                let data = (!data.is_empty()).then_some(data.as_str());
+                mount(
+                    Some(name),
+                    &d,
+                    Some(name),
+                    MsFlags::from_bits_truncate(*flags),
+                    data,
+                )
+            }
+            Op::Sysfs(l) => {
+                let d = self.resolve(l, root);
+                let flags = MsFlags::MS_NOSUID
+                    | MsFlags::MS_NODEV
+                    | MsFlags::MS_NOEXEC
+                    | MsFlags::MS_RDONLY;
+                match mount(Some("sysfs"), &d, Some("sysfs"), flags, none) {
+                    // In a user namespace without its own network namespace ownership, or
+                    // with /sys locked: the host's /sys, read-only.
+                    Err(Errno::EPERM) => {
+                        mount(
+                            Some("/sys"),
+                            &d,
+                            none,
+                            MsFlags::MS_BIND | MsFlags::MS_REC,
+                            none,
+                        )?;
+                        sys::restrict_recursive(&d, true)
+                    }
+                    r => r,
+                }
+            }
+            Op::Restrict { loc, read_only } => {
+                sys::restrict_recursive(&self.resolve(loc, root), *read_only)
+            }
+            Op::Symlink { target, link } => {
+                let l = self.resolve(link, root);
+                match std::os::unix::fs::symlink(target, &l) {
+                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                    r => r.map_err(errno_of),
+                }
+            }
+            Op::MaskFile(l) => {
+                let p = self.resolve(l, root);
+                if !p.exists() {
+                    return Ok(());
+                }
+                let null = self.resolve(&Loc::Root("/dev/null".into()), root);
+                mount(Some(&null), &p, none, MsFlags::MS_BIND, none)
+            }
+            Op::MaskDir(l) => {
+                let p = self.resolve(l, root);
+                if !p.is_dir() {
+                    return Ok(());
+                }
+                mount(
+                    Some("tmpfs"),
+                    &p,
+                    Some("tmpfs"),
+                    MsFlags::MS_RDONLY
+                        | MsFlags::MS_NOSUID
+                        | MsFlags::MS_NODEV
+                        | MsFlags::MS_NOEXEC,
+                    none,
+                )
+            }
+            Op::ReadOnlyPath(l) => {
+                let p = self.resolve(l, root);
+                if !p.exists() {
+                    return Ok(());
+                }
+                mount(Some(&p), &p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)?;
+                sys::restrict_recursive(&p, true)
+            }
+            Op::PivotRoot => {
+                // pivot_root(".", ".") stacks the old root on top of the new one; detaching
+                // it leaves the new root alone (as runc does; no put_old directory needed).
+                nix::unistd::chdir(root)?;
+                nix::unistd::pivot_root(".", ".")?;
+                umount2(".", MntFlags::MNT_DETACH)?;
+                nix::unistd::chdir("/")
+            }
+        }
+    }
+}

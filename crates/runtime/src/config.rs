@@ -1,0 +1,450 @@
+//! The validated configuration of one container run, and the parsers for the option values
+//! users type (`--memory 512m`, `-v /src:/dst:ro`, `--user 1000:1000`, `-e K=V`).
+//!
+//! Everything here is pure: the CLI builds a [`RunConfig`] through [`RunConfigBuilder`],
+//! which refuses bad values with an error naming the option.
+
+use std::ffi::OsString;
+use std::path::{Component, Path, PathBuf};
+use syscage_policy::caps::{Cap, CapSet};
+use thiserror::Error;
+
+/// Why an option value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    #[error("--memory `{0}`: not a size (expected a number with an optional k, m or g suffix, e.g. `512m`)")]
+    BadSize(String),
+    #[error("--memory `{0}`: a memory limit must be at least 4m (the kernel needs room to start the command)")]
+    SizeTooSmall(String),
+    #[error("--pids-limit `{0}`: expected a positive whole number")]
+    BadPids(String),
+    #[error("--cpus `{0}`: expected a positive number of CPUs such as `0.5` or `2`")]
+    BadCpus(String),
+    #[error("--volume `{0}`: expected HOST:CONTAINER or HOST:CONTAINER:ro (or :rw)")]
+    BadVolume(String),
+    #[error(
+        "--volume `{spec}`: the container path `{path}` must be absolute and must not contain `..`"
+    )]
+    BadVolumeTarget { spec: String, path: String },
+    #[error("--volume `{spec}`: host path `{path}` does not exist")]
+    MissingVolumeSource { spec: String, path: String },
+    #[error(
+        "--env `{0}`: expected KEY=VALUE (or KEY to copy the variable from syscage's environment)"
+    )]
+    BadEnv(String),
+    #[error("--user `{0}`: expected UID or UID:GID (numbers)")]
+    BadUser(String),
+    #[error("--cap-{op} `{name}`: unknown capability{hint}")]
+    UnknownCap {
+        op: &'static str,
+        name: String,
+        hint: String,
+    },
+    #[error("--cap-{op} `{name}`: the running kernel does not have this capability (its last is {last})")]
+    CapNotInKernel {
+        op: &'static str,
+        name: String,
+        last: u8,
+    },
+    #[error("--hostname `{0}`: expected 1 to 64 letters, digits, `-` or `.`")]
+    BadHostname(String),
+    #[error("--workdir `{0}`: must be an absolute path")]
+    BadWorkdir(String),
+    #[error("--rootfs `{0}`: does not exist")]
+    RootfsMissing(String),
+    #[error("--rootfs `{0}`: is not a directory")]
+    RootfsNotDir(String),
+    #[error("--rootfs `{0}`: is empty; hint: put a root file system there (for example busybox: `busybox --install -s DIR/bin`)")]
+    RootfsEmpty(String),
+    #[error("--read-only needs --rootfs (without it the host's / is already mounted read-only)")]
+    ReadOnlyWithoutRootfs,
+    #[error("no command given; usage: syscage run [OPTIONS] -- COMMAND [ARG...]")]
+    NoCommand,
+}
+
+/// Parses a size such as `512m`, `1g`, `64k` or `1048576` (bytes). Suffixes are binary
+/// (k = 1024), as Docker's. Zero is refused by the caller that knows the option.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mult) = match t.chars().last()? {
+        'k' => (&t[..t.len() - 1], 1u64 << 10),
+        'm' => (&t[..t.len() - 1], 1u64 << 20),
+        'g' => (&t[..t.len() - 1], 1u64 << 30),
+        c if c.is_ascii_digit() => (t, 1),
+        _ => return None,
+    };
+    if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// `--memory`: a size of at least 4 MiB.
+pub fn parse_memory(s: &str) -> Result<u64, ConfigError> {
+    let bytes = parse_size(s).ok_or_else(|| ConfigError::BadSize(s.to_string()))?;
+    if bytes < 4 << 20 {
+        return Err(ConfigError::SizeTooSmall(s.to_string()));
+    }
+    Ok(bytes)
+}
+
+/// `--pids-limit`: a positive number.
+pub fn parse_pids(s: &str) -> Result<u64, ConfigError> {
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConfigError::BadPids(s.to_string()))
+}
+
+/// CPU bandwidth: `quota` microseconds of CPU time every `period` microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuQuota {
+    pub quota_us: u64,
+    pub period_us: u64,
+}
+
+/// `--cpus`: a positive number of CPUs, as Docker (period 100 ms, quota = cpus × period).
+pub fn parse_cpus(s: &str) -> Result<CpuQuota, ConfigError> {
+    let bad = || ConfigError::BadCpus(s.to_string());
+    let f: f64 = s.trim().parse().map_err(|_| bad())?;
+    if !f.is_finite() || f <= 0.0 || f > 1024.0 {
+        return Err(bad());
+    }
+    let period_us = 100_000u64;
+    // The kernel's minimum quota is 1 ms.
+    let quota_us = ((f * period_us as f64).round() as u64).max(1000);
+    Ok(CpuQuota {
+        quota_us,
+        period_us,
+    })
+}
+
+/// A bind mount from the host into the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub host: PathBuf,
+    pub container: PathBuf,
+    pub read_only: bool,
+}
+
+/// `--volume HOST:CONTAINER[:ro|:rw]`. The host path must exist; the container path must be
+/// absolute and free of `..` (so it cannot climb out of the root file system).
+pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (host, container, read_only) = match parts.as_slice() {
+        [h, c] => (*h, *c, false),
+        [h, c, "ro"] => (*h, *c, true),
+        [h, c, "rw"] => (*h, *c, false),
+        _ => return Err(ConfigError::BadVolume(spec.to_string())),
+    };
+    if host.is_empty() || container.is_empty() {
+        return Err(ConfigError::BadVolume(spec.to_string()));
+    }
+    let cpath = Path::new(container);
+    if !cpath.is_absolute() || cpath.components().any(|c| c == Component::ParentDir) {
+        return Err(ConfigError::BadVolumeTarget {
+            spec: spec.to_string(),
+            path: container.to_string(),
+        });
+    }
+    let hpath = Path::new(host);
+    if std::fs::symlink_metadata(hpath).is_err() {
+        return Err(ConfigError::MissingVolumeSource {
+            spec: spec.to_string(),
+            path: host.to_string(),
+        });
+    }
+    let host = std::fs::canonicalize(hpath).unwrap_or_else(|_| hpath.to_path_buf());
+    Ok(Volume {
+        host,
+        container: cpath.to_path_buf(),
+        read_only,
+    })
+}
+
+/// `--user UID[:GID]`; the group defaults to the user's number, as Docker's numeric form.
+pub fn parse_user(s: &str) -> Result<(u32, u32), ConfigError> {
+    let bad = || ConfigError::BadUser(s.to_string());
+    let mut it = s.splitn(2, ':');
+    let uid: u32 = it.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+    let gid: u32 = match it.next() {
+        Some(g) => g.parse().map_err(|_| bad())?,
+        None => uid,
+    };
+    Ok((uid, gid))
+}
+
+/// `--env KEY=VALUE`, or `--env KEY` to copy from `lookup` (syscage's environment); a KEY
+/// that is not set there is left out, as Docker does.
+pub fn parse_env(
+    s: &str,
+    lookup: impl Fn(&str) -> Option<OsString>,
+) -> Result<Option<(String, String)>, ConfigError> {
+    let bad = || ConfigError::BadEnv(s.to_string());
+    match s.split_once('=') {
+        Some((k, v)) if valid_env_key(k) => Ok(Some((k.to_string(), v.to_string()))),
+        Some(_) => Err(bad()),
+        None if valid_env_key(s) => {
+            Ok(lookup(s).map(|v| (s.to_string(), v.to_string_lossy().into_owned())))
+        }
+        None => Err(bad()),
+    }
+}
+
+fn valid_env_key(k: &str) -> bool {
+    !k.is_empty() && !k.contains('\0') && !k.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `--hostname`: a label the kernel accepts and resolvers like.
+pub fn parse_hostname(s: &str) -> Result<String, ConfigError> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !s.starts_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(ConfigError::BadHostname(s.to_string()))
+    }
+}
+
+/// Applies `--cap-add`/`--cap-drop` to Docker's default set, in Docker's order: `ALL` in
+/// drop empties the set, `ALL` in add fills it, then individual drops, then individual
+/// adds. `last_cap` is the kernel's `/proc/sys/kernel/cap_last_cap`.
+pub fn resolve_caps(add: &[String], drop: &[String], last_cap: u8) -> Result<CapSet, ConfigError> {
+    let is_all = |s: &String| s.eq_ignore_ascii_case("all") || s.eq_ignore_ascii_case("cap_all");
+    let parse = |op: &'static str, s: &String| -> Result<Cap, ConfigError> {
+        let cap = Cap::parse(s).ok_or_else(|| {
+            let upper = s.to_ascii_uppercase();
+            let bare = upper.strip_prefix("CAP_").unwrap_or(&upper).to_string();
+            let hint = (0..=syscage_policy::caps::LAST_KNOWN)
+                .filter_map(Cap::from_number)
+                .map(|c| (levenshtein(&bare, c.name()), c))
+                .min()
+                .filter(|(d, _)| *d <= 2)
+                .map(|(_, c)| format!(" (did you mean `{}`?)", c.name()))
+                .unwrap_or_default();
+            ConfigError::UnknownCap {
+                op,
+                name: s.clone(),
+                hint,
+            }
+        })?;
+        if cap.number() > last_cap {
+            return Err(ConfigError::CapNotInKernel {
+                op,
+                name: s.clone(),
+                last: last_cap,
+            });
+        }
+        Ok(cap)
+    };
+    let mut set = CapSet::docker_default();
+    if drop.iter().any(is_all) {
+        set = CapSet::empty();
+    }
+    if add.iter().any(is_all) {
+        set = CapSet::all_up_to(last_cap);
+    }
+    for d in drop.iter().filter(|s| !is_all(s)) {
+        set.remove(parse("drop", d)?);
+    }
+    for a in add.iter().filter(|s| !is_all(s)) {
+        set.insert(parse("add", a)?);
+    }
+    Ok(set)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Checks `--rootfs`: it exists, is a directory and is not empty.
+pub fn check_rootfs(dir: &Path) -> Result<PathBuf, ConfigError> {
+    let shown = dir.display().to_string();
+    let meta = std::fs::metadata(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
+    if !meta.is_dir() {
+        return Err(ConfigError::RootfsNotDir(shown));
+    }
+    let empty = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
+    if empty {
+        return Err(ConfigError::RootfsEmpty(shown));
+    }
+    std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512m"), Some(512 << 20));
+        assert_eq!(parse_size("1g"), Some(1 << 30));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("64k"), Some(64 << 10));
+        assert_eq!(parse_size("64kb"), Some(64 << 10));
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("abc"), None);
+        assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("m"), None);
+        assert_eq!(parse_size("-5m"), None);
+        assert_eq!(parse_size("1.5g"), None);
+        assert_eq!(parse_size("99999999999999999999g"), None);
+    }
+
+    #[test]
+    fn memory_option() {
+        assert_eq!(parse_memory("64m"), Ok(64 << 20));
+        assert_eq!(
+            parse_memory("0").unwrap_err().to_string(),
+            "--memory `0`: a memory limit must be at least 4m (the kernel needs room to start the command)"
+        );
+        assert_eq!(
+            parse_memory("abc").unwrap_err().to_string(),
+            "--memory `abc`: not a size (expected a number with an optional k, m or g suffix, e.g. `512m`)"
+        );
+    }
+
+    #[test]
+    fn pids_and_cpus() {
+        assert_eq!(parse_pids("64"), Ok(64));
+        assert_eq!(
+            parse_pids("-1").unwrap_err().to_string(),
+            "--pids-limit `-1`: expected a positive whole number"
+        );
+        assert_eq!(parse_pids("0"), Err(ConfigError::BadPids("0".into())));
+        assert_eq!(
+            parse_cpus("0.5"),
+            Ok(CpuQuota {
+                quota_us: 50_000,
+                period_us: 100_000
+            })
+        );
+        assert_eq!(parse_cpus("2").map(|q| q.quota_us), Ok(200_000));
+        assert_eq!(parse_cpus("0"), Err(ConfigError::BadCpus("0".into())));
+        assert_eq!(parse_cpus("nan"), Err(ConfigError::BadCpus("nan".into())));
+    }
+
+    #[test]
+    fn volumes() {
+        let v = parse_volume("/tmp:/data:ro").unwrap();
+        assert_eq!(v.container, PathBuf::from("/data"));
+        assert!(v.read_only);
+        assert!(!parse_volume("/tmp:/data").unwrap().read_only);
+        assert_eq!(
+            parse_volume("/nonexistent-syscage:/data").unwrap_err().to_string(),
+            "--volume `/nonexistent-syscage:/data`: host path `/nonexistent-syscage` does not exist"
+        );
+        assert_eq!(
+            parse_volume("/tmp:data").unwrap_err(),
+            ConfigError::BadVolumeTarget {
+                spec: "/tmp:data".into(),
+                path: "data".into()
+            }
+        );
+        assert!(matches!(
+            parse_volume("/tmp:/a/../../etc"),
+            Err(ConfigError::BadVolumeTarget { .. })
+        ));
+        assert_eq!(
+            parse_volume("/tmp"),
+            Err(ConfigError::BadVolume("/tmp".into()))
+        );
+        assert_eq!(
+            parse_volume("/tmp:/x:rx"),
+            Err(ConfigError::BadVolume("/tmp:/x:rx".into()))
+        );
+    }
+
+    #[test]
+    fn users_and_env() {
+        assert_eq!(parse_user("1000"), Ok((1000, 1000)));
+        assert_eq!(parse_user("1000:50"), Ok((1000, 50)));
+        assert_eq!(parse_user("bob"), Err(ConfigError::BadUser("bob".into())));
+        let none = |_: &str| None;
+        assert_eq!(
+            parse_env("A=b=c", none),
+            Ok(Some(("A".into(), "b=c".into())))
+        );
+        assert_eq!(parse_env("A=", none), Ok(Some(("A".into(), "".into()))));
+        assert_eq!(parse_env("=x", none), Err(ConfigError::BadEnv("=x".into())));
+        assert_eq!(parse_env("UNSET", none), Ok(None));
+        let some = |_: &str| Some(OsString::from("v"));
+        assert_eq!(parse_env("SET", some), Ok(Some(("SET".into(), "v".into()))));
+    }
+
+    #[test]
+    fn capabilities_follow_docker() {
+        let set = resolve_caps(&[], &[], 40).unwrap();
+        assert_eq!(set, CapSet::docker_default());
+        let set = resolve_caps(&["sys_ptrace".into()], &["CAP_NET_RAW".into()], 40).unwrap();
+        assert!(set.contains(Cap::SYS_PTRACE));
+        assert!(!set.contains(Cap::parse("NET_RAW").unwrap()));
+        let set = resolve_caps(&["CHOWN".into()], &["ALL".into()], 40).unwrap();
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            vec![Cap::parse("CHOWN").unwrap()]
+        );
+        assert_eq!(
+            resolve_caps(&["all".into()], &[], 40).unwrap().bits(),
+            0x1ff_ffff_ffff
+        );
+        assert_eq!(
+            resolve_caps(&["SYS_ADMN".into()], &[], 40)
+                .unwrap_err()
+                .to_string(),
+            "--cap-add `SYS_ADMN`: unknown capability (did you mean `SYS_ADMIN`?)"
+        );
+        assert_eq!(
+            resolve_caps(&[], &["CAP_CHECKPOINT_RESTORE".into()], 39).unwrap_err().to_string(),
+            "--cap-drop `CAP_CHECKPOINT_RESTORE`: the running kernel does not have this capability (its last is 39)"
+        );
+    }
+
+    #[test]
+    fn hostnames() {
+        assert!(parse_hostname("box-1.local").is_ok());
+        assert!(parse_hostname("").is_err());
+        assert!(parse_hostname("a b").is_err());
+        assert!(parse_hostname(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn rootfs_checks() {
+        let dir = std::env::temp_dir().join(format!("syscage-rootfs-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(
+            check_rootfs(&dir).unwrap_err(),
+            ConfigError::RootfsEmpty(dir.display().to_string())
+        );
+        let file = dir.join("f");
+        std::fs::write(&file, b"").unwrap();
+        assert_eq!(
+            check_rootfs(&file).unwrap_err(),
+            ConfigError::RootfsNotDir(file.display().to_string())
+        );
+        assert!(check_rootfs(&dir).is_ok());
+        assert_eq!(
+            check_rootfs(&dir.join("nope")).unwrap_err(),
+            ConfigError::RootfsMissing(dir.join("nope").display().to_string())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

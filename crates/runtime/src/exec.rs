@@ -1,0 +1,474 @@
+//! The command process: the last steps before `execve`, in this order (each one needs the
+//! privilege the next one gives up):
+//! 1. terminal and signals back to normal;
+//! 2. capabilities out of the bounding set (needs CAP_SETPCAP), ambient set cleared;
+//! 3. groups, gid, uid;
+//! 4. permitted/effective/inheritable set to the container's (empty for a non-root user);
+//! 5. no_new_privs;
+//! 6. working directory, and the command found in the container's PATH;
+//! 7. the parent told the command is about to run (with credentials: its host pid);
+//! 8. the seccomp filter loaded, compiled by the parent: the last system call but one;
+//! 9. `execve`.
+//!
+//! After step 8 the filter applies to this process too, so nothing between it and
+//! `execve` may make a system call the filter could deny or notify: the notification fd
+//! hand-over and the report of an `execve` failure go through shared memory.
+
+use crate::protocol::{self, Failure, FailureKind, ToParent};
+use crate::spec::RunConfig;
+use crate::sys::{self, SharedPage};
+use nix::errno::Errno;
+use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::unistd::{Gid, Uid};
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use syscage_policy::caps::CapSet;
+
+/// Words of the shared page.
+pub const SHM_LOADED: usize = 0;
+pub const SHM_TAKEN: usize = 1;
+pub const SHM_EXEC_ERRNO: usize = 2;
+
+/// How long the command waits, spinning, for the parent to take the notification fd.
+const TAKE_SPINS: u64 = 2_000_000_000;
+
+fn failure(
+    kind: FailureKind,
+    step: impl Into<String>,
+    errno: Option<Errno>,
+    hint: Option<String>,
+) -> Failure {
+    Failure {
+        kind,
+        step: step.into(),
+        errno: errno.map(|e| e as i32),
+        hint,
+    }
+}
+
+fn setup(step: &str) -> impl Fn(Errno) -> Failure + '_ {
+    move |e| failure(FailureKind::Setup, step, Some(e), None)
+}
+
+/// Runs in the forked command process; never returns.
+pub fn command_main(
+    cfg: &RunConfig,
+    sock: &OwnedFd,
+    tty: Option<OwnedFd>,
+    shared: &SharedPage,
+) -> ! {
+    let err = match prepare(cfg, sock, tty) {
+        Ok(prepared) => exec(cfg, sock, shared, prepared),
+        Err(f) => f,
+    };
+    let code = err.kind.exit_code();
+    let _ = protocol::send(sock.as_fd(), &ToParent::Failed(err), None, false);
+    // SAFETY-free: _exit skips atexit handlers and stdio buffers inherited from syscage.
+    sys::exit_now(code);
+}
+
+struct Prepared {
+    path: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+}
+
+fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Prepared, Failure> {
+    // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
+    // The mask survives execve and ignored signals stay ignored, so both are reset.
+    for sig in Signal::iterator() {
+        if matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
+            continue;
+        }
+        // SAFETY: SIG_DFL installs no Rust code as a handler.
+        let _ = unsafe { nix::sys::signal::signal(sig, SigHandler::SigDfl) };
+    }
+    sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
+        .map_err(setup("reset the signal mask"))?;
+
+    if let Some(t) = tty {
+        nix::unistd::setsid().map_err(setup("start a session for the terminal"))?;
+        // SAFETY: TIOCSCTTY takes an integer argument; `t` is an open terminal.
+        let r = unsafe { libc::ioctl(t.as_raw_fd(), libc::TIOCSCTTY, 0) };
+        Errno::result(r).map_err(setup("make the pseudo-terminal the controlling terminal"))?;
+        for target in 0..=2 {
+            // SAFETY: dup2 onto the standard fds, which this process owns.
+            let r = unsafe { libc::dup2(t.as_raw_fd(), target) };
+            Errno::result(r)
+                .map_err(setup("connect the pseudo-terminal to stdin/stdout/stderr"))?;
+        }
+    }
+
+    // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
+    apply_bounding(cfg.caps).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "drop capabilities from the bounding set",
+            None,
+            Some(e),
+        )
+    })?;
+
+    // 3. Identity. Without a user namespace, or with a mapped range, supplementary groups
+    // are cleared (syscage's own must not leak); rootless namespaces deny setgroups.
+    if !cfg.userns.deny_setgroups() {
+        nix::unistd::setgroups(&[]).map_err(setup("clear supplementary groups"))?;
+    }
+    let gid = Gid::from_raw(cfg.gid);
+    let uid = Uid::from_raw(cfg.uid);
+    nix::unistd::setresgid(gid, gid, gid).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            format!("set group id {}", cfg.gid),
+            Some(e),
+            id_hint(cfg, false),
+        )
+    })?;
+    nix::unistd::setresuid(uid, uid, uid).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            format!("set user id {}", cfg.uid),
+            Some(e),
+            id_hint(cfg, true),
+        )
+    })?;
+
+    // 4. The other sets. A non-root command gets none: execve would drop them anyway.
+    let set = if cfg.uid == 0 {
+        cfg.caps
+    } else {
+        CapSet::empty()
+    };
+    apply_sets(set).map_err(|e| failure(FailureKind::Setup, "set capabilities", None, Some(e)))?;
+
+    // 5.
+    nix::sys::prctl::set_no_new_privs().map_err(setup("set no_new_privs"))?;
+
+    // 6.
+    nix::unistd::chdir(&cfg.workdir).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            format!("change to working directory `{}`", cfg.workdir.display()),
+            Some(e),
+            (e == Errno::EACCES).then(|| format!("user {} cannot enter it", cfg.uid)),
+        )
+    })?;
+    let env: Vec<CString> = cfg
+        .env
+        .iter()
+        .filter_map(|(k, v)| CString::new(format!("{k}={v}")).ok())
+        .collect();
+    let path_var = cfg
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let prog = cfg.command.first().ok_or_else(|| {
+        failure(
+            FailureKind::Setup,
+            "find the command",
+            None,
+            Some("no command".into()),
+        )
+    })?;
+    let path = find_command(
+        prog,
+        path_var,
+        &|p| {
+            std::fs::metadata(p)
+                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))
+        },
+        &|p| nix::unistd::access(p, nix::unistd::AccessFlags::X_OK),
+    )?;
+    let argv = cfg
+        .command
+        .iter()
+        .filter_map(|a| CString::new(a.as_str()).ok())
+        .collect();
+    let path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+        failure(
+            FailureKind::NotFound,
+            format!("find `{prog}`"),
+            Some(Errno::EINVAL),
+            None,
+        )
+    })?;
+    Ok(Prepared {
+        path,
+        argv,
+        envp: env,
+    })
+}
+
+fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
+    let (id, mapped) = if uid {
+        (cfg.uid, cfg.userns.has_uid(cfg.uid))
+    } else {
+        (cfg.gid, cfg.userns.has_gid(cfg.gid))
+    };
+    (!mapped).then(|| format!("id {id} is not mapped in the container's user namespace"))
+}
+
+fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Failure {
+    // 7.
+    if let Err(e) = protocol::send(sock.as_fd(), &ToParent::Exec, None, true) {
+        return failure(
+            FailureKind::Setup,
+            "tell syscage the command starts",
+            Some(e),
+            None,
+        );
+    }
+    // 8.
+    if let Some(filter) = &cfg.filter {
+        if filter.listener {
+            let fd = match sys::lowest_free_fd() {
+                Ok(fd) => fd,
+                Err(e) => {
+                    return failure(
+                        FailureKind::Setup,
+                        "reserve the notification fd",
+                        Some(e),
+                        None,
+                    )
+                }
+            };
+            if let Err(e) = protocol::send(sock.as_fd(), &ToParent::Listener { fd }, None, false) {
+                return failure(
+                    FailureKind::Setup,
+                    "announce the notification fd",
+                    Some(e),
+                    None,
+                );
+            }
+        }
+        match syscage_seccomp::load::install(&filter.program, filter.flags) {
+            Ok(listener) => {
+                if filter.listener {
+                    // The parent copies the fd with pidfd_getfd while this process spins
+                    // without system calls (any of them could be notified, and nobody
+                    // would answer yet). The fd is CLOEXEC: execve closes this copy.
+                    shared.word(SHM_LOADED).store(1, Ordering::SeqCst);
+                    let mut spins = 0u64;
+                    while shared.word(SHM_TAKEN).load(Ordering::SeqCst) == 0 && spins < TAKE_SPINS {
+                        std::hint::spin_loop();
+                        spins += 1;
+                    }
+                    std::mem::forget(listener);
+                }
+            }
+            Err(e) => {
+                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL));
+                return failure(
+                    FailureKind::Setup,
+                    "load the seccomp filter",
+                    Some(errno),
+                    seccomp_hint(errno),
+                );
+            }
+        }
+    }
+    // 9. From here on, only shared memory reports a failure.
+    let e = nix::unistd::execve(&p.path, &p.argv, &p.envp)
+        .err()
+        .unwrap_or(Errno::EINVAL);
+    shared
+        .word(SHM_EXEC_ERRNO)
+        .store(e as u64, Ordering::SeqCst);
+    sys::exit_now(if e == Errno::ENOENT { 127 } else { 126 });
+}
+
+fn seccomp_hint(e: Errno) -> Option<String> {
+    match e {
+        Errno::EINVAL => Some("the kernel refused the program or its flags (a filter flag this kernel does not have?)".into()),
+        Errno::EACCES => Some("no_new_privs is not set and the process lacks CAP_SYS_ADMIN".into()),
+        Errno::ENOMEM => Some("too many filters or instructions already loaded".into()),
+        _ => None,
+    }
+}
+
+/// Finds the command as `execvp` would, but reporting why it cannot run: a name with a
+/// `/` is used as is; otherwise the first PATH entry holding an executable file wins.
+pub fn find_command(
+    prog: &str,
+    path_var: &str,
+    stat: &dyn Fn(&Path) -> Result<std::fs::Metadata, Errno>,
+    access_x: &dyn Fn(&Path) -> Result<(), Errno>,
+) -> Result<PathBuf, Failure> {
+    let check = |p: &Path| -> Result<(), Failure> {
+        let meta = stat(p).map_err(|e| {
+            let kind = if e == Errno::ENOENT || e == Errno::ENOTDIR {
+                FailureKind::NotFound
+            } else {
+                FailureKind::CannotExecute
+            };
+            failure(kind, format!("execute `{}`", p.display()), Some(e), None)
+        })?;
+        if meta.is_dir() {
+            return Err(failure(
+                FailureKind::CannotExecute,
+                format!("execute `{}`", p.display()),
+                Some(Errno::EISDIR),
+                Some("it is a directory".into()),
+            ));
+        }
+        access_x(p).map_err(|e| {
+            failure(
+                FailureKind::CannotExecute,
+                format!("execute `{}`", p.display()),
+                Some(e),
+                (e == Errno::EACCES).then(|| "it is not executable by the container user".into()),
+            )
+        })
+    };
+    if prog.contains('/') {
+        let p = PathBuf::from(prog);
+        check(&p)?;
+        return Ok(p);
+    }
+    let mut first_error = None;
+    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
+        let p = Path::new(dir).join(prog);
+        match check(&p) {
+            Ok(()) => return Ok(p),
+            Err(f) if f.kind == FailureKind::NotFound => {}
+            Err(f) => {
+                if first_error.is_none() {
+                    first_error = Some(f);
+                }
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| {
+        failure(
+            FailureKind::NotFound,
+            format!("find `{prog}` in PATH `{path_var}`"),
+            Some(Errno::ENOENT),
+            None,
+        )
+    }))
+}
+
+fn apply_bounding(keep: CapSet) -> Result<(), String> {
+    let last = last_cap();
+    for n in 0..=last {
+        let Some(cap) = caps_cap(n) else { continue };
+        if syscage_policy::caps::Cap::from_number(n).is_some_and(|c| keep.contains(c)) {
+            continue;
+        }
+        match caps::drop(None, caps::CapSet::Bounding, cap) {
+            Ok(()) => {}
+            Err(e) => return Err(format!("{cap}: {e}")),
+        }
+    }
+    caps::clear(None, caps::CapSet::Ambient).map_err(|e| format!("ambient: {e}"))
+}
+
+fn apply_sets(set: CapSet) -> Result<(), String> {
+    let mut hs = std::collections::HashSet::new();
+    for c in set.iter() {
+        if let Some(cap) = caps_cap(c.number()) {
+            hs.insert(cap);
+        }
+    }
+    caps::set(
+        None,
+        caps::CapSet::Inheritable,
+        &std::collections::HashSet::new(),
+    )
+    .map_err(|e| format!("inheritable: {e}"))?;
+    caps::set(None, caps::CapSet::Effective, &hs).map_err(|e| format!("effective: {e}"))?;
+    caps::set(None, caps::CapSet::Permitted, &hs).map_err(|e| format!("permitted: {e}"))?;
+    Ok(())
+}
+
+fn caps_cap(n: u8) -> Option<caps::Capability> {
+    caps::all().into_iter().find(|c| c.index() == n)
+}
+
+/// `/proc/sys/kernel/cap_last_cap`.
+pub fn last_cap() -> u8 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(syscage_policy::caps::LAST_KNOWN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn fake_fs(
+        entries: &[(&str, bool, bool)],
+    ) -> (
+        impl Fn(&Path) -> Result<std::fs::Metadata, Errno>,
+        impl Fn(&Path) -> Result<(), Errno>,
+    ) {
+        // (path, is_dir, executable); metadata comes from real temp paths.
+        let base = std::env::temp_dir().join(format!("syscage-find-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mut map: HashMap<PathBuf, bool> = HashMap::new();
+        for (p, dir, x) in entries {
+            let real = base.join(p.trim_start_matches('/'));
+            if *dir {
+                std::fs::create_dir_all(&real).unwrap();
+            } else {
+                std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+                std::fs::write(&real, b"").unwrap();
+            }
+            map.insert(PathBuf::from(p), *x);
+        }
+        let b1 = base.clone();
+        let stat = move |p: &Path| {
+            std::fs::metadata(b1.join(p.strip_prefix("/").unwrap_or(p))).map_err(|_| Errno::ENOENT)
+        };
+        let access = move |p: &Path| {
+            if *map.get(p).unwrap_or(&false) {
+                Ok(())
+            } else {
+                Err(Errno::EACCES)
+            }
+        };
+        (stat, access)
+    }
+
+    #[test]
+    fn finds_commands_like_execvp_and_says_why_not() {
+        let (stat, access) = fake_fs(&[
+            ("/bin/sh", false, true),
+            ("/usr/bin/noexec", false, false),
+            ("/data", true, true),
+        ]);
+        assert_eq!(
+            find_command("sh", "/usr/bin:/bin", &stat, &access).unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+        assert_eq!(
+            find_command("/bin/sh", "", &stat, &access).unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+        let nf = find_command("nope", "/usr/bin:/bin", &stat, &access).unwrap_err();
+        assert_eq!(nf.kind, FailureKind::NotFound);
+        assert_eq!(nf.step, "find `nope` in PATH `/usr/bin:/bin`");
+        let dir = find_command("/data", "", &stat, &access).unwrap_err();
+        assert_eq!(
+            (dir.kind, dir.errno, dir.hint.as_deref()),
+            (
+                FailureKind::CannotExecute,
+                Some(libc::EISDIR),
+                Some("it is a directory")
+            )
+        );
+        let nx = find_command("noexec", "/usr/bin", &stat, &access).unwrap_err();
+        assert_eq!(
+            (nx.kind, nx.errno),
+            (FailureKind::CannotExecute, Some(libc::EACCES))
+        );
+        let missing = find_command("/bin/nope", "", &stat, &access).unwrap_err();
+        assert_eq!(missing.kind, FailureKind::NotFound);
+    }
+}

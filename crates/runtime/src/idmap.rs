@@ -1,0 +1,207 @@
+//! User namespaces: which ids of the container map to which ids of the host, and writing
+//! the maps for the container's init from the parent (the only process allowed to).
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// One line of `/proc/PID/uid_map`: `count` ids from `inside` map to ids from `outside`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
+}
+
+/// How the container's ids relate to the host's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Userns {
+    /// No user namespace: container root is host root (with few capabilities).
+    Host,
+    /// `--userns`, as root: container ids 0..count are host ids base..base+count.
+    Mapped { base: u32, count: u32 },
+    /// syscage started by an unprivileged user: the one id it owns maps to the container
+    /// user (root, or `--user`), as bubblewrap and `unshare -r` do.
+    Rootless {
+        host_uid: u32,
+        host_gid: u32,
+        uid: u32,
+        gid: u32,
+    },
+}
+
+/// Default range for `--userns` when `/etc/subuid` has no line for root: the first range
+/// `useradd` hands out.
+pub const DEFAULT_BASE: u32 = 100_000;
+pub const DEFAULT_COUNT: u32 = 65_536;
+
+impl Userns {
+    pub fn is_new(&self) -> bool {
+        !matches!(self, Userns::Host)
+    }
+
+    pub fn uid_map(&self) -> Vec<IdRange> {
+        match *self {
+            Userns::Host => vec![],
+            Userns::Mapped { base, count } => vec![IdRange {
+                inside: 0,
+                outside: base,
+                count,
+            }],
+            Userns::Rootless { host_uid, uid, .. } => vec![IdRange {
+                inside: uid,
+                outside: host_uid,
+                count: 1,
+            }],
+        }
+    }
+
+    pub fn gid_map(&self) -> Vec<IdRange> {
+        match *self {
+            Userns::Host => vec![],
+            Userns::Mapped { base, count } => vec![IdRange {
+                inside: 0,
+                outside: base,
+                count,
+            }],
+            Userns::Rootless { host_gid, gid, .. } => vec![IdRange {
+                inside: gid,
+                outside: host_gid,
+                count: 1,
+            }],
+        }
+    }
+
+    /// An unprivileged writer must deny setgroups before writing a gid map (user_namespaces(7)).
+    pub fn deny_setgroups(&self) -> bool {
+        matches!(self, Userns::Rootless { .. })
+    }
+
+    /// Whether a container gid exists (has a mapping) in this namespace.
+    pub fn has_gid(&self, gid: u32) -> bool {
+        match self {
+            Userns::Host => true,
+            _ => self
+                .gid_map()
+                .iter()
+                .any(|r| gid >= r.inside && gid - r.inside < r.count),
+        }
+    }
+
+    pub fn has_uid(&self, uid: u32) -> bool {
+        match self {
+            Userns::Host => true,
+            _ => self
+                .uid_map()
+                .iter()
+                .any(|r| uid >= r.inside && uid - r.inside < r.count),
+        }
+    }
+}
+
+/// The text the kernel expects in a map file.
+pub fn map_text(ranges: &[IdRange]) -> String {
+    ranges
+        .iter()
+        .map(|r| format!("{} {} {}\n", r.inside, r.outside, r.count))
+        .collect()
+}
+
+/// Reads the range for `user` from `/etc/subuid`-style text (`name:start:count`).
+pub fn subid_range(text: &str, user: &str, uid: u32) -> Option<(u32, u32)> {
+    text.lines().find_map(|l| {
+        let mut f = l.trim().split(':');
+        let who = f.next()?;
+        let start = f.next()?.parse().ok()?;
+        let count = f.next()?.parse().ok()?;
+        (who == user || who == uid.to_string()).then_some((start, count))
+    })
+}
+
+/// Writes the maps of process `pid` under `proc_root` (normally `/proc`).
+pub fn write_maps(proc_root: &Path, pid: i32, ns: &Userns) -> io::Result<()> {
+    if !ns.is_new() {
+        return Ok(());
+    }
+    let dir = proc_root.join(pid.to_string());
+    if ns.deny_setgroups() {
+        fs::write(dir.join("setgroups"), "deny")?;
+    }
+    fs::write(dir.join("uid_map"), map_text(&ns.uid_map()))?;
+    fs::write(dir.join("gid_map"), map_text(&ns.gid_map()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_for_each_mode() {
+        let m = Userns::Mapped {
+            base: 100_000,
+            count: 65_536,
+        };
+        assert_eq!(map_text(&m.uid_map()), "0 100000 65536\n");
+        assert!(!m.deny_setgroups());
+        assert!(m.has_gid(5));
+        let r = Userns::Rootless {
+            host_uid: 1000,
+            host_gid: 1000,
+            uid: 0,
+            gid: 0,
+        };
+        assert_eq!(map_text(&r.uid_map()), "0 1000 1\n");
+        assert!(r.deny_setgroups());
+        assert!(
+            !r.has_gid(5),
+            "devpts cannot use gid 5 when only gid 0 is mapped"
+        );
+        let u = Userns::Rootless {
+            host_uid: 1000,
+            host_gid: 100,
+            uid: 1000,
+            gid: 1000,
+        };
+        assert_eq!(map_text(&u.gid_map()), "1000 100 1\n");
+        assert!(u.has_uid(1000) && !u.has_uid(0));
+        assert!(Userns::Host.has_gid(5));
+    }
+
+    #[test]
+    fn subuid_lines() {
+        let text = "alice:100000:65536\nroot:200000:65536\n";
+        assert_eq!(subid_range(text, "root", 0), Some((200000, 65536)));
+        assert_eq!(subid_range(text, "bob", 7), None);
+        assert_eq!(
+            subid_range("0:300000:1000\n", "root", 0),
+            Some((300000, 1000))
+        );
+    }
+
+    #[test]
+    fn writes_map_files() {
+        let root = std::env::temp_dir().join(format!("syscage-idmap-{}", std::process::id()));
+        fs::create_dir_all(root.join("42")).unwrap();
+        let r = Userns::Rootless {
+            host_uid: 1000,
+            host_gid: 1000,
+            uid: 0,
+            gid: 0,
+        };
+        write_maps(&root, 42, &r).unwrap();
+        assert_eq!(
+            fs::read_to_string(root.join("42/setgroups")).unwrap(),
+            "deny"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("42/uid_map")).unwrap(),
+            "0 1000 1\n"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("42/gid_map")).unwrap(),
+            "0 1000 1\n"
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+}

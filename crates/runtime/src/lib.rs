@@ -1,0 +1,22 @@
+//! syscage's container runtime: namespaces, root file system and mounts, user namespaces,
+//! capabilities, cgroups, the init, and the parent/child protocol that ties them together.
+//!
+//! Raw system calls live in `sys` (and in the few `// SAFETY:` blocks of `child`, `exec`
+//! and `tty` that call ioctl or install handlers); the rest is safe Rust over nix.
+
+pub mod cgroup;
+pub mod child;
+pub mod config;
+pub mod error;
+pub mod exec;
+pub mod idmap;
+pub mod mounts;
+pub mod parent;
+pub mod protocol;
+pub mod spec;
+pub mod sys;
+pub mod tty;
+
+pub use error::RunError;
+pub use parent::{run, NoSupervisor, Supervisor};
+pub use spec::{LoadableFilter, RunConfig};

@@ -1,0 +1,203 @@
+//! Raw system calls that nix does not wrap (or wraps in a way that does not fit), each in
+//! one small function with its SAFETY argument. The rest of the runtime calls these and nix.
+#![allow(unsafe_code)]
+
+use nix::errno::Errno;
+use nix::unistd::Pid;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// `clone(2)` used like `fork(2)` with namespace flags: no new stack, the child continues
+/// from the call with a copy of the address space. Returns `None` in the child.
+///
+/// The caller must be single-threaded (syscage's parent is): the child may then use the
+/// allocator and everything else, as after `fork` in a single-threaded program.
+pub fn clone_fork(flags: libc::c_int) -> Result<Option<Pid>, Errno> {
+    // SAFETY: with a NULL stack and without CLONE_VM the kernel gives the child a copy of
+    // the caller's memory and stack, exactly as fork(2); no pointer arguments are passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            std::ptr::null_mut::<libc::c_void>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            std::ptr::null_mut::<libc::c_int>(),
+            0 as libc::c_ulong,
+        )
+    };
+    match ret {
+        -1 => Err(Errno::last()),
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid as libc::pid_t))),
+    }
+}
+
+/// `pidfd_open(2)`: an fd that refers to the process and becomes readable when it exits.
+pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
+    // SAFETY: plain integer arguments; on success the return value is a new fd we own.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: a fresh fd returned by the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+}
+
+/// `pidfd_getfd(2)`: a duplicate of fd `target` of the process behind `pidfd`.
+pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, target: RawFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: integer arguments only; a non-negative return is a new fd we own.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), target, 0) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+}
+
+// include/uapi/linux/mount.h
+const MOUNT_ATTR_RDONLY: u64 = 0x0000_0001;
+const MOUNT_ATTR_NODEV: u64 = 0x0000_0004;
+const AT_RECURSIVE: libc::c_uint = 0x8000;
+
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Makes the mount at `path` and every mount below it `nodev`, and read-only if asked
+/// (`mount_setattr(2)` with AT_RECURSIVE, Linux 5.12): a plain remount only changes the
+/// top mount, and a read-only bind of `/` would leave `/home` or `/boot` writable.
+pub fn restrict_recursive(path: &Path, read_only: bool) -> Result<(), Errno> {
+    let c = cpath(path)?;
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_NODEV | if read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: `c` is a valid C string and `attr` a valid struct of the size passed; the
+    // kernel only reads both during the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+fn cpath(path: &Path) -> Result<CString, Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
+}
+
+/// Brings the loopback interface up: `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with IFF_UP, on a
+/// datagram socket of the container's network namespace.
+pub fn loopback_up() -> Result<(), Errno> {
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // SAFETY: ifreq is plain old data; zeroed is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: `req` is a valid ifreq for these requests; the kernel reads and writes only it.
+    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the union member ifru_flags is the one SIOCGIFFLAGS filled in.
+    unsafe {
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    }
+    // SAFETY: as above.
+    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) };
+    if ret < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// The lowest fd number not in use: what the next fd-creating call will return in a
+/// single-threaded process.
+pub fn lowest_free_fd() -> Result<RawFd, Errno> {
+    let probe = nix::fcntl::open(
+        "/",
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    Ok(probe.as_raw_fd())
+}
+
+/// A page of memory shared between the parent and the container's processes across
+/// `fork`, for the one hand-over that must not make system calls (see `listener`).
+pub struct SharedPage {
+    ptr: *mut u8,
+}
+
+impl SharedPage {
+    pub fn new() -> Result<SharedPage, Errno> {
+        // SAFETY: an anonymous shared mapping with no address hint; checked for failure.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(SharedPage { ptr: ptr.cast() })
+    }
+
+    /// The word at index `i` (0..512) as an atomic.
+    pub fn word(&self, i: usize) -> &std::sync::atomic::AtomicU64 {
+        assert!(i < 512, "shared page index");
+        // SAFETY: the page is 4096 bytes, page-aligned, lives as long as `self`, and is
+        // only ever accessed through atomics.
+        unsafe { &*(self.ptr.add(i * 8) as *const std::sync::atomic::AtomicU64) }
+    }
+}
+
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is the mapping made in `new`, unmapped once.
+        unsafe {
+            libc::munmap(self.ptr.cast(), 4096);
+        }
+    }
+}
+
+/// `_exit(2)`: ends the process now, without running atexit handlers or flushing stdio
+/// buffers copied from the parent (which would print the parent's output twice).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}
+
+/// A standard fd (0, 1, 2), open for the life of the process.
+pub fn std_fd(fd: RawFd) -> BorrowedFd<'static> {
+    debug_assert!((0..=2).contains(&fd));
+    // SAFETY: the standard fds are never closed by syscage.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}

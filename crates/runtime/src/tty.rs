@@ -1,0 +1,121 @@
+//! `--tty`: the container's pseudo-terminal, relayed to syscage's own terminal. syscage's
+//! terminal goes into raw mode so that keys (Ctrl-C included) reach the container's
+//! terminal, whose line discipline turns them into signals there; it is restored at the end.
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags};
+use nix::sys::termios::{self, SetArg, Termios};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+pub struct Relay {
+    master: OwnedFd,
+    saved: Option<Termios>,
+    stdin_open: bool,
+    master_open: bool,
+}
+
+fn stdin() -> BorrowedFd<'static> {
+    crate::sys::std_fd(0)
+}
+
+fn stdout() -> BorrowedFd<'static> {
+    crate::sys::std_fd(1)
+}
+
+impl Relay {
+    pub fn new(master: OwnedFd) -> Result<Relay, Errno> {
+        let saved = if nix::unistd::isatty(stdin()).unwrap_or(false) {
+            let t = termios::tcgetattr(stdin())?;
+            let mut raw = t.clone();
+            termios::cfmakeraw(&mut raw);
+            termios::tcsetattr(stdin(), SetArg::TCSANOW, &raw)?;
+            Some(t)
+        } else {
+            None
+        };
+        let r = Relay {
+            master,
+            saved,
+            stdin_open: true,
+            master_open: true,
+        };
+        r.resize();
+        Ok(r)
+    }
+
+    /// Copies syscage's window size to the container's terminal.
+    pub fn resize(&self) {
+        let mut ws: libc::winsize = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ/TIOCSWINSZ read or write one winsize struct.
+        unsafe {
+            if libc::ioctl(stdin().as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
+                libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+            }
+        }
+    }
+
+    /// Adds the fds to watch, after the caller's first two.
+    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
+        let flags = |open: bool| {
+            if open {
+                PollFlags::POLLIN
+            } else {
+                PollFlags::empty()
+            }
+        };
+        fds.push(PollFd::new(stdin(), flags(self.stdin_open)));
+        fds.push(PollFd::new(self.master.as_fd(), flags(self.master_open)));
+    }
+
+    /// Moves what is ready; `revents` are those of the fds added by `poll_fds`.
+    pub fn pump(&mut self, revents: &[PollFlags]) {
+        let ready = |i: usize| revents.get(i).is_some_and(|r| !r.is_empty());
+        if self.stdin_open && ready(0) && !copy(stdin(), self.master.as_fd()) {
+            self.stdin_open = false;
+        }
+        if self.master_open && ready(1) && !copy(self.master.as_fd(), stdout()) {
+            self.master_open = false;
+        }
+    }
+
+    /// Drains what the container wrote last and restores the terminal.
+    pub fn finish(self) {
+        let _ = nix::fcntl::fcntl(
+            self.master.as_fd(),
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        while self.master_open && copy(self.master.as_fd(), stdout()) {}
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(t) = &self.saved {
+            let _ = termios::tcsetattr(stdin(), SetArg::TCSANOW, t);
+        }
+    }
+}
+
+/// One read and its write; false at end of file or on error (EIO once the container's
+/// side of the terminal is closed).
+fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> bool {
+    let mut buf = [0u8; 8192];
+    let n = match nix::unistd::read(from, &mut buf) {
+        Ok(0) | Err(_) => return false,
+        Ok(n) => n,
+    };
+    let mut off = 0;
+    while off < n {
+        match nix::unistd::write(to, &buf[off..n]) {
+            Ok(w) => off += w,
+            Err(Errno::EINTR) => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}

@@ -1,0 +1,201 @@
+//! From `--seccomp` options to the program the container loads: load the profile (a
+//! built-in or a file), resolve it for the container's capabilities, ABIs and kernel,
+//! apply `--seccomp-allow/deny`, plan, compile. Compiled programs are cached by content.
+
+use crate::bpf::SockFilter;
+use crate::cache::{Cache, Entry, KeyBuilder};
+use crate::compile::{self, CompileError};
+use crate::load;
+use syscage_policy::builtin::{self, LoadError};
+use syscage_policy::plan::{self, PlanError};
+use syscage_policy::profile::ReadOptions;
+use syscage_policy::resolve::{self, ResolveError};
+use syscage_policy::tweak::{self, Tweak, TweakError};
+use syscage_policy::{Arch, CapSet, Context, KernelVersion, Policy};
+use thiserror::Error;
+
+/// What the run asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `--seccomp`: a built-in name or a file.
+    pub profile: String,
+    pub read: ReadOptions,
+    pub caps: CapSet,
+    pub kernel: Option<KernelVersion>,
+    pub extra_arches: Vec<Arch>,
+    pub tweaks: Vec<Tweak>,
+    /// Hand the notification fd to the parent (report, learn, OCI listener).
+    pub listener: bool,
+}
+
+/// The filter to load, or none.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub name: String,
+    /// `None`: unconfined.
+    pub program: Option<Vec<SockFilter>>,
+    pub flags: u32,
+    /// The resolved policy, when it was computed (always on a cache miss, or on request).
+    pub policy: Option<Policy>,
+    pub cached: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum FilterError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot use profile `{name}`: {source}")]
+    Resolve { name: String, source: ResolveError },
+    #[error(transparent)]
+    Tweak(#[from] TweakError),
+    #[error("cannot compile profile `{name}`: {source}")]
+    Plan { name: String, source: PlanError },
+    #[error("cannot compile profile `{name}`: {source}")]
+    Compile { name: String, source: CompileError },
+    #[error("cannot read profile `{name}`: {source}")]
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
+}
+
+/// seccomp(2) flags for a policy: TSYNC always (every thread gets the filter), or, with a
+/// listener, NEW_LISTENER with TSYNC_ESRCH (the kernel refuses TSYNC with NEW_LISTENER
+/// otherwise).
+pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
+    let f = policy.flags();
+    let mut flags = if listener {
+        load::FLAG_NEW_LISTENER | load::FLAG_TSYNC | load::FLAG_TSYNC_ESRCH
+    } else {
+        load::FLAG_TSYNC
+    };
+    if f.log {
+        flags |= load::FLAG_LOG;
+    }
+    if f.spec_allow {
+        flags |= load::FLAG_SPEC_ALLOW;
+    }
+    if f.wait_killable_recv {
+        flags |= load::FLAG_WAIT_KILLABLE_RECV;
+    }
+    flags
+}
+
+/// Resolves the request into a policy (no compile). `None` for `unconfined`.
+pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
+    let loaded = builtin::load(&req.profile, req.read)?;
+    let Some(profile) = loaded.profile else {
+        return Ok(None);
+    };
+    let ctx = Context {
+        caps: req.caps,
+        kernel: req.kernel,
+        extra_arches: req.extra_arches.clone(),
+    };
+    let mut p =
+        resolve::resolve(&loaded.name, &profile, &ctx).map_err(|source| FilterError::Resolve {
+            name: loaded.name.clone(),
+            source,
+        })?;
+    tweak::apply(&mut p, &req.tweaks)?;
+    Ok(Some((loaded.name, p)))
+}
+
+/// Builds the filter, from the cache when it has it.
+pub fn build(
+    req: &Request,
+    cache: Option<&Cache>,
+    want_policy: bool,
+) -> Result<Built, FilterError> {
+    if req.profile == "unconfined" && req.tweaks.is_empty() {
+        return Ok(Built {
+            name: "unconfined".into(),
+            program: None,
+            flags: 0,
+            policy: None,
+            cached: false,
+        });
+    }
+    let key = cache.and_then(|_| key(req).ok());
+    if let (Some(c), Some(k), false) = (cache, &key, want_policy) {
+        if let Some(e) = c.get(k) {
+            return Ok(Built {
+                name: req.profile.clone(),
+                program: Some(e.program),
+                flags: e.flags,
+                policy: None,
+                cached: true,
+            });
+        }
+    }
+    let Some((name, policy)) = policy(req)? else {
+        return Ok(Built {
+            name: "unconfined".into(),
+            program: None,
+            flags: 0,
+            policy: None,
+            cached: false,
+        });
+    };
+    let pl = plan::plan(&policy).map_err(|source| FilterError::Plan {
+        name: name.clone(),
+        source,
+    })?;
+    let compiled = compile::compile(&pl).map_err(|source| FilterError::Compile {
+        name: name.clone(),
+        source,
+    })?;
+    let flags = load_flags(&policy, req.listener);
+    if let (Some(c), Some(k)) = (cache, &key) {
+        c.put(
+            k,
+            &Entry {
+                program: compiled.program.clone(),
+                flags,
+            },
+        );
+    }
+    Ok(Built {
+        name,
+        program: Some(compiled.program),
+        flags,
+        policy: Some(policy),
+        cached: false,
+    })
+}
+
+/// The cache key of a request: the profile's bytes (a built-in's embedded text, or the
+/// file's content), and every other input.
+fn key(req: &Request) -> Result<crate::cache::Key, FilterError> {
+    let text: Vec<u8> = match builtin::get(&req.profile) {
+        Some(b) => b.text().unwrap_or("").as_bytes().to_vec(),
+        None => std::fs::read(&req.profile).map_err(|source| FilterError::Io {
+            name: req.profile.clone(),
+            source,
+        })?,
+    };
+    let mut k = KeyBuilder::new();
+    k.field("profile", &text)
+        .field("ignore-unknown", &[u8::from(req.read.ignore_unknown_names)])
+        .field("errno-zero", &[u8::from(req.read.allow_errno_zero)])
+        .field("caps", &req.caps.bits().to_le_bytes())
+        .field(
+            "kernel",
+            req.kernel
+                .map(|k| k.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        )
+        .field("listener", &[u8::from(req.listener)]);
+    for a in &req.extra_arches {
+        k.field("arch", a.short_name().as_bytes());
+    }
+    for t in &req.tweaks {
+        let s = match t {
+            Tweak::Allow(n) => format!("allow {n}"),
+            Tweak::Deny(n, e) => format!("deny {n} {e}"),
+        };
+        k.field("tweak", s.as_bytes());
+    }
+    Ok(k.finish())
+}

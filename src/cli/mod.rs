@@ -1,0 +1,87 @@
+//! Command-line structure: one file per command, each a thin layer over the library.
+
+mod profile;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::fmt;
+
+/// syscage: run a program in a container whose walls are system calls.
+#[derive(Parser)]
+#[command(name = "syscage", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a command in a new container.
+    Run(run::RunArgs),
+    /// Inspect, check and lint seccomp profiles.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
+}
+
+impl Cli {
+    pub fn verbose(&self) -> bool {
+        match &self.command {
+            Command::Run(r) => r.verbose,
+            Command::Profile(_) => false,
+        }
+    }
+}
+
+/// An error of a command, with the exit status it means.
+pub struct CliError {
+    message: String,
+    code: i32,
+}
+
+impl CliError {
+    pub fn new(message: impl fmt::Display, code: i32) -> CliError {
+        CliError {
+            message: message.to_string(),
+            code,
+        }
+    }
+
+    /// An error of syscage itself: 125.
+    pub fn setup(message: impl fmt::Display) -> CliError {
+        CliError::new(message, 125)
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.code
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Profile(cmd) => profile::run(cmd),
+    }
+}
+
+/// `--verbose` shows syscage's steps; `RUST_LOG` chooses anything else.
+pub fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => EnvFilter::new(v),
+        _ if verbose => EnvFilter::new("info"),
+        _ => EnvFilter::new("warn"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .try_init();
+}

@@ -1,0 +1,259 @@
+//! `syscage run`.
+
+use super::CliError;
+use clap::Args;
+use std::path::PathBuf;
+use syscage_policy::arch::Arch;
+use syscage_policy::profile::{KernelVersion, ReadOptions};
+use syscage_policy::tweak::Tweak;
+use syscage_runtime::cgroup::Limits;
+use syscage_runtime::config::{self as rc};
+use syscage_runtime::idmap::{self, Userns};
+use syscage_runtime::mounts::MountConfig;
+use syscage_runtime::spec::{self, LoadableFilter, RunConfig};
+use syscage_seccomp::cache::Cache;
+use syscage_seccomp::filter::{self, Request};
+
+#[derive(Args)]
+#[command(
+    after_help = "Exit status: the command's; 128+N when signal N killed it; 125 when syscage failed; 126 when the command cannot be executed; 127 when it is not found."
+)]
+pub struct RunArgs {
+    /// Directory to use as the container's root file system (pivot_root); without it,
+    /// the host's / read-only with a fresh /tmp.
+    #[arg(long, value_name = "DIR")]
+    rootfs: Option<PathBuf>,
+    /// Make the root file system read-only (with tmpfs on /tmp and /run).
+    #[arg(long)]
+    read_only: bool,
+    /// Bind mount a host path: HOST:CONTAINER[:ro|:rw].
+    #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro]")]
+    volumes: Vec<String>,
+    /// Container hostname (default: 12 random hex digits).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// Set an environment variable (KEY=VALUE), or copy it from syscage's (KEY).
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long, value_name = "DIR", default_value = "/")]
+    workdir: String,
+    /// Run the command as this user (numeric).
+    #[arg(short = 'u', long, value_name = "UID[:GID]")]
+    user: Option<String>,
+    /// Map container root to an unprivileged range of host ids (a user namespace).
+    /// Without root, syscage always uses a user namespace.
+    #[arg(long)]
+    userns: bool,
+    /// Add a capability (any the kernel knows, with or without CAP_, or ALL).
+    #[arg(long = "cap-add", value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability (or ALL).
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Memory limit (k, m, g suffixes).
+    #[arg(short = 'm', long, value_name = "SIZE", allow_hyphen_values = true)]
+    memory: Option<String>,
+    /// Maximum number of processes and threads.
+    #[arg(long = "pids-limit", value_name = "N", allow_hyphen_values = true)]
+    pids_limit: Option<String>,
+    /// CPU limit in CPUs (e.g. 0.5).
+    #[arg(long, value_name = "CPUS", allow_hyphen_values = true)]
+    cpus: Option<String>,
+    /// Give the container its own pseudo-terminal.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Seccomp profile: a built-in (default, contained, unconfined; see `syscage profile
+    /// list`) or a Docker/OCI JSON file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "default")]
+    seccomp: String,
+    /// Admit another ABI besides x86_64 (x86, x32).
+    #[arg(long = "seccomp-arch", value_name = "ARCH")]
+    seccomp_arch: Vec<String>,
+    /// Allow a system call or @group on top of the profile.
+    #[arg(long = "seccomp-allow", value_name = "SYSCALL|@GROUP")]
+    seccomp_allow: Vec<String>,
+    /// Deny a system call or @group on top of the profile (EPERM, or the errno given).
+    #[arg(long = "seccomp-deny", value_name = "SYSCALL|@GROUP[:ERRNO]")]
+    seccomp_deny: Vec<String>,
+    /// Skip unknown system call names in the profile instead of refusing it (runc's way).
+    #[arg(long = "seccomp-ignore-unknown")]
+    seccomp_ignore_unknown: bool,
+    /// Accept ERRNO(0) in profiles and --seccomp-deny (denied calls then look successful).
+    #[arg(long = "seccomp-allow-errno-zero")]
+    seccomp_allow_errno_zero: bool,
+    /// Print each set-up step and the container's host pid on stderr.
+    #[arg(long)]
+    pub verbose: bool,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+pub fn run(a: RunArgs) -> Result<i32, CliError> {
+    let (cfg, name) = config(&a)?;
+    if name == "unconfined" {
+        eprintln!("syscage: warning: no seccomp filter (--seccomp unconfined): the container can make any system call its capabilities allow");
+    }
+    syscage_runtime::run(&cfg, &mut syscage_runtime::NoSupervisor)
+        .map_err(|e| CliError::new(&e, e.exit_code()))
+}
+
+/// The kernel release, for `minKernel`.
+pub fn kernel_version() -> Option<KernelVersion> {
+    let u = nix::sys::utsname::uname().ok()?;
+    KernelVersion::parse(&u.release().to_string_lossy())
+}
+
+fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
+    fn e(x: impl std::fmt::Display) -> CliError {
+        CliError::setup(x)
+    }
+    let rootfs = a
+        .rootfs
+        .as_deref()
+        .map(rc::check_rootfs)
+        .transpose()
+        .map_err(e)?;
+    if a.read_only && rootfs.is_none() {
+        return Err(e(rc::ConfigError::ReadOnlyWithoutRootfs));
+    }
+    let volumes = a
+        .volumes
+        .iter()
+        .map(|v| rc::parse_volume(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(e)?;
+    let hostname = match &a.hostname {
+        Some(h) => rc::parse_hostname(h).map_err(e)?,
+        None => spec::random_hostname(),
+    };
+    if !a.workdir.starts_with('/') {
+        return Err(e(rc::ConfigError::BadWorkdir(a.workdir.clone())));
+    }
+    let (uid, gid) = match &a.user {
+        Some(u) => rc::parse_user(u).map_err(e)?,
+        None => (0, 0),
+    };
+    let last_cap = syscage_runtime::exec::last_cap();
+    let caps = rc::resolve_caps(&a.cap_add, &a.cap_drop, last_cap).map_err(e)?;
+    let limits = Limits {
+        memory: a
+            .memory
+            .as_deref()
+            .map(rc::parse_memory)
+            .transpose()
+            .map_err(e)?,
+        pids: a
+            .pids_limit
+            .as_deref()
+            .map(rc::parse_pids)
+            .transpose()
+            .map_err(e)?,
+        cpu: a
+            .cpus
+            .as_deref()
+            .map(rc::parse_cpus)
+            .transpose()
+            .map_err(e)?,
+    };
+
+    let euid = nix::unistd::geteuid().as_raw();
+    let userns = if euid != 0 {
+        Userns::Rootless {
+            host_uid: euid,
+            host_gid: nix::unistd::getegid().as_raw(),
+            uid,
+            gid,
+        }
+    } else if a.userns {
+        let (base, count) = std::fs::read_to_string("/etc/subuid")
+            .ok()
+            .and_then(|t| idmap::subid_range(&t, "root", 0))
+            .unwrap_or((idmap::DEFAULT_BASE, idmap::DEFAULT_COUNT));
+        Userns::Mapped { base, count }
+    } else {
+        Userns::Host
+    };
+
+    let mut user_env = Vec::new();
+    for v in &a.env {
+        if let Some(kv) = rc::parse_env(v, |k| std::env::var_os(k)).map_err(e)? {
+            user_env.push(kv);
+        }
+    }
+    let passwd_path = rootfs
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/"))
+        .join("etc/passwd");
+    let home = std::fs::read_to_string(passwd_path)
+        .ok()
+        .and_then(|p| spec::home_of(&p, uid))
+        .unwrap_or_else(|| if uid == 0 { "/root".into() } else { "/".into() });
+    let stdin_tty = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
+    let term =
+        (a.tty || stdin_tty).then(|| std::env::var("TERM").unwrap_or_else(|_| "xterm".into()));
+    let env = spec::build_env(&hostname, Some(&home), term.as_deref(), &user_env);
+
+    let mut extra_arches = Vec::new();
+    for s in &a.seccomp_arch {
+        let arch = Arch::parse(s).ok_or_else(|| {
+            e(format!(
+                "--seccomp-arch `{s}`: unknown architecture (expected x86, x32 or x86_64)"
+            ))
+        })?;
+        extra_arches.push(arch);
+    }
+    let mut tweaks: Vec<Tweak> = a.seccomp_allow.iter().map(|s| Tweak::allow(s)).collect();
+    for d in &a.seccomp_deny {
+        tweaks.push(Tweak::deny(d, a.seccomp_allow_errno_zero).map_err(e)?);
+    }
+    let req = Request {
+        profile: a.seccomp.clone(),
+        read: ReadOptions {
+            ignore_unknown_names: a.seccomp_ignore_unknown,
+            allow_errno_zero: a.seccomp_allow_errno_zero,
+        },
+        caps,
+        kernel: kernel_version(),
+        extra_arches,
+        tweaks,
+        listener: false,
+    };
+    let cache = Cache::open_default();
+    let built = filter::build(&req, cache.as_ref(), false).map_err(e)?;
+    if let Some(p) = &built.program {
+        tracing::info!(
+            "seccomp: profile {} ({} instructions{})",
+            built.name,
+            p.len(),
+            if built.cached { ", from the cache" } else { "" }
+        );
+    }
+    let filter = built.program.map(|program| LoadableFilter {
+        program,
+        flags: built.flags,
+        listener: false,
+    });
+    let devpts_gid = userns.has_gid(5).then_some(5);
+    let cfg = RunConfig {
+        command: a.command.clone(),
+        mounts: MountConfig {
+            rootfs,
+            read_only: a.read_only,
+            volumes,
+            devpts_gid,
+        },
+        hostname,
+        env,
+        workdir: PathBuf::from(&a.workdir),
+        uid,
+        gid,
+        caps,
+        limits,
+        userns,
+        tty: a.tty,
+        filter,
+    };
+    Ok((cfg, built.name))
+}
