@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Bind mount a host path: HOST:CONTAINER[:ro|:rw].
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro]")]
     volumes: Vec<String>,
+    /// Mount a fresh tmpfs at this container path.
+    #[arg(long, value_name = "PATH")]
+    tmpfs: Vec<String>,
     /// Container hostname (default: 12 random hex digits).
     #[arg(long)]
     hostname: Option<String>,
@@ -124,6 +127,16 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
         .map(|v| rc::parse_volume(v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(e)?;
+    let mut tmpfs = Vec::new();
+    for t in &a.tmpfs {
+        let p = PathBuf::from(t);
+        if !p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
+            return Err(e(format!(
+                "--tmpfs `{t}`: the container path must be absolute and must not contain `..`"
+            )));
+        }
+        tmpfs.push(p);
+    }
     let hostname = match &a.hostname {
         Some(h) => rc::parse_hostname(h).map_err(e)?,
         None => spec::random_hostname(),
@@ -242,6 +255,7 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
             rootfs,
             read_only: a.read_only,
             volumes,
+            tmpfs,
             devpts_gid,
         },
         hostname,

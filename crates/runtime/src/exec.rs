@@ -312,7 +312,7 @@ pub fn find_command(
                 FailureKind::CannotExecute,
                 format!("execute `{}`", p.display()),
                 Some(Errno::EISDIR),
-                Some("it is a directory".into()),
+                None,
             ));
         }
         access_x(p).map_err(|e| {
@@ -457,11 +457,7 @@ mod tests {
         let dir = find_command("/data", "", &stat, &access).unwrap_err();
         assert_eq!(
             (dir.kind, dir.errno, dir.hint.as_deref()),
-            (
-                FailureKind::CannotExecute,
-                Some(libc::EISDIR),
-                Some("it is a directory")
-            )
+            (FailureKind::CannotExecute, Some(libc::EISDIR), None)
         );
         let nx = find_command("noexec", "/usr/bin", &stat, &access).unwrap_err();
         assert_eq!(

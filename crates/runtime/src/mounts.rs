@@ -128,6 +128,8 @@ pub struct MountConfig {
     pub rootfs: Option<PathBuf>,
     pub read_only: bool,
     pub volumes: Vec<Volume>,
+    /// `--tmpfs`: fresh tmpfs mounts at these container paths.
+    pub tmpfs: Vec<PathBuf>,
     /// The group of `/dev/pts/*` (Docker: 5, `tty`), when that gid exists in the container.
     pub devpts_gid: Option<u32>,
 }
@@ -200,6 +202,9 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
             }
             for v in &cfg.volumes {
                 ops.push(mount_point(v));
+            }
+            for t in &cfg.tmpfs {
+                ops.push(Op::Mkdir(Loc::Root(t.clone())));
             }
             // Before /dev gets its device binds, which must keep working.
             ops.push(Op::Restrict {
@@ -306,6 +311,14 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         }
     }
 
+    for t in &cfg.tmpfs {
+        ops.push(Op::Mount {
+            fs: Fs::Tmpfs,
+            dst: Loc::Root(t.clone()),
+            flags: MS_NOSUID | MS_NODEV,
+            data: "mode=1777".to_string(),
+        });
+    }
     for v in &cfg.volumes {
         ops.push(Op::Bind {
             src: Loc::Host(v.host.clone()),
@@ -416,6 +429,7 @@ mod tests {
             rootfs: rootfs.map(PathBuf::from),
             read_only,
             volumes: vec![],
+            tmpfs: vec![],
             devpts_gid: Some(5),
         }
     }

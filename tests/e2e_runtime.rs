@@ -1,0 +1,441 @@
+//! End-to-end tests of `syscage run`: real containers on a busybox root file system.
+//! They need root (CI runs as root); without it each says SKIPPED on stderr.
+
+mod support;
+
+use std::time::Duration;
+use support::*;
+
+macro_rules! need_root {
+    () => {
+        if !root(module_path!()) {
+            return;
+        }
+    };
+}
+
+#[test]
+fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {
+    need_root!();
+    let r = container(
+        &[],
+        &[
+            "/bin/sh",
+            "-c",
+            "echo $$; ps -o pid,comm | tail -n +2 | wc -l; cat /proc/1/comm",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // init (pid 1, syscage), the shell (2), ps and wc or tail.
+    let lines = r.lines();
+    assert_eq!(lines[0], "2");
+    assert_eq!(lines[2], "syscage");
+}
+
+#[test]
+fn hostname_is_set_and_random_by_default() {
+    need_root!();
+    let r = container(&["--hostname", "box-7"], &["/bin/hostname"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "box-7\n"), "{r:?}");
+    let a = container(&[], &["/bin/hostname"]);
+    let b = container(&[], &["/bin/hostname"]);
+    assert_eq!(a.stdout.trim().len(), 12);
+    assert_ne!(a.stdout, b.stdout);
+}
+
+#[test]
+fn only_loopback_and_it_is_up() {
+    need_root!();
+    let r = container(
+        &[],
+        &[
+            "/bin/sh",
+            "-c",
+            "ls /sys/class/net; cat /sys/class/net/lo/operstate; ip -o addr | awk '{print $2, $4}'",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.lines()[0], "lo");
+    assert_eq!(
+        r.lines().len(),
+        4,
+        "one interface, its state, 127.0.0.1/8 and ::1/128: {r:?}"
+    );
+    assert!(r.stdout.contains("lo 127.0.0.1/8"));
+}
+
+#[test]
+fn host_paths_are_invisible_and_proc_is_the_containers() {
+    need_root!();
+    let r = container(&[], &["/bin/sh", "-c", "ls /; test -e /work || test -e /usr || echo no-host-dirs; ls /proc | grep '^[0-9]' | wc -l"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Only the busybox tree (and mount points other tests made in it).
+    let listed: Vec<&str> = r.lines()[..r.lines().len() - 2].to_vec();
+    for name in &listed {
+        assert!(
+            [
+                "bin", "data", "dev", "etc", "home", "mnt", "probe", "proc", "root", "run", "sys",
+                "tmp"
+            ]
+            .contains(name),
+            "{name}: {r:?}"
+        );
+    }
+    assert_eq!(r.lines()[r.lines().len() - 2], "no-host-dirs", "{r:?}");
+    let pids: u32 = r.lines()[r.lines().len() - 1].trim().parse().unwrap();
+    assert!(pids <= 5, "only the container's processes in /proc: {r:?}");
+}
+
+#[test]
+fn exit_statuses_follow_docker() {
+    need_root!();
+    assert_eq!(container(&[], &["/bin/true"]).code, 0);
+    assert_eq!(container(&[], &["/bin/sh", "-c", "exit 7"]).code, 7);
+    assert_eq!(container(&[], &["/bin/sh", "-c", "kill -9 $$"]).code, 137);
+    let bad = container(&["--memory", "0"], &["/bin/true"]);
+    assert_eq!(bad.code, 125);
+    let nf = container(&[], &["/no/such/command"]);
+    assert_eq!(
+        (nf.code, nf.stderr.as_str()),
+        (
+            127,
+            "syscage: cannot execute `/no/such/command`: not found\n"
+        )
+    );
+    let dir = container(&[], &["/etc"]);
+    assert_eq!(
+        (dir.code, dir.stderr.as_str()),
+        (
+            126,
+            "syscage: cannot execute `/etc`: Is a directory (EISDIR)\n"
+        )
+    );
+    let noexec = container(&[], &["/etc/passwd"]);
+    assert_eq!(noexec.code, 126, "{noexec:?}");
+    // SIGSYS: killed by the filter (an x32 call is a foreign ABI).
+    let sys = probe_line(&[], &["x32_getpid"]);
+    assert_eq!((sys.code, sys.stdout.as_str()), (159, ""), "{sys:?}");
+}
+
+#[test]
+fn capabilities_and_no_new_privs() {
+    need_root!();
+    let r = probe_line(&[], &["status"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for want in [
+        "status: CapInh:\t0000000000000000",
+        "status: CapPrm:\t00000000a80425fb",
+        "status: CapEff:\t00000000a80425fb",
+        "status: CapBnd:\t00000000a80425fb",
+        "status: CapAmb:\t0000000000000000",
+        "status: NoNewPrivs:\t1",
+        "status: Seccomp:\t2",
+    ] {
+        assert!(r.stdout.contains(want), "{want}: {r:?}");
+    }
+    let r = probe_line(
+        &["--cap-drop", "ALL", "--cap-add", "net_bind_service"],
+        &["status"],
+    );
+    assert!(r.stdout.contains("CapEff:\t0000000000000400"), "{r:?}");
+    assert!(r.stdout.contains("CapBnd:\t0000000000000400"), "{r:?}");
+    let r = probe_line(&["--user", "1000"], &["status"]);
+    assert!(r.stdout.contains("CapEff:\t0000000000000000"), "{r:?}");
+    assert!(r.stdout.contains("CapBnd:\t00000000a80425fb"), "{r:?}");
+}
+
+#[test]
+fn user_option_sets_the_ids_and_home() {
+    need_root!();
+    let r = container(
+        &["--user", "1000:50"],
+        &["/bin/sh", "-c", "id -u; id -g; id -G; echo $HOME"],
+    );
+    assert_eq!(r.stdout, "1000\n50\n50\n/home/user\n", "{r:?}");
+}
+
+#[test]
+fn environment_is_clean_and_set_by_options() {
+    need_root!();
+    std::env::set_var("SYSCAGE_TEST_COPIED", "from-host");
+    let r = container(
+        &["-e", "A=1", "-e", "SYSCAGE_TEST_COPIED", "--hostname", "h1"],
+        &["/bin/env"],
+    );
+    let mut lines = r.lines();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![
+            "A=1",
+            "HOME=/root",
+            "HOSTNAME=h1",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "SYSCAGE_TEST_COPIED=from-host"
+        ],
+        "{r:?}"
+    );
+}
+
+#[test]
+fn workdir_is_used() {
+    need_root!();
+    let r = container(&["-w", "/etc"], &["/bin/pwd"]);
+    assert_eq!(r.stdout, "/etc\n", "{r:?}");
+}
+
+#[test]
+fn volumes_read_write_and_read_only() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-vol-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("in"), "hello\n").unwrap();
+    let rw = format!("{}:/mnt/rw", dir.display());
+    let ro = format!("{}:/mnt/ro:ro", dir.display());
+    let r = container(&["-v", &rw, "-v", &ro], &["/bin/sh", "-c", "cat /mnt/ro/in; echo out > /mnt/rw/out && echo wrote; echo x > /mnt/ro/x || echo refused"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "hello\nwrote\nrefused\n", "{r:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("out")).unwrap(), "out\n");
+    assert!(!dir.join("x").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn read_only_root_with_writable_tmp() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let r = syscage_run(&[
+        "run",
+        "--rootfs",
+        &root,
+        "--read-only",
+        "--",
+        "/bin/sh",
+        "-c",
+        "touch /etc/x || echo refused; touch /tmp/x && echo tmp-ok",
+    ]);
+    assert_eq!(r.stdout, "refused\ntmp-ok\n", "{r:?}");
+}
+
+#[test]
+fn host_root_read_only_without_rootfs() {
+    need_root!();
+    let r = syscage_run(&["run", "--", "/bin/sh", "-c", "test -x /bin/busybox && echo host-root; touch /etc/syscage-x 2>/dev/null || echo ro; touch /tmp/y && echo tmp-ok; ls /run | wc -l"]);
+    assert_eq!(r.stdout, "host-root\nro\ntmp-ok\n0\n", "{r:?}");
+    assert!(!std::path::Path::new("/etc/syscage-x").exists());
+}
+
+#[test]
+fn memory_limit_kills_an_allocation_above_it() {
+    need_root!();
+    let small = probe_line(&["--memory", "64m"], &["alloc", "16"]);
+    assert_eq!(
+        (small.code, small.stdout.as_str()),
+        (0, "alloc: ok value=16\n"),
+        "{small:?}"
+    );
+    let big = probe_line(&["--memory", "64m"], &["alloc", "256"]);
+    assert_eq!((big.code, big.stdout.as_str()), (137, ""), "{big:?}");
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    need_root!();
+    let r = probe_line(&["--pids-limit", "20"], &["forkbomb", "100"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let made: u32 = r
+        .stdout
+        .split("value=")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("value");
+    assert!(made < 20, "{r:?}");
+    assert!(r.stdout.contains("blocked errno=11 (EAGAIN)"), "{r:?}");
+}
+
+#[test]
+fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let child = std::process::Command::new(syscage())
+        .args([
+            "run",
+            "--rootfs",
+            &root,
+            "--cpus",
+            "0.5",
+            "--hostname",
+            "cpu-test",
+            "--",
+            "/bin/sh",
+            "-c",
+            "grep cpu: /proc/self/cgroup; sleep 2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let me = child.id();
+    let dir = std::path::Path::new("/sys/fs/cgroup/cpu/syscage");
+    let mut quota = None;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(20));
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{me}-"))
+            });
+        if let Some(e) = found {
+            quota = std::fs::read_to_string(e.path().join("cpu.cfs_quota_us")).ok();
+            break;
+        }
+    }
+    assert_eq!(quota.as_deref(), Some("50000\n"));
+    let r = wait_timeout(child, Duration::from_secs(10));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "1:cpu:/\n"),
+        "the cgroup namespace shows / : {r:?}"
+    );
+    assert!(
+        !std::fs::read_dir(dir).unwrap().flatten().any(|e| e
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{me}-"))),
+        "cgroup removed"
+    );
+}
+
+#[test]
+fn zombies_are_reaped() {
+    need_root!();
+    // The shell's orphans are reparented to the init, which must reap them.
+    let r = container(&[], &["/bin/sh", "-c", "(sleep 0.1 & sleep 0.1 & sleep 0.1 &); sleep 1; grep -l '^State:.Z' /proc/[0-9]*/status | wc -l"]);
+    assert_eq!(r.stdout, "0\n", "{r:?}");
+}
+
+#[test]
+fn sigterm_is_forwarded_to_the_command() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let child = std::process::Command::new(syscage())
+        .args([
+            "run",
+            "--rootfs",
+            &root,
+            "--tmpfs",
+            "/tmp",
+            "--",
+            "/probe",
+            "sigterm_wait",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let r = wait_timeout(child, Duration::from_secs(10));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "sigterm_wait: ready\nsigterm_wait: got SIGTERM\n"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn verbose_prints_the_host_pid_and_steps() {
+    need_root!();
+    let r = container(&["--verbose"], &["/bin/true"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("container init: host pid "), "{r:?}");
+    assert!(r.stderr.contains("(grep Seccomp /proc/"), "{r:?}");
+    let quiet = container(&[], &["/bin/echo", "only this"]);
+    assert_eq!(
+        (quiet.stdout.as_str(), quiet.stderr.as_str()),
+        ("only this\n", ""),
+        "success prints nothing of syscage's own"
+    );
+}
+
+#[test]
+fn userns_maps_root_to_an_unprivileged_range() {
+    need_root!();
+    let r = container(
+        &["--userns"],
+        &["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let l = r.lines();
+    assert_eq!(l[0], "0");
+    let fields: Vec<&str> = l[1].split_whitespace().collect();
+    assert_eq!(fields[0], "0");
+    assert_ne!(fields[1], "0", "container root is not host root");
+}
+
+#[test]
+fn an_unprivileged_user_runs_through_a_user_namespace() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            syscage(),
+            "run",
+            "--rootfs",
+            &root,
+            "--tmpfs",
+            "/tmp",
+            "--",
+            "/bin/sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map; grep Seccomp: /proc/self/status",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let l: Vec<&str> = stdout.lines().collect();
+    assert_eq!(l[0], "0");
+    assert_eq!(
+        l[1].split_whitespace().collect::<Vec<_>>(),
+        vec!["0", "65534", "1"]
+    );
+    assert_eq!(l[2], "Seccomp:\t2");
+    // Limits need a cgroup, which this user cannot make: a clear refusal.
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            syscage(),
+            "run",
+            "--rootfs",
+            &root,
+            "--memory",
+            "64m",
+            "--",
+            "/bin/true",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("syscage: --memory: cannot create cgroup `/sys/fs/cgroup/memory/syscage"),
+        "{err}"
+    );
+    assert!(err.contains("hint: cgroup limits need root"), "{err}");
+}

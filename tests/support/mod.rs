@@ -1,0 +1,216 @@
+//! Shared pieces of the end-to-end tests: the syscage binary, a busybox root file system
+//! built from Debian's `busybox-static`, the probe program compiled with `gcc -static`,
+//! and running containers with a timeout.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn syscage() -> &'static str {
+    env!("CARGO_BIN_EXE_syscage")
+}
+
+/// Whether the tests that create containers can run. When they cannot, the test says so
+/// on the real stderr (not captured), so a skipped test is never a silent pass.
+pub fn root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: end-to-end tests need root (run the test command with sudo)"
+    );
+    false
+}
+
+fn tmpdir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// Builds the probe program once per test run.
+pub fn probe() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probes/probe.c");
+        let out = tmpdir().join("probe");
+        let fresh = match (std::fs::metadata(&src), std::fs::metadata(&out)) {
+            (Ok(s), Ok(o)) => o.modified().ok() >= s.modified().ok(),
+            _ => false,
+        };
+        if !fresh {
+            let tmp = tmpdir().join(format!("probe.{}", std::process::id()));
+            let st = Command::new("gcc")
+                .args(["-static", "-O2", "-pthread", "-Wall", "-o"])
+                .arg(&tmp)
+                .arg(&src)
+                .status()
+                .expect("gcc runs (install gcc and libc6-dev)");
+            assert!(st.success(), "probe.c compiles");
+            std::fs::rename(&tmp, &out).expect("install probe");
+        }
+        out
+    })
+}
+
+/// A busybox root file system with the probe at `/probe`, built once per test run (in a
+/// temporary directory, then renamed, so parallel test binaries never see half of one).
+pub fn rootfs() -> &'static Path {
+    static R: OnceLock<PathBuf> = OnceLock::new();
+    R.get_or_init(|| {
+        let probe = probe();
+        let dir = tmpdir().join("rootfs");
+        let stamp = dir.join(".probe-stamp");
+        let probe_time = std::fs::metadata(probe).and_then(|m| m.modified()).ok();
+        if dir.join("bin/busybox").exists() && std::fs::metadata(&stamp).and_then(|m| m.modified()).ok() >= probe_time {
+            return dir;
+        }
+        let tmp = tmpdir().join(format!("rootfs.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        for d in ["bin", "etc", "tmp", "root", "home/user", "proc", "dev", "sys", "data"] {
+            std::fs::create_dir_all(tmp.join(d)).expect("mkdir");
+        }
+        let bb = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| Path::new(p).exists()).expect("busybox-static is installed");
+        std::fs::copy(bb, tmp.join("bin/busybox")).expect("copy busybox");
+        let list = Command::new(bb).arg("--list").output().expect("busybox --list");
+        for applet in String::from_utf8_lossy(&list.stdout).lines() {
+            if applet != "busybox" {
+                let _ = std::os::unix::fs::symlink("busybox", tmp.join("bin").join(applet));
+            }
+        }
+        std::fs::copy(probe, tmp.join("probe")).expect("copy probe");
+        std::fs::write(tmp.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n").unwrap();
+        std::fs::write(tmp.join("etc/group"), "root:x:0:\ntty:x:5:\nuser:x:1000:\nnogroup:x:65534:\n").unwrap();
+        let chmod = |p: &str, m: u32| std::fs::set_permissions(tmp.join(p), std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
+        chmod("tmp", 0o1777);
+        chmod("data", 0o1777);
+        let _ = nix::unistd::chown(&tmp.join("home/user"), Some(nix::unistd::Uid::from_raw(1000)), Some(nix::unistd::Gid::from_raw(1000)));
+        std::fs::write(tmp.join(".probe-stamp"), b"").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        if std::fs::rename(&tmp, &dir).is_err() {
+            // Another test binary won the race; use its copy.
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        dir
+    })
+}
+
+/// A finished container.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn finish(out: Output) -> Run {
+    use std::os::unix::process::ExitStatusExt;
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `syscage ARGS` and waits (at most 60 s).
+pub fn syscage_run(args: &[&str]) -> Run {
+    let child = Command::new(syscage())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn syscage");
+    wait_timeout(child, Duration::from_secs(60))
+}
+
+pub fn wait_timeout(mut child: std::process::Child, limit: Duration) -> Run {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return finish(child.wait_with_output().expect("output"));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let r = finish(child.wait_with_output().expect("output"));
+            panic!("syscage did not finish in {limit:?}: {r:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `syscage run --rootfs ROOTFS --tmpfs /tmp EXTRA -- COMMAND...`
+pub fn container(extra: &[&str], command: &[&str]) -> Run {
+    let root = rootfs().to_str().expect("utf-8 path").to_string();
+    let mut args = vec!["run", "--rootfs", &root, "--tmpfs", "/tmp"];
+    args.extend_from_slice(extra);
+    args.push("--");
+    args.extend_from_slice(command);
+    syscage_run(&args)
+}
+
+/// Runs one probe in a container and returns its output line.
+pub fn probe_line(extra: &[&str], probe_args: &[&str]) -> Run {
+    let mut cmd = vec!["/probe"];
+    cmd.extend_from_slice(probe_args);
+    container(extra, &cmd)
+}
+
+/// Mount points of the host that mention `needle` (nothing of a container may leak).
+pub fn host_mounts_with(needle: &str) -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The cgroup directories syscage has made on the host.
+pub fn syscage_cgroups() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for h in ["memory", "pids", "cpu", "unified"] {
+        if let Ok(rd) = std::fs::read_dir(Path::new("/sys/fs/cgroup").join(h).join("syscage")) {
+            for e in rd.flatten() {
+                if e.path().is_dir() {
+                    out.push(e.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Host processes whose executable is syscage or whose command line runs the probe.
+pub fn stray_processes(marker: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if text.contains(marker) {
+            out.push(format!("{}: {}", e.file_name().to_string_lossy(), text));
+        }
+    }
+    out
+}
