@@ -146,6 +146,36 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
 /// cached, so this costs a few milliseconds once per policy; it catches a libseccomp that
 /// numbers or merges a rule differently than syscage expects.
 pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
+    // ABIs the plan does not admit are killed, whatever the call.
+    let foreign = [
+        (Arch::X86, AUDIT_ARCH_I386, 20u32),
+        (Arch::X32, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 39),
+        (Arch::Aarch64, 0xC000_00B7, 172),
+    ];
+    for (arch, audit, nr) in foreign
+        .into_iter()
+        .filter(|(a, _, _)| !plan.arches.contains(a))
+    {
+        let high = nr & X32_SYSCALL_BIT;
+        for nr in [nr, high, high | 999] {
+            let data = bpf::SeccompData {
+                nr,
+                arch: audit,
+                instruction_pointer: 0,
+                args: [0; 6],
+            };
+            let got = Action::from_ret(bpf::run(program, &data)?);
+            if got != Action::KillProcess {
+                return Err(CompileError::Mismatch {
+                    syscall: "(any)",
+                    arch,
+                    args: [0; 6],
+                    got,
+                    want: Action::KillProcess,
+                });
+            }
+        }
+    }
     for &arch in &plan.arches {
         let audit = if arch == Arch::X86 {
             AUDIT_ARCH_I386
@@ -371,7 +401,10 @@ pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
     let off = |from: usize, to: usize| -> u8 { u8::try_from(to - from - 1).unwrap_or(u8::MAX) };
 
     code.push(ld(4));
-    code.push(j(BPF_JEQ, AUDIT_ARCH_X86_64, 0, off(p_head + 1, p_x86)));
+    // Not x86_64: to the i386 check if i386 is admitted, else straight to libseccomp's
+    // program, whose architecture check kills it.
+    let not_x64 = if x86_block.is_empty() { p_end } else { p_x86 };
+    code.push(j(BPF_JEQ, AUDIT_ARCH_X86_64, 0, off(p_head + 1, not_x64)));
     // x86_64
     let mut b = x64_block;
     b[1].jt = off(p_x64 + 1, p_x32);
