@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a command in a new container.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Inspect, check and lint seccomp profiles.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -64,7 +64,7 @@ impl fmt::Display for CliError {
 
 pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Profile(cmd) => profile::run(cmd),
     }
 }

@@ -135,7 +135,9 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
     // /proc/self/cgroup shows `/`, not the host's hierarchy.
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
         .map_err(e("create the cgroup namespace"))?;
-    nix::unistd::sethostname(&cfg.hostname).map_err(e("set the hostname"))?;
+    crate::fault::inject("set the hostname")
+        .and_then(|_| nix::unistd::sethostname(&cfg.hostname))
+        .map_err(e("set the hostname"))?;
 
     let ops = mounts::plan(&cfg.mounts);
     let root = mounts::new_root(&cfg.mounts);
@@ -148,7 +150,9 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
             mount_hint(&ops[i], err, cfg),
         )
     })?;
-    sys::loopback_up().map_err(e("bring up the loopback interface"))?;
+    crate::fault::inject("bring up the loopback interface")
+        .and_then(|_| sys::loopback_up())
+        .map_err(e("bring up the loopback interface"))?;
 
     let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
 
@@ -252,6 +256,7 @@ fn errno_of(e: std::io::Error) -> Errno {
 
 impl MountHost for RealMounts {
     fn apply(&mut self, op: &Op, root: &Path) -> Result<(), Errno> {
+        crate::fault::inject(&op.describe())?;
         let none: Option<&str> = None;
         match op {
             Op::MakeRootSlave => mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_SLAVE, none),

@@ -144,7 +144,9 @@ fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Pre
     apply_sets(set).map_err(|e| failure(FailureKind::Setup, "set capabilities", None, Some(e)))?;
 
     // 5.
-    nix::sys::prctl::set_no_new_privs().map_err(setup("set no_new_privs"))?;
+    crate::fault::inject("set no_new_privs")
+        .and_then(|_| nix::sys::prctl::set_no_new_privs())
+        .map_err(setup("set no_new_privs"))?;
 
     // 6.
     nix::unistd::chdir(&cfg.workdir).map_err(|e| {
@@ -245,7 +247,10 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
                 );
             }
         }
-        match syscage_seccomp::load::install(&filter.program, filter.flags) {
+        let installed = crate::fault::inject("load the seccomp filter")
+            .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
+            .and_then(|_| syscage_seccomp::load::install(&filter.program, filter.flags));
+        match installed {
             Ok(listener) => {
                 if filter.listener {
                     // The parent copies the fd with pidfd_getfd while this process spins
@@ -402,12 +407,10 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn fake_fs(
-        entries: &[(&str, bool, bool)],
-    ) -> (
-        impl Fn(&Path) -> Result<std::fs::Metadata, Errno>,
-        impl Fn(&Path) -> Result<(), Errno>,
-    ) {
+    type Stat = Box<dyn Fn(&Path) -> Result<std::fs::Metadata, Errno>>;
+    type Access = Box<dyn Fn(&Path) -> Result<(), Errno>>;
+
+    fn fake_fs(entries: &[(&str, bool, bool)]) -> (Stat, Access) {
         // (path, is_dir, executable); metadata comes from real temp paths.
         let base = std::env::temp_dir().join(format!("syscage-find-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
@@ -433,7 +436,7 @@ mod tests {
                 Err(Errno::EACCES)
             }
         };
-        (stat, access)
+        (Box::new(stat), Box::new(access))
     }
 
     #[test]

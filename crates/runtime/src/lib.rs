@@ -9,6 +9,7 @@ pub mod child;
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod fault;
 pub mod idmap;
 pub mod mounts;
 pub mod parent;

@@ -110,7 +110,9 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     if cfg.userns.is_new() {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
-    let pid = match sys::clone_fork(flags.bits()) {
+    let pid = match crate::fault::inject("create the container's namespaces")
+        .and_then(|_| sys::clone_fork(flags.bits()))
+    {
         Ok(None) => {
             drop(psock);
             child::init_main(cfg, csock, &shared)
@@ -123,6 +125,10 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     tracing::info!("container init: host pid {pid}");
 
     // 3.
+    if cfg.userns.is_new() {
+        crate::fault::inject("write the uid/gid maps")
+            .map_err(|e| RunError::parent("write the uid/gid maps", e))?;
+    }
     idmap::write_maps(std::path::Path::new("/proc"), pid.as_raw(), &cfg.userns).map_err(|e| {
         RunError::Parent {
             step: format!("write the uid/gid maps of pid {pid}"),
@@ -131,6 +137,8 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
         }
     })?;
     if let Some(c) = &cg {
+        crate::fault::inject("move the init into its cgroup")
+            .map_err(|e| RunError::parent("move the init into its cgroup", e))?;
         c.add(pid.as_raw())?;
     }
     protocol::send(psock.as_fd(), &ToChild::Go, None, false)

@@ -87,7 +87,7 @@ pub struct SeccompData {
 impl SeccompData {
     /// The 32-bit word at byte `offset`, little-endian as on x86.
     fn word(&self, offset: u32) -> Option<u32> {
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return None;
         }
         Some(match offset {
@@ -98,7 +98,7 @@ impl SeccompData {
             16..=60 => {
                 let i = ((offset - 16) / 8) as usize;
                 let v = self.args[i];
-                if (offset - 16) % 8 == 0 {
+                if (offset - 16).is_multiple_of(8) {
                     v as u32
                 } else {
                     (v >> 32) as u32
@@ -300,7 +300,7 @@ pub fn to_bytes(prog: &[SockFilter]) -> Vec<u8> {
 
 /// Parses raw program bytes; `None` unless the length is a multiple of 8.
 pub fn from_bytes(bytes: &[u8]) -> Option<Vec<SockFilter>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return None;
     }
     Some(
