@@ -1,21 +1,383 @@
-//! `syscage profile ...` (being written).
+//! `syscage profile list|show|check|lint|groups`.
 
 use super::CliError;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use std::fmt::Write as _;
+use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use syscage_policy::eval::{self, DecidedBy};
+use syscage_policy::profile::ReadOptions;
+use syscage_policy::{builtin, errno, groups, lint, plan, syscalls, Action, Policy};
+use syscage_seccomp::bpf::{self, SeccompData};
+use syscage_seccomp::compile;
+use syscage_seccomp::filter::{self, Request};
 
 #[derive(Subcommand)]
 pub enum ProfileCommand {
-    /// List the built-in profiles.
+    /// List the built-in profiles and what each is for.
     List,
+    /// Show a profile resolved for a capability set and ABIs: its rules, what was left out
+    /// and why; libseccomp's pseudo filter code with --pfc; the raw program with --bpf.
+    Show(ShowArgs),
+    /// Which action the filter takes for one call, and which rule decided.
+    Check(CheckArgs),
+    /// Warn about what sandboxes were bypassed through. Exit 0: clean, 1: warnings, 2: errors.
+    Lint(Target),
+    /// List the system call groups usable in --seccomp-allow/--seccomp-deny.
+    Groups {
+        /// Show only this group (e.g. @mount).
+        group: Option<String>,
+    },
+}
+
+/// A profile and the context to resolve it in.
+#[derive(Args)]
+pub struct Target {
+    /// A built-in name (default, contained) or a Docker/OCI JSON file.
+    profile: String,
+    /// Add a capability to Docker's default set (as `run --cap-add`).
+    #[arg(long = "cap-add", alias = "cap", value_name = "CAP")]
+    cap_add: Vec<String>,
+    /// Drop a capability (or ALL).
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    cap_drop: Vec<String>,
+    /// Admit another ABI (x86, x32).
+    #[arg(long = "arch", value_name = "ARCH")]
+    arch: Vec<String>,
+    /// Skip unknown system call names.
+    #[arg(long = "seccomp-ignore-unknown")]
+    ignore_unknown: bool,
+    /// Accept ERRNO(0).
+    #[arg(long = "seccomp-allow-errno-zero")]
+    allow_errno_zero: bool,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Print libseccomp's pseudo filter code.
+    #[arg(long)]
+    pfc: bool,
+    /// Write the raw BPF program to FILE (loadable by `bwrap --seccomp`).
+    #[arg(long, value_name = "FILE")]
+    bpf: Option<String>,
+    /// Print the profile itself as Docker/OCI JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The system call, by name or number.
+    syscall: String,
+    /// Up to six arguments (decimal or 0x hex).
+    #[arg(value_name = "ARG", allow_hyphen_values = true)]
+    args: Vec<String>,
+    /// The ABI of the call (x86_64, x86, x32); default x86_64.
+    #[arg(long = "call-arch", value_name = "ARCH", default_value = "x86_64")]
+    call_arch: String,
 }
 
 pub fn run(cmd: ProfileCommand) -> Result<i32, CliError> {
     match cmd {
         ProfileCommand::List => {
-            for b in syscage_policy::builtin::BUILTINS {
+            for b in builtin::BUILTINS {
                 println!("{:<11} {}", b.name, b.description);
             }
             Ok(0)
         }
+        ProfileCommand::Show(a) => show(a),
+        ProfileCommand::Check(a) => check(a),
+        ProfileCommand::Lint(t) => run_lint(t),
+        ProfileCommand::Groups { group } => show_groups(group),
     }
+}
+
+fn request(t: &Target) -> Result<Request, CliError> {
+    let last = syscage_runtime::exec::last_cap();
+    let caps = syscage_runtime::config::resolve_caps(&t.cap_add, &t.cap_drop, last)
+        .map_err(CliError::setup)?;
+    let mut extra_arches = Vec::new();
+    for s in &t.arch {
+        extra_arches.push(parse_arch("--arch", s)?);
+    }
+    Ok(Request {
+        profile: t.profile.clone(),
+        read: ReadOptions {
+            ignore_unknown_names: t.ignore_unknown,
+            allow_errno_zero: t.allow_errno_zero,
+        },
+        caps,
+        kernel: super::run::kernel_version(),
+        extra_arches,
+        tweaks: vec![],
+        listener: false,
+    })
+}
+
+fn parse_arch(flag: &str, s: &str) -> Result<Arch, CliError> {
+    Arch::parse(s).filter(|a| a.is_x86()).ok_or_else(|| {
+        CliError::setup(format!(
+            "{flag} `{s}`: unknown architecture (expected x86_64, x86 or x32)"
+        ))
+    })
+}
+
+fn resolved(t: &Target) -> Result<(Request, String, Policy), CliError> {
+    let req = request(t)?;
+    match filter::policy(&req).map_err(CliError::setup)? {
+        Some((name, p)) => Ok((req, name, p)),
+        None => Err(CliError::setup(format!(
+            "profile `{}` has no filter: nothing to show or check",
+            t.profile
+        ))),
+    }
+}
+
+fn origin(p: &Policy, by: DecidedBy) -> String {
+    match by {
+        DecidedBy::Rule(i) => p.rules()[i].origin().to_string(),
+        DecidedBy::Default => "the default action".to_string(),
+        DecidedBy::Newer => "the newer-than-profile rule".to_string(),
+        DecidedBy::BadArch => "the architecture check (ABI not admitted)".to_string(),
+    }
+}
+
+fn show(a: ShowArgs) -> Result<i32, CliError> {
+    if a.json {
+        let text = match builtin::get(&a.target.profile) {
+            Some(b) => b.text().unwrap_or("{}\n").to_string(),
+            None => {
+                let l = builtin::load(&a.target.profile, ReadOptions::default())
+                    .map_err(CliError::setup)?;
+                l.profile
+                    .map(|p| syscage_policy::profile::to_json(&p))
+                    .unwrap_or_default()
+            }
+        };
+        print!("{text}");
+        return Ok(0);
+    }
+    let (_, name, p) = resolved(&a.target)?;
+    let pl = plan::plan(&p)
+        .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
+    let compiled = compile::compile(&pl)
+        .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
+    if let Some(path) = &a.bpf {
+        std::fs::write(path, bpf::to_bytes(&compiled.program))
+            .map_err(|e| CliError::setup(format!("--bpf `{path}`: {e}")))?;
+    }
+    if a.pfc {
+        let text = compile::pfc(&pl).map_err(CliError::setup)?;
+        if let Some((action, max)) = &pl.newer {
+            println!("# before this program, syscage's stub answers {action} for calls newer than the profile:");
+            for (arch, m) in max {
+                println!("#   {arch}: numbers above {m}");
+            }
+        }
+        print!("{text}");
+        return Ok(0);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "profile {name}");
+    let _ = writeln!(out, "default action: {}", p.default_action());
+    let arches: Vec<String> = p.arches().iter().map(|a| a.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "ABIs: {} (every other ABI: KILL_PROCESS)",
+        arches.join(", ")
+    );
+    if let Some(a) = p.newer_action() {
+        let max: Vec<String> = p
+            .arches()
+            .iter()
+            .filter_map(|ar| p.newer_max(*ar).map(|m| format!("{ar} above {m}")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "calls newer than the profile: {a} ({})",
+            max.join(", ")
+        );
+    }
+    let f = p.flags();
+    let _ = writeln!(
+        out,
+        "flags: tsync{}{}{}",
+        if f.log { ", log" } else { "" },
+        if f.spec_allow { ", spec_allow" } else { "" },
+        if f.wait_killable_recv {
+            ", wait_killable_recv"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(out, "program: {} BPF instructions", compiled.program.len());
+    let _ = writeln!(out, "\nrules ({}):", p.rules().len());
+    for r in p.rules() {
+        let _ = writeln!(out, "  {r}    [{}]", r.origin());
+    }
+    if !p.skipped().is_empty() {
+        let _ = writeln!(out, "\nleft out ({}):", p.skipped().len());
+        for s in p.skipped() {
+            let _ = writeln!(out, "  {}: {}: {}", s.origin, s.what, s.why);
+        }
+    }
+    if !compiled.omitted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nnot nameable by libseccomp {} (these calls get the default action):",
+            compile::libseccomp_version()
+        );
+        for e in &compiled.omitted {
+            let _ = writeln!(out, "  {} {} on {}", e.action, e.syscall.name, e.arch);
+        }
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+fn parse_number(s: &str) -> Option<u64> {
+    let t = s.trim();
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u64::from_str_radix(&h.replace('_', ""), 16).ok();
+    }
+    if let Some(o) = t.strip_prefix("0o") {
+        return u64::from_str_radix(o, 8).ok();
+    }
+    if let Some(n) = t.strip_prefix('-') {
+        return n.parse::<u64>().ok().map(|v| v.wrapping_neg());
+    }
+    t.parse().ok()
+}
+
+fn check(a: CheckArgs) -> Result<i32, CliError> {
+    let t = a.target;
+    // Checking an i386 call does not admit i386 (--arch does): the answer is what the
+    // filter does with such a call.
+    let arch = parse_arch("--call-arch", &a.call_arch)?;
+    let (_, name, p) = resolved(&t)?;
+    let s = match parse_number(&a.syscall) {
+        Some(nr) => syscalls::by_number(arch, nr as u32)
+            .ok_or_else(|| CliError::setup(format!("no system call has number {nr} on {arch}")))?,
+        None => syscalls::lookup(&a.syscall).ok_or_else(|| {
+            let hint = syscalls::suggest(&a.syscall)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            CliError::setup(format!("unknown system call `{}`{hint}", a.syscall))
+        })?,
+    };
+    if a.args.len() > 6 {
+        return Err(CliError::setup("a system call has at most six arguments"));
+    }
+    let mut args = [0u64; 6];
+    for (i, v) in a.args.iter().enumerate() {
+        args[i] = parse_number(v).ok_or_else(|| {
+            CliError::setup(format!(
+                "argument {i} `{v}`: not a number (decimal, 0x hex or 0o octal)"
+            ))
+        })?;
+    }
+    let nr = syscalls::number(s, arch)
+        .ok_or_else(|| CliError::setup(format!("`{}` does not exist on {arch}", s.name)))?;
+    let decision = eval::decide_syscall(&p, arch, s, &args);
+    // What the compiled program really does, run instruction by instruction.
+    let pl = plan::plan(&p)
+        .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
+    let compiled = compile::compile(&pl)
+        .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
+    let regs = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
+    let data = SeccompData {
+        nr,
+        arch: if arch == Arch::X86 {
+            AUDIT_ARCH_I386
+        } else {
+            AUDIT_ARCH_X86_64
+        },
+        instruction_pointer: 0,
+        args: regs,
+    };
+    let ret = bpf::run(&compiled.program, &data).map_err(CliError::setup)?;
+    let real = Action::from_ret(ret);
+    let mut line = format!("{real} by {}", origin(&p, decision.by));
+    if decision.by == DecidedBy::Default {
+        let near: Vec<String> = p
+            .rules()
+            .iter()
+            .filter(|r| r.name() == s.name)
+            .map(|r| format!("{} ({r})", r.origin()))
+            .collect();
+        if !near.is_empty() {
+            let _ = write!(
+                line,
+                ": no rule for {} matches: {}",
+                s.name,
+                near.join("; ")
+            );
+        }
+    }
+    println!("{line}");
+    if real != decision.action {
+        let omitted = compiled
+            .omitted
+            .iter()
+            .any(|e| e.syscall.name == s.name && e.arch == arch);
+        if omitted {
+            println!("note: libseccomp {} cannot name `{}` on {arch}; the profile's rule ({}) is left out", compile::libseccomp_version(), s.name, decision.action);
+            return Ok(0);
+        }
+        return Err(CliError::setup(format!(
+            "the policy says {} but the compiled program does {real}: please report this bug",
+            decision.action
+        )));
+    }
+    if let Action::Errno(e) = real {
+        if errno::name(e).is_none() {
+            println!("note: {e} is not an errno Linux defines");
+        }
+    }
+    Ok(0)
+}
+
+fn run_lint(t: Target) -> Result<i32, CliError> {
+    let req = request(&t)?;
+    let loaded = builtin::load(&req.profile, req.read).map_err(CliError::setup)?;
+    let Some(profile) = loaded.profile else {
+        println!(
+            "{}: no filter: every system call the capabilities allow is open",
+            loaded.name
+        );
+        return Ok(1);
+    };
+    let (_, _, policy) = resolved(&t)?;
+    let findings = lint::lint(&profile, &policy);
+    for f in &findings {
+        println!("{f}");
+    }
+    if findings.is_empty() {
+        println!("{}: no findings", loaded.name);
+    }
+    Ok(lint::exit_code(&findings))
+}
+
+fn show_groups(group: Option<String>) -> Result<i32, CliError> {
+    match group {
+        Some(g) => {
+            let members = groups::expand(&g).map_err(CliError::setup)?;
+            let grp = groups::get(&g);
+            if let Some(grp) = grp {
+                println!("{}  {}", grp.name, grp.description);
+            }
+            let names: Vec<&str> = members.iter().map(|s| s.name).collect();
+            println!("{}", names.join(" "));
+        }
+        None => {
+            for g in groups::all() {
+                let n = groups::expand(g.name).map(|m| m.len()).unwrap_or(0);
+                println!("{:<16} {:>3} calls  {}", g.name, n, g.description);
+            }
+        }
+    }
+    Ok(0)
 }

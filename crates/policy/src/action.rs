@@ -167,9 +167,18 @@ mod tests {
 
     #[test]
     fn docker_names() {
-        assert_eq!(Action::from_docker("SCMP_ACT_KILL", None), Some(Action::KillThread));
-        assert_eq!(Action::from_docker("SCMP_ACT_ERRNO", None), Some(Action::Errno(1)));
-        assert_eq!(Action::from_docker("SCMP_ACT_ERRNO", Some(38)), Some(Action::Errno(38)));
+        assert_eq!(
+            Action::from_docker("SCMP_ACT_KILL", None),
+            Some(Action::KillThread)
+        );
+        assert_eq!(
+            Action::from_docker("SCMP_ACT_ERRNO", None),
+            Some(Action::Errno(1))
+        );
+        assert_eq!(
+            Action::from_docker("SCMP_ACT_ERRNO", Some(38)),
+            Some(Action::Errno(38))
+        );
         assert_eq!(Action::from_docker("SCMP_ACT_DENY", None), None);
         assert_eq!(Action::Errno(38).to_string(), "ERRNO(ENOSYS)");
         assert_eq!(Action::Errno(4000).to_string(), "ERRNO(4000)");

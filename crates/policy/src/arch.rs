@@ -119,7 +119,10 @@ impl Arch {
             "arm64" => "aarch64",
             other => other,
         };
-        TABLE.iter().find(|(_, _, short)| *short == bare).map(|(a, _, _)| *a)
+        TABLE
+            .iter()
+            .find(|(_, _, short)| *short == bare)
+            .map(|(a, _, _)| *a)
     }
 
     /// `SCMP_ARCH_X86_64`.
@@ -135,6 +138,15 @@ impl Arch {
     /// Whether syscage can compile rules for this ABI (the x86 family, on an x86_64 host).
     pub fn is_x86(self) -> bool {
         matches!(self, Arch::X86_64 | Arch::X86 | Arch::X32)
+    }
+
+    /// How many low bits of each argument register a filter compares on this ABI: i386
+    /// registers are 32-bit, and libseccomp compares only the low 32 bits on x32 too.
+    pub fn compared_bits(self) -> u32 {
+        match self {
+            Arch::X86 | Arch::X32 => 32,
+            _ => 64,
+        }
     }
 
     /// The name Docker gives the native machine in `includes.arches` (Go's GOARCH).
@@ -158,7 +170,10 @@ impl Arch {
 
     fn entry(self) -> &'static (Arch, &'static str, &'static str) {
         // Every variant has a row: the test below checks it.
-        TABLE.iter().find(|(a, _, _)| *a == self).unwrap_or(&TABLE[0])
+        TABLE
+            .iter()
+            .find(|(a, _, _)| *a == self)
+            .unwrap_or(&TABLE[0])
     }
 
     pub fn all() -> impl Iterator<Item = Arch> {
@@ -194,7 +209,10 @@ mod tests {
         assert_eq!(Arch::parse("SCMP_ARCH_X86_64"), Some(Arch::X86_64));
         assert_eq!(Arch::parse("x32"), Some(Arch::X32));
         assert_eq!(Arch::parse("i386"), Some(Arch::X86));
-        assert_eq!(Arch::parse("SCMP_ARCH_LOONGARCH64"), Some(Arch::Loongarch64));
+        assert_eq!(
+            Arch::parse("SCMP_ARCH_LOONGARCH64"),
+            Some(Arch::Loongarch64)
+        );
         assert_eq!(Arch::parse("SCMP_ARCH_X86-64"), None);
         assert_eq!(Arch::parse("vax"), None);
     }

@@ -125,7 +125,11 @@ impl CapSet {
     /// Every capability up to and including `last` (the kernel's `cap_last_cap`).
     pub fn all_up_to(last: u8) -> CapSet {
         let last = last.min(63);
-        CapSet(if last == 63 { u64::MAX } else { (1u64 << (last + 1)) - 1 })
+        CapSet(if last == 63 {
+            u64::MAX
+        } else {
+            (1u64 << (last + 1)) - 1
+        })
     }
 
     pub fn docker_default() -> CapSet {

@@ -156,7 +156,10 @@ mod tests {
     #[test]
     fn fits_values_to_the_argument_width() {
         assert_eq!(fit_value(0xffff_ffff, ArgType::UInt), Some(0xffff_ffff));
-        assert_eq!(fit_value(0xffff_ffff_ffff_ff9c, ArgType::Int), Some(0xffff_ff9c));
+        assert_eq!(
+            fit_value(0xffff_ffff_ffff_ff9c, ArgType::Int),
+            Some(0xffff_ff9c)
+        );
         assert_eq!(fit_value(1 << 32 | 40, ArgType::Int), None);
         assert_eq!(fit_value(0x1_0000 | 0o4755, ArgType::UShort), None);
         assert_eq!(fit_value(0o4755, ArgType::UShort), Some(0o4755));

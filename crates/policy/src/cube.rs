@@ -155,13 +155,19 @@ fn complement(blocks: &[(u64, u64)], bits: u32) -> Vec<(u64, u64)> {
             .collect()
     };
     let _ = bits;
-    difference(&[Cube::ALL], &as_cubes(blocks)).into_iter().map(|c| c.args[0]).collect()
+    difference(&[Cube::ALL], &as_cubes(blocks))
+        .into_iter()
+        .map(|c| c.args[0])
+        .collect()
 }
 
 /// Whether `self` lies inside `other`.
 impl Cube {
     pub fn within(&self, other: &Cube) -> bool {
-        self.args.iter().zip(other.args.iter()).all(|((ma, va), (mb, vb))| mb & !ma == 0 && va & mb == *vb)
+        self.args
+            .iter()
+            .zip(other.args.iter())
+            .all(|((ma, va), (mb, vb))| mb & !ma == 0 && va & mb == *vb)
     }
 }
 
@@ -245,7 +251,21 @@ mod tests {
 
     #[test]
     fn ordering_blocks_are_exact_and_disjoint() {
-        let samples = [0u64, 1, 2, 37, 38, 39, 40, 41, 0x5412, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff];
+        let samples = [
+            0u64,
+            1,
+            2,
+            37,
+            38,
+            39,
+            40,
+            41,
+            0x5412,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_fffe,
+            0xffff_ffff,
+        ];
         for v in samples {
             for op in [Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Ne, Op::Eq] {
                 let bs = blocks(op, v, 32);
@@ -260,7 +280,11 @@ mod tests {
                         Op::Eq => a == v,
                         Op::MaskedEq(_) => unreachable!(),
                     };
-                    assert_eq!(member(&bs, *x), usize::from(want), "{op:?} {v:#x} on {x:#x}");
+                    assert_eq!(
+                        member(&bs, *x),
+                        usize::from(want),
+                        "{op:?} {v:#x} on {x:#x}"
+                    );
                 }
             }
         }
@@ -289,7 +313,10 @@ mod tests {
     #[test]
     fn masked_eq_that_cannot_match_is_empty() {
         assert!(blocks(Op::MaskedEq(0xf0), 0x0f, 32).is_empty());
-        assert_eq!(blocks(Op::MaskedEq(0x1_0000_0800), 0x800, 16), vec![(0x800, 0x800)]);
+        assert_eq!(
+            blocks(Op::MaskedEq(0x1_0000_0800), 0x800, 16),
+            vec![(0x800, 0x800)]
+        );
     }
 
     #[test]

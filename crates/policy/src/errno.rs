@@ -141,15 +141,14 @@ static NAMES: [&str; 134] = [
 ];
 
 /// Other spellings of the same numbers.
-static ALIASES: &[(&str, u16)] = &[
-    ("EDEADLOCK", 35),
-    ("EWOULDBLOCK", 11),
-    ("ENOTSUP", 95),
-];
+static ALIASES: &[(&str, u16)] = &[("EDEADLOCK", 35), ("EWOULDBLOCK", 11), ("ENOTSUP", 95)];
 
 /// The canonical name of an errno, e.g. `EPERM` for 1.
 pub fn name(errno: u16) -> Option<&'static str> {
-    NAMES.get(usize::from(errno)).copied().filter(|n| !n.is_empty())
+    NAMES
+        .get(usize::from(errno))
+        .copied()
+        .filter(|n| !n.is_empty())
 }
 
 /// The number of an errno name (case-sensitive, as in C), e.g. 38 for `ENOSYS`.

@@ -9,16 +9,20 @@
 
 pub mod action;
 pub mod arch;
+pub mod builtin;
 pub mod caps;
 pub mod cond;
 pub mod cube;
 pub mod errno;
 pub mod eval;
+pub mod groups;
+pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod profile;
 pub mod resolve;
 pub mod syscalls;
+pub mod tweak;
 
 pub use action::Action;
 pub use arch::Arch;

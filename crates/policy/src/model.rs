@@ -25,8 +25,14 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Profile { index, comment: Some(c) } => write!(f, "rule {index} ({c})"),
-            Origin::Profile { index, comment: None } => write!(f, "rule {index}"),
+            Origin::Profile {
+                index,
+                comment: Some(c),
+            } => write!(f, "rule {index} ({c})"),
+            Origin::Profile {
+                index,
+                comment: None,
+            } => write!(f, "rule {index}"),
             Origin::Flag(flag) => write!(f, "{flag}"),
             Origin::Builtin(why) => write!(f, "{why}"),
         }

@@ -50,12 +50,7 @@ pub enum PlanError {
 
 /// The width of argument `index` of a call on an ABI: what the kernel uses of it.
 pub fn arg_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
-    let bits = syscalls::arg_bits(s, index);
-    if arch == Arch::X86 {
-        bits.min(32)
-    } else {
-        bits
-    }
+    syscalls::arg_bits(s, index).min(arch.compared_bits())
 }
 
 /// Lowers a policy.
@@ -63,11 +58,17 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
     let mut entries = Vec::new();
     for &arch in policy.arches() {
         for s in syscalls::all() {
-            let Some(nr) = syscalls::number(s, arch) else { continue };
+            let Some(nr) = syscalls::number(s, arch) else {
+                continue;
+            };
             if policy.newer_action().is_some() && policy.is_newer(arch, nr) {
                 continue;
             }
-            let rules: Vec<&Rule> = policy.rules().iter().filter(|r| r.name() == s.name).collect();
+            let rules: Vec<&Rule> = policy
+                .rules()
+                .iter()
+                .filter(|r| r.name() == s.name)
+                .collect();
             if rules.is_empty() {
                 continue;
             }
@@ -75,7 +76,11 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
         }
     }
     let newer = policy.newer_action().map(|a| {
-        let max = policy.arches().iter().filter_map(|&ar| policy.newer_max(ar).map(|m| (ar, m))).collect();
+        let max = policy
+            .arches()
+            .iter()
+            .filter_map(|&ar| policy.newer_max(ar).map(|m| (ar, m)))
+            .collect();
         (a, max)
     });
     Ok(Plan {
@@ -99,20 +104,30 @@ fn plan_call(
     // An unconditional rule decides alone (see `eval`).
     if let Some(r) = rules.iter().find(|r| r.is_unconditional()) {
         if r.action() != default {
-            out.push(Entry { arch, nr, syscall: s, action: r.action(), checks: vec![] });
+            out.push(Entry {
+                arch,
+                nr,
+                syscall: s,
+                action: r.action(),
+                checks: vec![],
+            });
         }
         return Ok(());
     }
-    let too_complex = PlanError::TooComplex { syscall: s.name, arch };
+    let too_complex = PlanError::TooComplex {
+        syscall: s.name,
+        arch,
+    };
     let bits = |i: u8| arg_bits(s, arch, i);
-    let reg_bits = if arch == Arch::X86 { 32 } else { 64 };
+    let reg_bits = arch.compared_bits();
     // A rule decides what no earlier rule matched: its cubes, minus (intersected with
     // the complement of) every earlier rule they overlap. Cubes of one region may overlap
     // each other (same action); regions of different rules never do.
     let mut earlier: Vec<(Vec<Cube>, &Rule)> = Vec::new();
     let mut count = 0;
     for r in rules {
-        let mut region = cube::rule_cubes(r.conds(), &bits, MAX_CUBES).ok_or(too_complex.clone())?;
+        let mut region =
+            cube::rule_cubes(r.conds(), &bits, MAX_CUBES).ok_or(too_complex.clone())?;
         region.retain(|c| c.truncate(reg_bits).is_some());
         let region_all = region.clone();
         for (cubes, e) in &earlier {
@@ -128,7 +143,13 @@ fn plan_call(
                 return Err(too_complex);
             }
             for c in region.iter().filter_map(|c| c.truncate(reg_bits)) {
-                out.push(Entry { arch, nr, syscall: s, action: r.action(), checks: checks(&c) });
+                out.push(Entry {
+                    arch,
+                    nr,
+                    syscall: s,
+                    action: r.action(),
+                    checks: checks(&c),
+                });
             }
         }
         earlier.push((region_all, r));
@@ -141,7 +162,11 @@ fn checks(c: &Cube) -> Vec<Check> {
         .iter()
         .enumerate()
         .filter(|(_, (m, _))| *m != 0)
-        .map(|(i, (mask, value))| Check { index: i as u8, mask: *mask, value: *value })
+        .map(|(i, (mask, value))| Check {
+            index: i as u8,
+            mask: *mask,
+            value: *value,
+        })
         .collect()
 }
 
@@ -159,10 +184,17 @@ impl Plan {
                 }
             }
         }
-        let regs = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { *args };
+        let m = crate::cond::width_mask(arch.compared_bits());
+        let regs = args.map(|a| a & m);
         self.entries
             .iter()
-            .find(|e| e.arch == arch && e.nr == nr && e.checks.iter().all(|c| regs[usize::from(c.index)] & c.mask == c.value))
+            .find(|e| {
+                e.arch == arch
+                    && e.nr == nr
+                    && e.checks
+                        .iter()
+                        .all(|c| regs[usize::from(c.index)] & c.mask == c.value)
+            })
             .map(|e| e.action)
             .unwrap_or(self.default_action)
     }

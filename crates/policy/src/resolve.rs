@@ -58,7 +58,9 @@ pub enum ResolveError {
 
 /// Resolves a profile for a run.
 pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, ResolveError> {
-    let default_action = profile.default_action.ok_or(ResolveError::NoDefaultAction)?;
+    let default_action = profile
+        .default_action
+        .ok_or(ResolveError::NoDefaultAction)?;
     let native = Arch::native();
     let mut skipped = Vec::new();
 
@@ -105,7 +107,9 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
                 for a in &arches {
                     // x32's own numbers (512..=547) are old compat entry points below
                     // which new calls are still added: they say nothing about age.
-                    if let Some(nr) = syscalls::number(s, *a).filter(|n| !syscalls::is_x32_compat(*n)) {
+                    if let Some(nr) =
+                        syscalls::number(s, *a).filter(|n| !syscalls::is_x32_compat(*n))
+                    {
                         let m = known_max.entry(*a).or_insert(0);
                         *m = (*m).max(nr);
                     }
@@ -225,7 +229,12 @@ pub(crate) const ENOSYS: u16 = 38;
 
 /// The i386 multiplexer form of a rule (see [`syscalls::MULTIPLEXED`]): `socketcall` or
 /// `ipc` with `arg0 == CALL` and the rule's other conditions, as libseccomp adds it.
-fn multiplexed_rule(name: &str, entry: &SyscallEntry, index: usize, origin: &Origin) -> Option<Rule> {
+fn multiplexed_rule(
+    name: &str,
+    entry: &SyscallEntry,
+    index: usize,
+    origin: &Origin,
+) -> Option<Rule> {
     let (mux, call) = syscalls::multiplexed(name)?;
     let info = syscalls::lookup(mux)?;
     let mut conds = vec![Cond::new(0, crate::cond::Op::Eq, call)?];
@@ -280,7 +289,8 @@ fn not_applied(entry: &SyscallEntry, ctx: &Context) -> Option<String> {
     None
 }
 
-fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
+/// Refuses a policy under which no command could start.
+pub(crate) fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
     let Some(execve) = syscalls::lookup("execve") else {
         return Ok(());
     };

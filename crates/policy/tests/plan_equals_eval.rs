@@ -10,12 +10,19 @@ use syscage_policy::{eval, plan, profile, resolve, syscalls, Context, Policy};
 
 fn load(text: &str, caps: CapSet) -> Policy {
     let p = profile::parse(text, Default::default()).expect("parse");
-    let ctx = Context { caps, kernel: None, extra_arches: vec![] };
+    let ctx = Context {
+        caps,
+        kernel: None,
+        extra_arches: vec![],
+    };
     resolve::resolve("test", &p, &ctx).expect("resolve")
 }
 
 fn docker() -> Policy {
-    load(include_str!("fixtures/profiles/docker-default.json"), CapSet::docker_default())
+    load(
+        include_str!("fixtures/profiles/docker-default.json"),
+        CapSet::docker_default(),
+    )
 }
 
 fn planned(which: &str) -> &'static (Policy, plan::Plan) {
@@ -37,25 +44,13 @@ fn planned(which: &str) -> &'static (Policy, plan::Plan) {
         })
         .collect()
     });
-    all.iter().find(|(n, _)| n == which).map(|(_, p)| *p).expect("known policy")
+    all.iter()
+        .find(|(n, _)| n == which)
+        .map(|(_, p)| *p)
+        .expect("known policy")
 }
 
-const CONFLICTS: &str = r#"{
-  "defaultAction": "SCMP_ACT_ERRNO",
-  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-  "syscalls": [
-    {"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 1, "value": 21522, "op": "SCMP_CMP_EQ"}]},
-    {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 21500, "op": "SCMP_CMP_GE"}, {"index": 1, "value": 21600, "op": "SCMP_CMP_LT"}]},
-    {"names": ["ioctl"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_LE"}]},
-    {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 3, "op": "SCMP_CMP_EQ"}]},
-    {"names": ["socket"], "action": "SCMP_ACT_LOG", "args": [{"index": 1, "value": 5, "op": "SCMP_CMP_GT"}]},
-    {"names": ["fchmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 2048, "valueTwo": 2048, "op": "SCMP_CMP_MASKED_EQ"}]},
-    {"names": ["fchmod"], "action": "SCMP_ACT_ALLOW"},
-    {"names": ["mmap"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 4, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
-    {"names": ["mmap"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 1, "value": 4294967296, "op": "SCMP_CMP_GT"}]},
-    {"names": ["read", "write", "execve", "exit_group"], "action": "SCMP_ACT_ALLOW"}
-  ]
-}"#;
+const CONFLICTS: &str = include_str!("fixtures/profiles/conflicts.json");
 
 fn interesting() -> impl Strategy<Value = u64> {
     prop_oneof![
@@ -86,10 +81,19 @@ fn interesting() -> impl Strategy<Value = u64> {
     ]
 }
 
-fn check(pp: &(Policy, plan::Plan), arch: Arch, nr: u32, args: [u64; 6]) -> Result<(), TestCaseError> {
+fn check(
+    pp: &(Policy, plan::Plan),
+    arch: Arch,
+    nr: u32,
+    args: [u64; 6],
+) -> Result<(), TestCaseError> {
     let (policy, pl) = pp;
-    let audit = if arch == Arch::X86 { AUDIT_ARCH_I386 } else { AUDIT_ARCH_X86_64 };
-    let regs = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { args };
+    let audit = if arch == Arch::X86 {
+        AUDIT_ARCH_I386
+    } else {
+        AUDIT_ARCH_X86_64
+    };
+    let regs = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
     let want = eval::decide_raw(policy, audit, nr, &regs).action;
     let got = pl.decide(arch, nr, &regs);
     prop_assert_eq!(got, want, "{} nr {} args {:x?}", arch, nr, regs);
@@ -97,7 +101,20 @@ fn check(pp: &(Policy, plan::Plan), arch: Arch, nr: u32, args: [u64; 6]) -> Resu
 }
 
 fn call() -> impl Strategy<Value = (Arch, u32, [u64; 6])> {
-    let names = ["ioctl", "socket", "fchmod", "mmap", "personality", "clone", "clone3", "read", "getpid", "statmount", "mseal", "socketcall"];
+    let names = [
+        "ioctl",
+        "socket",
+        "fchmod",
+        "mmap",
+        "personality",
+        "clone",
+        "clone3",
+        "read",
+        "getpid",
+        "statmount",
+        "mseal",
+        "socketcall",
+    ];
     (
         prop_oneof![Just(Arch::X86_64), Just(Arch::X86), Just(Arch::X32)],
         prop::sample::select(names.to_vec()),
@@ -145,9 +162,15 @@ fn docker_with_sys_admin_allows_unshare() {
     caps.insert(Cap::SYS_ADMIN);
     let p = load(include_str!("fixtures/profiles/docker-default.json"), caps);
     let unshare = syscalls::lookup("unshare").unwrap();
-    assert_eq!(eval::decide_syscall(&p, Arch::X86_64, unshare, &[0; 6]).action, syscage_policy::Action::Allow);
+    assert_eq!(
+        eval::decide_syscall(&p, Arch::X86_64, unshare, &[0; 6]).action,
+        syscage_policy::Action::Allow
+    );
     let d = docker();
-    assert_eq!(eval::decide_syscall(&d, Arch::X86_64, unshare, &[0; 6]).action, syscage_policy::Action::Errno(1));
+    assert_eq!(
+        eval::decide_syscall(&d, Arch::X86_64, unshare, &[0; 6]).action,
+        syscage_policy::Action::Errno(1)
+    );
 }
 
 #[test]

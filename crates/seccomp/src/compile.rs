@@ -97,33 +97,7 @@ pub struct Compiled {
 
 /// Compiles a plan into the program the kernel will run.
 pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
-    let mut merged: Option<ScmpFilterContext> = None;
-    let mut omitted = Vec::new();
-    for &arch in &plan.arches {
-        let mut ctx = new_context(plan)?;
-        if arch != Arch::X86_64 {
-            ctx.add_arch(scmp_arch(arch))
-                .map_err(lib(|| format!("ABI {arch}")))?;
-            ctx.remove_arch(ScmpArch::Native)
-                .map_err(lib(|| "removing the native ABI".to_string()))?;
-        }
-        for e in plan.entries.iter().filter(|e| e.arch == arch) {
-            if !add(&mut ctx, plan, e)? {
-                omitted.push(e.clone());
-            }
-        }
-        match &mut merged {
-            None => merged = Some(ctx),
-            Some(m) => {
-                m.merge(ctx)
-                    .map_err(lib(|| format!("merging the {arch} rules")))?;
-            }
-        }
-    }
-    let mut ctx = match merged {
-        Some(c) => c,
-        None => new_context(plan)?,
-    };
+    let (mut ctx, omitted) = build_context(plan)?;
     // Attributes are set after merging: seccomp_merge needs them equal, then the result
     // gets the binary tree (SCMP_FLTATR_CTL_OPTIMIZE = 2).
     ctx.set_ctl_optimize(2)
@@ -186,23 +160,9 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
             let Some(nr) = syscage_policy::syscalls::number(s, arch) else {
                 continue;
             };
-            let mut cases = vec![[0u64; 6]];
-            for e in plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr) {
-                let mut hit = [0u64; 6];
-                let mut miss = [u64::MAX; 6];
-                for c in &e.checks {
-                    hit[usize::from(c.index)] = c.value;
-                    miss[usize::from(c.index)] = c.value ^ (c.mask & c.mask.wrapping_neg());
-                }
-                cases.push(hit);
-                cases.push(miss);
-            }
+            let cases = cases_for(plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr));
             for args in cases {
-                let args = if arch == Arch::X86 {
-                    args.map(|a| a & 0xffff_ffff)
-                } else {
-                    args
-                };
+                let args = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
                 let data = bpf::SeccompData {
                     nr,
                     arch: audit,
@@ -438,4 +398,107 @@ pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
     code.push(SockFilter::stmt(BPF_RET | BPF_K, ret));
     debug_assert_eq!(code.len(), p_end);
     code
+}
+
+/// One libseccomp context per admitted ABI, merged; with the entries left out.
+fn build_context(plan: &Plan) -> Result<(ScmpFilterContext, Vec<Entry>), CompileError> {
+    let mut merged: Option<ScmpFilterContext> = None;
+    let mut omitted = Vec::new();
+    for &arch in &plan.arches {
+        let mut ctx = new_context(plan)?;
+        if arch != Arch::X86_64 {
+            ctx.add_arch(scmp_arch(arch))
+                .map_err(lib(|| format!("ABI {arch}")))?;
+            ctx.remove_arch(ScmpArch::Native)
+                .map_err(lib(|| "removing the native ABI".to_string()))?;
+        }
+        for e in plan.entries.iter().filter(|e| e.arch == arch) {
+            if !add(&mut ctx, plan, e)? {
+                omitted.push(e.clone());
+            }
+        }
+        match &mut merged {
+            None => merged = Some(ctx),
+            Some(m) => {
+                m.merge(ctx)
+                    .map_err(lib(|| format!("merging the {arch} rules")))?;
+            }
+        }
+    }
+    let ctx = match merged {
+        Some(c) => c,
+        None => new_context(plan)?,
+    };
+    Ok((ctx, omitted))
+}
+
+/// Argument vectors that exercise every comparison of a call's entries: per argument, 0,
+/// each checked value, the value with its lowest masked bit flipped, and the value with
+/// every unmasked bit set; then every combination across arguments (at most 4096, else
+/// each entry's own vectors). The combinations matter: libseccomp 2.5.4 can forget to
+/// reload an argument when a comparison falls through to a sibling on another argument,
+/// which shows only when one argument matches and another does not.
+fn cases_for<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<[u64; 6]> {
+    let entries: Vec<&Entry> = entries.collect();
+    let mut per_arg: Vec<Vec<u64>> = vec![vec![0]; 6];
+    for e in &entries {
+        for c in &e.checks {
+            let vals = &mut per_arg[usize::from(c.index)];
+            for v in [
+                c.value,
+                c.value ^ (c.mask & c.mask.wrapping_neg()),
+                c.value | !c.mask,
+            ] {
+                if !vals.contains(&v) {
+                    vals.push(v);
+                }
+            }
+        }
+    }
+    let total: usize = per_arg.iter().map(Vec::len).product();
+    if total <= 4096 {
+        let mut out = vec![[0u64; 6]];
+        for (i, vals) in per_arg.iter().enumerate() {
+            out = out
+                .iter()
+                .flat_map(|base| {
+                    vals.iter().map(move |v| {
+                        let mut a = *base;
+                        a[i] = *v;
+                        a
+                    })
+                })
+                .collect();
+        }
+        return out;
+    }
+    let mut out = vec![[0u64; 6]];
+    for e in &entries {
+        let mut hit = [0u64; 6];
+        for c in &e.checks {
+            hit[usize::from(c.index)] = c.value;
+        }
+        out.push(hit);
+        for c in &e.checks {
+            let mut miss = hit;
+            miss[usize::from(c.index)] ^= c.mask & c.mask.wrapping_neg();
+            out.push(miss);
+        }
+    }
+    out
+}
+
+/// libseccomp's pseudo filter code for a plan (without the newer-than-profile stub, which
+/// `syscage profile show` describes separately).
+pub fn pfc(plan: &Plan) -> Result<String, CompileError> {
+    let (mut ctx, _) = build_context(plan)?;
+    ctx.set_ctl_optimize(2)
+        .map_err(lib(|| "binary-tree optimisation".to_string()))?;
+    let mut f = tempfile()?;
+    ctx.export_pfc(f.as_fd())
+        .map_err(lib(|| "exporting the pseudo filter code".to_string()))?;
+    let mut text = String::new();
+    f.rewind().map_err(CompileError::Export)?;
+    f.read_to_string(&mut text).map_err(CompileError::Export)?;
+    Ok(text)
 }

@@ -11,11 +11,15 @@ use syscage_seccomp::bpf::{self, SeccompData, SockFilter};
 use syscage_seccomp::compile;
 
 fn compiled(text: &str) -> (Plan, Vec<SockFilter>) {
+    compiled_with(text, CapSet::docker_default(), vec![])
+}
+
+fn compiled_with(text: &str, caps: CapSet, extra_arches: Vec<Arch>) -> (Plan, Vec<SockFilter>) {
     let p = profile::parse(text, Default::default()).expect("parse");
     let ctx = Context {
-        caps: CapSet::docker_default(),
+        caps,
         kernel: None,
-        extra_arches: vec![],
+        extra_arches,
     };
     let policy = resolve::resolve("t", &p, &ctx).expect("resolve");
     let pl = plan::plan(&policy).expect("plan");
@@ -31,6 +35,49 @@ fn docker() -> &'static (Plan, Vec<SockFilter>) {
         compiled(include_str!(
             "../../policy/tests/fixtures/profiles/docker-default.json"
         ))
+    })
+}
+
+fn others() -> &'static Vec<(&'static str, (Plan, Vec<SockFilter>))> {
+    static O: OnceLock<Vec<(&'static str, (Plan, Vec<SockFilter>))>> = OnceLock::new();
+    O.get_or_init(|| {
+        let all = vec![Arch::X86, Arch::X32];
+        let mut no_audit = CapSet::docker_default();
+        no_audit.remove(syscage_policy::Cap::parse("AUDIT_WRITE").unwrap());
+        vec![
+            (
+                "default",
+                compiled(include_str!("../../policy/profiles/default.json")),
+            ),
+            (
+                "default+abis",
+                compiled_with(
+                    include_str!("../../policy/profiles/default.json"),
+                    CapSet::docker_default(),
+                    all.clone(),
+                ),
+            ),
+            (
+                "contained",
+                compiled(include_str!("../../policy/profiles/contained.json")),
+            ),
+            (
+                "conflicts",
+                compiled_with(
+                    include_str!("../../policy/tests/fixtures/profiles/conflicts.json"),
+                    CapSet::empty(),
+                    all.clone(),
+                ),
+            ),
+            (
+                "podman-no-audit",
+                compiled_with(
+                    include_str!("../../policy/tests/fixtures/profiles/podman-default.json"),
+                    no_audit,
+                    vec![],
+                ),
+            ),
+        ]
     })
 }
 
@@ -78,7 +125,7 @@ proptest! {
                                   args in prop::array::uniform6(interesting())) {
         let (pl, prog) = docker();
         let Some(nr) = syscalls::number(syscalls::lookup(name).unwrap(), arch) else { return Ok(()) };
-        let args = if arch == Arch::X86 { args.map(|a| a & 0xffff_ffff) } else { args };
+        let args = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
         prop_assert_eq!(run(prog, arch, nr, args), pl.decide(arch, nr, &args), "{} {} {:x?}", arch, name, args);
     }
 
@@ -88,6 +135,21 @@ proptest! {
         let nr = nr | high;
         let arch = if i386 { Arch::X86 } else if high != 0 { Arch::X32 } else { Arch::X86_64 };
         prop_assert_eq!(run(prog, arch, nr, [0; 6]), pl.decide(arch, nr, &[0; 6]), "{} {}", arch, nr);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn other_programs_equal_their_plans(which in 0usize..5,
+                                        arch in prop_oneof![Just(Arch::X86_64), Just(Arch::X86), Just(Arch::X32)],
+                                        name in prop::sample::select(vec!["ioctl", "socket", "fchmod", "fchmodat", "mknodat", "openat", "clone", "unshare", "personality", "prctl", "seccomp", "mmap", "socketcall", "getpid", "clone3", "ptrace"]),
+                                        args in prop::array::uniform6(interesting())) {
+        let (label, (pl, prog)) = &others()[which];
+        let Some(nr) = syscalls::number(syscalls::lookup(name).unwrap(), arch) else { return Ok(()) };
+        let args = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
+        prop_assert_eq!(run(prog, arch, nr, args), pl.decide(arch, nr, &args), "{} {} {} {:x?}", label, arch, name, args);
     }
 }
 

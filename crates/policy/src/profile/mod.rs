@@ -7,7 +7,7 @@
 mod read;
 mod write;
 
-pub use read::{parse, ReadOptions};
+pub use read::{parse, ErrorKind, ReadError, ReadOptions};
 pub use write::to_json;
 
 use crate::action::Action;

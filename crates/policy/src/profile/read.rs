@@ -6,7 +6,7 @@
 //! known; anything else is an error (runc ignores unknown fields, which hides typos such as
 //! `"excludes": {"cap": [...]}` that silently widen a profile).
 
-use super::{ArchMapEntry, ArgSpec, FilterFlag, Filter, KernelVersion, Profile, SyscallEntry};
+use super::{ArchMapEntry, ArgSpec, Filter, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::action::{Action, MAX_ERRNO};
 use crate::arch::{self, Arch};
 use crate::caps::Cap;
@@ -138,7 +138,9 @@ pub fn parse(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
             ReadError::Syntax(e.to_string())
         }
     })?;
-    let obj = value.as_object().ok_or_else(|| wrong("", "an object", &value))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| wrong("", "an object", &value))?;
     if obj.contains_key("ociVersion") || obj.contains_key("linux") {
         let linux = obj
             .get("linux")
@@ -179,7 +181,11 @@ const ARG_FIELDS: &[&str] = &["index", "value", "valueTwo", "op"];
 const FILTER_FIELDS: &[&str] = &["caps", "arches", "minKernel"];
 const ARCHMAP_FIELDS: &[&str] = &["architecture", "subArchitectures"];
 
-fn check_fields(path: &str, obj: &Map<String, Value>, known: &[&'static str]) -> Result<(), ReadError> {
+fn check_fields(
+    path: &str,
+    obj: &Map<String, Value>,
+    known: &[&'static str],
+) -> Result<(), ReadError> {
     for key in obj.keys() {
         if !known.contains(&key.as_str()) {
             let near = known
@@ -201,7 +207,11 @@ fn check_fields(path: &str, obj: &Map<String, Value>, known: &[&'static str]) ->
     Ok(())
 }
 
-fn get_str<'a>(path: &str, obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, ReadError> {
+fn get_str<'a>(
+    path: &str,
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, ReadError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -219,7 +229,11 @@ fn get_u64(path: &str, obj: &Map<String, Value>, field: &str) -> Result<Option<u
     }
 }
 
-fn get_array<'a>(path: &str, obj: &'a Map<String, Value>, field: &str) -> Result<&'a [Value], ReadError> {
+fn get_array<'a>(
+    path: &str,
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> Result<&'a [Value], ReadError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
@@ -257,7 +271,8 @@ impl Reader {
 
         let arch_path = join(path, "architectures");
         for (i, v) in get_array(path, obj, "architectures")?.iter().enumerate() {
-            p.architectures.push(arch_name(&format!("{arch_path}[{i}]"), v)?);
+            p.architectures
+                .push(arch_name(&format!("{arch_path}[{i}]"), v)?);
         }
         let map_path = join(path, "archMap");
         for (i, v) in get_array(path, obj, "archMap")?.iter().enumerate() {
@@ -286,7 +301,8 @@ impl Reader {
             if s == "SECCOMP_FILTER_FLAG_NEW_LISTENER" {
                 return Err(at(&fp, ErrorKind::NewListenerFlag));
             }
-            let f = FilterFlag::parse(s).ok_or_else(|| at(&fp, ErrorKind::UnknownFlag(s.to_string())))?;
+            let f = FilterFlag::parse(s)
+                .ok_or_else(|| at(&fp, ErrorKind::UnknownFlag(s.to_string())))?;
             p.flags.push(f);
         }
 
@@ -399,8 +415,8 @@ impl Reader {
         }
 
         let action_path = join(path, "action");
-        let name = get_str(path, obj, "action")?
-            .ok_or_else(|| at(path, ErrorKind::Missing("action")))?;
+        let name =
+            get_str(path, obj, "action")?.ok_or_else(|| at(path, ErrorKind::Missing("action")))?;
         let ret = self.errno_fields(path, obj, "errnoRet", "errno", name)?;
         let action = Action::from_docker(name, ret)
             .ok_or_else(|| at(&action_path, ErrorKind::UnknownAction(name.to_string())))?;
@@ -452,12 +468,14 @@ fn arch_name(path: &str, v: &Value) -> Result<Arch, ReadError> {
 
 fn arg(path: &str, obj: &Map<String, Value>) -> Result<ArgSpec, ReadError> {
     check_fields(path, obj, ARG_FIELDS)?;
-    let index = get_u64(path, obj, "index")?.ok_or_else(|| at(path, ErrorKind::Missing("index")))?;
+    let index =
+        get_u64(path, obj, "index")?.ok_or_else(|| at(path, ErrorKind::Missing("index")))?;
     let index = u8::try_from(index)
         .ok()
         .filter(|i| *i <= MAX_ARG_INDEX)
         .ok_or_else(|| at(&join(path, "index"), ErrorKind::IndexRange(index)))?;
-    let value = get_u64(path, obj, "value")?.ok_or_else(|| at(path, ErrorKind::Missing("value")))?;
+    let value =
+        get_u64(path, obj, "value")?.ok_or_else(|| at(path, ErrorKind::Missing("value")))?;
     let value_two = get_u64(path, obj, "valueTwo")?.unwrap_or(0);
     let op_name = get_str(path, obj, "op")?.ok_or_else(|| at(path, ErrorKind::Missing("op")))?;
     let op_path = join(path, "op");
@@ -509,7 +527,12 @@ fn filter(path: &str, v: Option<&Value>) -> Result<Filter, ReadError> {
     if let Some(k) = get_str(path, obj, "minKernel")? {
         let kv = KernelVersion::parse(k)
             .filter(|_| k.chars().all(|c| c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| at(&join(path, "minKernel"), ErrorKind::BadKernel(k.to_string())))?;
+            .ok_or_else(|| {
+                at(
+                    &join(path, "minKernel"),
+                    ErrorKind::BadKernel(k.to_string()),
+                )
+            })?;
         f.min_kernel = Some(kv);
     }
     Ok(f)

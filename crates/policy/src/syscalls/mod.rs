@@ -139,76 +139,31 @@ pub fn suggest(name: &str) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-/// Levenshtein distance, for suggestions only.
+/// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+/// alignment), for suggestions only: `getpdi` is one edit from `getpid`.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn looks_up_names_and_numbers() {
-        let chmod = lookup("fchmodat2").expect("fchmodat2");
-        assert_eq!(chmod.x86_64, Some(452));
-        assert_eq!(chmod.x86, Some(452));
-        assert_eq!(by_number(Arch::X86_64, 39).map(|s| s.name), Some("getpid"));
-        assert_eq!(by_number(Arch::X86, 20).map(|s| s.name), Some("getpid"));
-        assert_eq!(
-            by_number(Arch::X32, 39 | X32_SYSCALL_BIT).map(|s| s.name),
-            Some("getpid")
-        );
-        assert!(lookup("chmood").is_none());
-        assert!(is_other_arch("arm_fadvise64_64"));
-        assert!(!is_other_arch("chmod"));
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
-
-    #[test]
-    fn table_is_sorted_and_numbers_unique() {
-        let names: Vec<&str> = all().iter().map(|s| s.name).collect();
-        let mut sorted = names.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(names, sorted);
-        for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
-            let mut nrs: Vec<u32> = all().iter().filter_map(|s| number(s, arch)).collect();
-            let n = nrs.len();
-            nrs.sort_unstable();
-            nrs.dedup();
-            assert_eq!(nrs.len(), n, "{arch}");
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
         }
     }
-
-    #[test]
-    fn argument_widths_follow_the_kernel() {
-        let w = |name: &str, i: u8| arg_bits(lookup(name).expect(name), i);
-        assert_eq!(w("ioctl", 0), 32);
-        assert_eq!(w("ioctl", 1), 32, "ioctl's cmd is `unsigned int` in SYSCALL_DEFINE3");
-        assert_eq!(w("socket", 0), 32);
-        assert_eq!(w("personality", 0), 32);
-        assert_eq!(w("fchmod", 1), 16);
-        assert_eq!(w("clone", 0), 64);
-        assert_eq!(w("unshare", 0), 64);
-        assert_eq!(w("mmap", 1), 64);
-    }
-
-    #[test]
-    fn suggests_close_names() {
-        assert_eq!(suggest("chmood"), Some("chmod"));
-        assert_eq!(suggest("open_by_handle"), Some("open_by_handle_at"));
-        assert_eq!(suggest("zzzzzzzzzzzzzzzz"), None);
-    }
+    d[a.len()][b.len()]
 }
 
 /// i386 multiplexes socket and System V IPC calls through `socketcall(2)` and `ipc(2)`,
@@ -255,5 +210,69 @@ pub const MULTIPLEXED: &[(&str, &str, u64)] = &[
 
 /// The multiplexer and call number of a call on i386, if it has one.
 pub fn multiplexed(name: &str) -> Option<(&'static str, u64)> {
-    MULTIPLEXED.iter().find(|(n, _, _)| *n == name).map(|(_, m, c)| (*m, *c))
+    MULTIPLEXED
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, m, c)| (*m, *c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looks_up_names_and_numbers() {
+        let chmod = lookup("fchmodat2").expect("fchmodat2");
+        assert_eq!(chmod.x86_64, Some(452));
+        assert_eq!(chmod.x86, Some(452));
+        assert_eq!(by_number(Arch::X86_64, 39).map(|s| s.name), Some("getpid"));
+        assert_eq!(by_number(Arch::X86, 20).map(|s| s.name), Some("getpid"));
+        assert_eq!(
+            by_number(Arch::X32, 39 | X32_SYSCALL_BIT).map(|s| s.name),
+            Some("getpid")
+        );
+        assert!(lookup("chmood").is_none());
+        assert!(is_other_arch("arm_fadvise64_64"));
+        assert!(!is_other_arch("chmod"));
+    }
+
+    #[test]
+    fn table_is_sorted_and_numbers_unique() {
+        let names: Vec<&str> = all().iter().map(|s| s.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
+            let mut nrs: Vec<u32> = all().iter().filter_map(|s| number(s, arch)).collect();
+            let n = nrs.len();
+            nrs.sort_unstable();
+            nrs.dedup();
+            assert_eq!(nrs.len(), n, "{arch}");
+        }
+    }
+
+    #[test]
+    fn argument_widths_follow_the_kernel() {
+        let w = |name: &str, i: u8| arg_bits(lookup(name).expect(name), i);
+        assert_eq!(w("ioctl", 0), 32);
+        assert_eq!(
+            w("ioctl", 1),
+            32,
+            "ioctl's cmd is `unsigned int` in SYSCALL_DEFINE3"
+        );
+        assert_eq!(w("socket", 0), 32);
+        assert_eq!(w("personality", 0), 32);
+        assert_eq!(w("fchmod", 1), 16);
+        assert_eq!(w("clone", 0), 64);
+        assert_eq!(w("unshare", 0), 64);
+        assert_eq!(w("mmap", 1), 64);
+    }
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(suggest("chmood"), Some("chmod"));
+        assert_eq!(suggest("open_by_handle"), Some("open_by_handle_at"));
+        assert_eq!(suggest("zzzzzzzzzzzzzzzz"), None);
+    }
 }

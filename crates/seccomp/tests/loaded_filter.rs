@@ -1,0 +1,166 @@
+//! Level 2: the compiled program loaded for real in a forked child. Every errno the policy
+//! would return is replaced by a distinctive one (3000 + the original), so an answer of
+//! 3001 proves the filter decided, not the kernel. Each call is harmless when allowed
+//! (bad fds, a query, a self-directed operation). No root needed: no_new_privs suffices.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use syscage_policy::arch::Arch;
+use syscage_policy::caps::CapSet;
+use syscage_policy::{eval, plan, profile, resolve, syscalls, Action, Context};
+use syscage_seccomp::{compile, load};
+
+const DISTINCT: u16 = 3000;
+
+/// (call, args) rows: each is safe to run when the policy allows it.
+fn table() -> Vec<(&'static str, [u64; 6])> {
+    let neg1 = u64::MAX; // -1 as a register
+    vec![
+        ("getpid", [0; 6]),
+        ("ioctl", [neg1, 0x5412, 0, 0, 0, 0]),
+        ("ioctl", [neg1, 0x1_0000_5412, 0, 0, 0, 0]),
+        ("ioctl", [neg1, 0x541C, 0, 0, 0, 0]),
+        ("ioctl", [neg1, 0x5413, 0, 0, 0, 0]),
+        ("ioctl", [neg1, 0x5401, 0, 0, 0, 0]),
+        ("fchmod", [neg1, 0o4755, 0, 0, 0, 0]),
+        ("fchmod", [neg1, 0o755, 0, 0, 0, 0]),
+        ("fchmod", [neg1, 0o2755 | 1 << 40, 0, 0, 0, 0]),
+        ("fchmodat", [neg1, 0, 0o4755, 0, 0, 0]),
+        ("socket", [40, 1, 0, 0, 0, 0]),
+        ("socket", [40 | 1 << 32, 1, 0, 0, 0, 0]),
+        ("socket", [38, 5, 0, 0, 0, 0]),
+        ("socket", [1, 1, 0, 0, 0, 0]),
+        ("personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+        ("personality", [0x0040_0000, 0, 0, 0, 0, 0]),
+        ("unshare", [0x1000_0000, 0, 0, 0, 0, 0]),
+        ("unshare", [0, 0, 0, 0, 0, 0]),
+        ("clone3", [0, 0, 0, 0, 0, 0]),
+        ("keyctl", [0, 0, 0, 0, 0, 0]),
+        ("bpf", [neg1, 0, 0, 0, 0, 0]),
+        ("ptrace", [neg1, 0, 0, 0, 0, 0]),
+        ("prctl", [22, 0, 0, 0, 0, 0]),
+        ("seccomp", [1, 0, 0, 0, 0, 0]),
+        ("mount", [0, 0, 0, 0, 0, 0]),
+        ("fsopen", [0, 0, 0, 0, 0, 0]),
+        ("io_uring_setup", [0, 0, 0, 0, 0, 0]),
+        ("mknodat", [neg1, 0, 0o20644, 0, 0, 0]),
+        ("open_by_handle_at", [neg1, 0, 0, 0, 0, 0]),
+        ("userfaultfd", [neg1, 0, 0, 0, 0, 0]),
+    ]
+}
+
+fn profile_text(name: &str) -> String {
+    let text = match name {
+        "default" => include_str!("../../policy/profiles/default.json"),
+        "contained" => include_str!("../../policy/profiles/contained.json"),
+        _ => include_str!("../../policy/tests/fixtures/profiles/docker-default.json"),
+    };
+    // Make every errno distinctive, in the text, so resolution and compile are untouched.
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let bump = |o: &mut serde_json::Map<String, serde_json::Value>, key: &str, action_key: &str| {
+        if o.get(action_key).and_then(|a| a.as_str()) == Some("SCMP_ACT_ERRNO") {
+            let e = o.get(key).and_then(|e| e.as_u64()).unwrap_or(1);
+            o.insert(key.into(), (u64::from(DISTINCT) + e).into());
+        }
+    };
+    let top = v.as_object_mut().unwrap();
+    bump(top, "defaultErrnoRet", "defaultAction");
+    for s in top.get_mut("syscalls").unwrap().as_array_mut().unwrap() {
+        bump(s.as_object_mut().unwrap(), "errnoRet", "action");
+    }
+    serde_json::to_string(&v).unwrap()
+}
+
+fn check_profile(name: &str) {
+    let text = profile_text(name);
+    let p = profile::parse(&text, Default::default()).unwrap();
+    let ctx = Context {
+        caps: CapSet::docker_default(),
+        kernel: None,
+        extra_arches: vec![],
+    };
+    let policy = resolve::resolve(name, &p, &ctx).unwrap();
+    let pl = plan::plan(&policy).unwrap();
+    let prog = compile::compile(&pl).unwrap().program;
+    let rows = table();
+    let want: Vec<Action> = rows
+        .iter()
+        .map(|(n, args)| {
+            eval::decide_syscall(&policy, Arch::X86_64, syscalls::lookup(n).unwrap(), args).action
+        })
+        .collect();
+
+    let (r, w) = nix::unistd::pipe().unwrap();
+    // SAFETY: the test process forks; the child only makes raw system calls and exits.
+    match unsafe { nix::unistd::fork() }.unwrap() {
+        nix::unistd::ForkResult::Child => {
+            drop(r);
+            let mut out = Vec::new();
+            nix::sys::prctl::set_no_new_privs().unwrap();
+            load::install(&prog, load::FLAG_TSYNC).unwrap();
+            for (n, args) in &rows {
+                let nr = syscalls::lookup(n).unwrap().x86_64.unwrap();
+                // SAFETY: raw system calls with the table's harmless arguments.
+                let ret = unsafe {
+                    libc::syscall(
+                        nr as i64, args[0], args[1], args[2], args[3], args[4], args[5],
+                    )
+                };
+                let errno = if ret < 0 {
+                    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+                } else {
+                    0
+                };
+                out.extend_from_slice(&(errno as u32).to_le_bytes());
+            }
+            let _ = nix::unistd::write(&w, &out);
+            // SAFETY: leave the forked test process at once.
+            unsafe { libc::_exit(0) };
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(w);
+            let mut f = unsafe { std::fs::File::from(OwnedFd::from_raw_fd(r.as_raw_fd())) };
+            std::mem::forget(r);
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf).unwrap();
+            nix::sys::wait::waitpid(child, None).unwrap();
+            assert_eq!(
+                buf.len(),
+                rows.len() * 4,
+                "{name}: the child reported every row"
+            );
+            for (i, ((n, args), want)) in rows.iter().zip(&want).enumerate() {
+                let got = u32::from_le_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap()) as u16;
+                match *want {
+                    Action::Errno(e) => {
+                        assert!(
+                            e > DISTINCT,
+                            "{name}: {n}: every errno of the profile was made distinctive"
+                        );
+                        assert_eq!(got, e, "{name}: {n} {args:x?}: want {want}")
+                    }
+                    Action::Allow => assert!(
+                        got < DISTINCT,
+                        "{name}: {n} {args:x?}: allowed, yet errno {got}"
+                    ),
+                    other => panic!("{name}: table row {n} decides {other}; use rows that return"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn default_profile_loaded_decides_as_the_policy() {
+    check_profile("default");
+}
+
+#[test]
+fn contained_profile_loaded_decides_as_the_policy() {
+    check_profile("contained");
+}
+
+#[test]
+fn docker_profile_loaded_decides_as_the_policy() {
+    check_profile("docker");
+}
