@@ -38,8 +38,10 @@ fn docker() -> &'static (Plan, Vec<SockFilter>) {
     })
 }
 
-fn others() -> &'static Vec<(&'static str, (Plan, Vec<SockFilter>))> {
-    static O: OnceLock<Vec<(&'static str, (Plan, Vec<SockFilter>))>> = OnceLock::new();
+type Compiled = (Plan, Vec<SockFilter>);
+
+fn others() -> &'static Vec<(&'static str, Compiled)> {
+    static O: OnceLock<Vec<(&'static str, Compiled)>> = OnceLock::new();
     O.get_or_init(|| {
         let all = vec![Arch::X86, Arch::X32];
         let mut no_audit = CapSet::docker_default();
