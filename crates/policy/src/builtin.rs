@@ -22,7 +22,7 @@ pub const BUILTINS: &[Builtin] = &[
     },
     Builtin {
         name: "contained",
-        description: "deny-list of the seed chapter (keyctl, ptrace, userfaultfd, perf_event_open... and setuid bits, user namespaces, TIOCSTI), corrected: EPERM instead of errno 0 and 1000, TIOCSTI compared on the request, clone3 and fchmodat2 covered; everything else allowed",
+        description: "deny-list of the seed chapter (keyctl, ptrace, userfaultfd, perf_event_open...; setuid bits, user namespaces, TIOCSTI), corrected: EPERM instead of errno 0 and 1000, TIOCSTI and TIOCLINUX compared on the 32-bit request, and every equivalent covered (clone3 and openat2 answer ENOSYS, fchmodat2, open/creat/mknod modes, process_vm_*, io_uring); everything else allowed",
         text: Some(include_str!("../profiles/contained.json")),
     },
     Builtin {
