@@ -32,7 +32,7 @@ pub enum ReadError {
     Syntax(String),
     #[error("truncated JSON: {0}")]
     Truncated(String),
-    #[error("{path}: {kind}")]
+    #[error("{}{kind}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
     At { path: String, kind: ErrorKind },
 }
 
@@ -40,10 +40,7 @@ pub enum ReadError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ErrorKind {
     #[error("expected {expected}, found {found}")]
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { expected: &'static str, found: String },
     #[error("missing field `{0}`")]
     Missing(&'static str),
     #[error("unknown field `{field}`{hint}")]
@@ -99,14 +96,14 @@ fn at(path: &str, kind: ErrorKind) -> ReadError {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Value) -> String {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("`{n}`"),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
     }
 }
 
