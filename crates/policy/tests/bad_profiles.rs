@@ -57,6 +57,8 @@ fn the_real_profiles_load_unchanged() {
 #[test]
 fn an_oci_config_json_is_accepted() {
     let docker = include_str!("fixtures/profiles/docker-default.json");
-    let config = format!(r#"{{"ociVersion": "1.0.2", "process": {{"args": ["sh"]}}, "linux": {{"seccomp": {docker}}}}}"#);
+    let config = format!(
+        r#"{{"ociVersion": "1.0.2", "process": {{"args": ["sh"]}}, "linux": {{"seccomp": {docker}}}}}"#
+    );
     assert_eq!(refuse(&config), "accepted");
 }

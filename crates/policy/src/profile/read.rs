@@ -40,7 +40,10 @@ pub enum ReadError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ErrorKind {
     #[error("expected {expected}, found {found}")]
-    WrongType { expected: &'static str, found: String },
+    WrongType {
+        expected: &'static str,
+        found: String,
+    },
     #[error("missing field `{0}`")]
     Missing(&'static str),
     #[error("unknown field `{field}`{hint}")]
