@@ -306,12 +306,19 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
             .rules()
             .iter()
             .filter(|r| r.name() == s.name)
-            .map(|r| format!("{} ({r})", r.origin()))
+            .map(|r| {
+                let conds: Vec<String> = r.conds().iter().map(|c| c.to_string()).collect();
+                let idx = match r.origin() {
+                    syscage_policy::Origin::Profile { index, .. } => format!("rule {index}"),
+                    other => other.to_string(),
+                };
+                format!("{idx} needs {}", conds.join(" && "))
+            })
             .collect();
         if !near.is_empty() {
             let _ = write!(
                 line,
-                ": no rule for {} matches: {}",
+                " (none of the rules for {} matches: {})",
                 s.name,
                 near.join("; ")
             );

@@ -210,7 +210,7 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
 
     let mut extra_arches = Vec::new();
     for s in &a.seccomp_arch {
-        let arch = Arch::parse(s).ok_or_else(|| {
+        let arch = Arch::parse(s).filter(|a| a.is_x86()).ok_or_else(|| {
             e(format!(
                 "--seccomp-arch `{s}`: unknown architecture (expected x86, x32 or x86_64)"
             ))

@@ -150,6 +150,7 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
             mount_hint(&ops[i], err, cfg),
         )
     })?;
+    tracing::info!("bring up the loopback interface");
     crate::fault::inject("bring up the loopback interface")
         .and_then(|_| sys::loopback_up())
         .map_err(e("bring up the loopback interface"))?;

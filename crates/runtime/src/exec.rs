@@ -102,6 +102,7 @@ fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Pre
     }
 
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
+    tracing::info!("capabilities: {}", cfg.caps);
     apply_bounding(cfg.caps).map_err(|e| {
         failure(
             FailureKind::Setup,
@@ -226,6 +227,11 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
     }
     // 8.
     if let Some(filter) = &cfg.filter {
+        tracing::info!(
+            "load the seccomp filter ({} instructions), then execute `{}`",
+            filter.program.len(),
+            p.path.to_string_lossy()
+        );
         if filter.listener {
             let fd = match sys::lowest_free_fd() {
                 Ok(fd) => fd,

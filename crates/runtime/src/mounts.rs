@@ -415,6 +415,7 @@ pub trait MountHost {
 /// Runs the plan; on failure, the index of the operation and the errno.
 pub fn execute(ops: &[Op], root: &Path, host: &mut dyn MountHost) -> Result<(), (usize, Errno)> {
     for (i, op) in ops.iter().enumerate() {
+        tracing::info!("{}", op.describe());
         host.apply(op, root).map_err(|e| (i, e))?;
     }
     Ok(())

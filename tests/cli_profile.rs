@@ -1,0 +1,183 @@
+//! `syscage profile ...` and the refusals of `syscage run` that happen before any
+//! container exists (no root needed).
+
+mod support;
+
+use support::*;
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/crates/policy/tests/fixtures/profiles/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn check_names_the_action_and_the_rule() {
+    let r = syscage_run(&["profile", "check", "default", "ioctl", "0", "0x5412"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "ERRNO(EPERM) by the default action (none of the rules for ioctl matches: rule 1 needs arg1 != 0x5412 && arg1 != 0x541c)\n");
+    let r = syscage_run(&["profile", "check", "default", "ioctl", "0", "0x5401"]);
+    assert_eq!(r.stdout, "ALLOW by rule 1 (ioctl except TIOCSTI and TIOCLINUX (terminal input injection), compared on the 32 bits the kernel reads)\n");
+    let r = syscage_run(&["profile", "check", "default", "clone3"]);
+    assert_eq!(r.stdout, "ERRNO(ENOSYS) by rule 32 (clone3 passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone)\n");
+    let r = syscage_run(&[
+        "profile",
+        "check",
+        "default",
+        "ptrace",
+        "--cap-add",
+        "SYS_PTRACE",
+    ]);
+    assert_eq!(
+        r.stdout,
+        "ALLOW by rule 41 (with CAP_SYS_PTRACE, as Docker)\n"
+    );
+    let r = syscage_run(&[
+        "profile",
+        "check",
+        "default",
+        "getpid",
+        "--call-arch",
+        "x86",
+    ]);
+    assert_eq!(
+        r.stdout,
+        "KILL_PROCESS by the architecture check (ABI not admitted)\n"
+    );
+}
+
+#[test]
+fn check_under_dockers_file_shows_the_upper_bits_closed() {
+    let docker = fixture("docker-default.json");
+    // Docker's rule `socket family > 40` passes 0x1_0000_0028 under runc (64-bit compare);
+    // the kernel reads AF_VSOCK (40). syscage compares the 32 bits the kernel reads.
+    let r = syscage_run(&["profile", "check", &docker, "socket", "0x100000028"]);
+    assert_eq!(r.stdout, "ERRNO(EPERM) by the default action (none of the rules for socket matches: rule 2 needs arg0 < 0x26; rule 3 needs arg0 == 0x27; rule 4 needs arg0 > 0x28)\n");
+    let r = syscage_run(&["profile", "check", &docker, "socket", "41"]);
+    assert_eq!(r.stdout, "ALLOW by rule 4\n");
+    let r = syscage_run(&["profile", "check", &docker, "mseal"]);
+    assert_eq!(r.stdout, "ALLOW by rule 0\n");
+    let r = syscage_run(&["profile", "check", &docker, "469"]);
+    assert_eq!(r.stdout, "ERRNO(ENOSYS) by the newer-than-profile rule\n");
+}
+
+#[test]
+fn lint_exit_statuses() {
+    let r = syscage_run(&["profile", "lint", "contained"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "contained: no findings\n"),
+        "{r:?}"
+    );
+    let r = syscage_run(&["profile", "lint", &fixture("docker-default.json")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("[wide-compare]")
+            && r.stdout.contains("[foreign-abi]")
+            && r.stdout.contains("[ptrace-allowed]"),
+        "{r:?}"
+    );
+    let dir = std::env::temp_dir().join(format!("syscage-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("zero.json");
+    std::fs::write(&p, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]}"#).unwrap();
+    let r = syscage_run(&[
+        "profile",
+        "lint",
+        p.to_str().unwrap(),
+        "--seccomp-allow-errno-zero",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.starts_with("error: "), "{r:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn show_prints_the_resolved_policy_and_writes_bpf() {
+    let dir = std::env::temp_dir().join(format!("syscage-show-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bpf = dir.join("f.bpf");
+    let r = syscage_run(&["profile", "show", "default", "--bpf", bpf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("profile default\ndefault action: ERRNO(EPERM)\nABIs: x86_64 (every other ABI: KILL_PROCESS)\n"), "{r:?}");
+    assert!(r.stdout.contains("left out"), "{r:?}");
+    let len = std::fs::metadata(&bpf).unwrap().len();
+    assert!(len > 0 && len % 8 == 0);
+    let r = syscage_run(&["profile", "show", "default", "--pfc"]);
+    assert!(r.stdout.contains("# filter for arch x86_64"), "{r:?}");
+    let r = syscage_run(&["profile", "show", "contained", "--json"]);
+    assert_eq!(
+        r.stdout,
+        include_str!("../crates/policy/profiles/contained.json")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn groups_list_and_expand() {
+    let r = syscage_run(&["profile", "groups", "@keyring"]);
+    assert_eq!(
+        r.stdout, "@keyring  the kernel keyring\nadd_key keyctl request_key\n",
+        "{r:?}"
+    );
+    let r = syscage_run(&["profile", "groups", "@mout"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            125,
+            "syscage: unknown system call group `@mout` (did you mean `@mount`?)\n"
+        )
+    );
+}
+
+#[test]
+fn run_refuses_bad_profiles_before_anything_runs() {
+    let bad = format!(
+        "{}/crates/policy/tests/bad_profiles/unknown-syscall.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let r = syscage_run(&["run", "--seccomp", &bad, "--", "/bin/echo", "RAN"]);
+    assert_eq!(r.code, 125);
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, format!("syscage: cannot load profile `{bad}`: syscalls[1].names[1]: unknown system call `chmood` (did you mean `chmod`?)\n"));
+    let r = syscage_run(&["run", "--seccomp", "strict", "--", "/bin/true"]);
+    assert_eq!(r.stderr, "syscage: cannot load profile `strict`: no built-in profile has that name and no such file exists (built-ins: default, contained, unconfined)\n");
+    let r = syscage_run(&["run", "--seccomp-deny", "execve", "--", "/bin/true"]);
+    assert_eq!((r.code, r.stderr.as_str()), (125, "syscage: the profile denies `execve` (ERRNO(EPERM) by --seccomp-deny execve): no command could ever start; allow `execve` (and `execveat`)\n"));
+}
+
+#[test]
+fn run_refuses_bad_options() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--rootfs", "/nonexistent-syscage"], "syscage: --rootfs `/nonexistent-syscage`: does not exist\n"),
+        (&["--rootfs", "/etc/passwd"], "syscage: --rootfs `/etc/passwd`: is not a directory\n"),
+        (&["--memory", "0"], "syscage: --memory `0`: a memory limit must be at least 4m (the kernel needs room to start the command)\n"),
+        (&["--memory", "abc"], "syscage: --memory `abc`: not a size (expected a number with an optional k, m or g suffix, e.g. `512m`)\n"),
+        (&["--pids-limit", "-1"], "syscage: --pids-limit `-1`: expected a positive whole number\n"),
+        (&["--cap-add", "SYS_ADMN"], "syscage: --cap-add `SYS_ADMN`: unknown capability (did you mean `SYS_ADMIN`?)\n"),
+        (&["-v", "/nonexistent-syscage:/data"], "syscage: --volume `/nonexistent-syscage:/data`: host path `/nonexistent-syscage` does not exist\n"),
+        (&["--seccomp-arch", "arm"], "syscage: --seccomp-arch `arm`: unknown architecture (expected x86, x32 or x86_64)\n"),
+    ];
+    for (opts, want) in cases {
+        let mut args = vec!["run"];
+        args.extend_from_slice(opts);
+        args.extend(["--", "/bin/true"]);
+        let r = syscage_run(&args);
+        assert_eq!((r.code, r.stderr.as_str()), (125, *want), "{opts:?}");
+    }
+    let empty = std::env::temp_dir().join(format!("syscage-empty-root-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = syscage_run(&[
+        "run",
+        "--rootfs",
+        empty.to_str().unwrap(),
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(r.code, 125);
+    assert!(r.stderr.ends_with("is empty; hint: put a root file system there (for example busybox: `busybox --install -s DIR/bin`)\n"), "{r:?}");
+    std::fs::remove_dir_all(&empty).unwrap();
+    let r = syscage_run(&["run", "--bogus", "--", "/bin/true"]);
+    assert_eq!(r.code, 125, "usage errors are syscage's own failures");
+}
