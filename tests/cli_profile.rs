@@ -103,7 +103,7 @@ fn show_prints_the_resolved_policy_and_writes_bpf() {
     assert!(r.stdout.starts_with("profile default\ndefault action: ERRNO(EPERM)\nABIs: x86_64 (every other ABI: KILL_PROCESS)\n"), "{r:?}");
     assert!(r.stdout.contains("left out"), "{r:?}");
     let len = std::fs::metadata(&bpf).unwrap().len();
-    assert!(len > 0 && len % 8 == 0);
+    assert!(len > 0 && len.is_multiple_of(8));
     let r = syscage_run(&["profile", "show", "default", "--pfc"]);
     assert!(r.stdout.contains("# filter for arch x86_64"), "{r:?}");
     let r = syscage_run(&["profile", "show", "contained", "--json"]);
