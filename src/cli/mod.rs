@@ -1,5 +1,6 @@
 //! Command-line structure: one file per command, each a thin layer over the library.
 
+mod learn;
 mod profile;
 mod run;
 
@@ -18,6 +19,8 @@ pub struct Cli {
 enum Command {
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),
+    /// Run a command and write a profile that allows exactly the system calls it made.
+    Learn(Box<learn::LearnArgs>),
     /// Inspect, check and lint seccomp profiles.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -27,6 +30,7 @@ impl Cli {
     pub fn verbose(&self) -> bool {
         match &self.command {
             Command::Run(r) => r.verbose,
+            Command::Learn(l) => l.verbose(),
             Command::Profile(_) => false,
         }
     }
@@ -65,6 +69,7 @@ impl fmt::Display for CliError {
 pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Learn(args) => learn::run(*args),
         Command::Profile(cmd) => profile::run(cmd),
     }
 }

@@ -22,6 +22,14 @@ pub enum ProfileCommand {
     Check(CheckArgs),
     /// Warn about what sandboxes were bypassed through. Exit 0: clean, 1: warnings, 2: errors.
     Lint(Target),
+    /// What one profile allows that the other does not (`+` only B, `-` only A, `~` both
+    /// refuse, differently). Exit 0 when they decide alike, 1 when they differ.
+    Diff {
+        /// The first profile (a built-in name or a file).
+        a: String,
+        /// The second profile.
+        b: String,
+    },
     /// List the system call groups usable in --seccomp-allow/--seccomp-deny.
     Groups {
         /// Show only this group (e.g. @mount).
@@ -92,6 +100,7 @@ pub fn run(cmd: ProfileCommand) -> Result<i32, CliError> {
         ProfileCommand::Check(a) => check(a),
         ProfileCommand::Lint(t) => run_lint(t),
         ProfileCommand::Groups { group } => show_groups(group),
+        ProfileCommand::Diff { a, b } => diff(&a, &b),
     }
 }
 
@@ -113,7 +122,7 @@ fn request(t: &Target) -> Result<Request, CliError> {
         kernel: super::run::kernel_version(),
         extra_arches,
         tweaks: vec![],
-        listener: false,
+        notify: filter::NotifyMode::Plain,
     })
 }
 
@@ -387,4 +396,28 @@ fn show_groups(group: Option<String>) -> Result<i32, CliError> {
         }
     }
     Ok(0)
+}
+
+fn diff(a: &str, b: &str) -> Result<i32, CliError> {
+    let load = |name: &str| -> Result<Policy, CliError> {
+        let t = Target {
+            profile: name.to_string(),
+            cap_add: vec![],
+            cap_drop: vec![],
+            arch: vec![],
+            ignore_unknown: false,
+            allow_errno_zero: false,
+        };
+        let req = request(&t)?;
+        Ok(match filter::policy(&req).map_err(CliError::setup)? {
+            Some((_, p)) => p,
+            None => Policy::allow_all(),
+        })
+    };
+    let (pa, pb) = (load(a)?, load(b)?);
+    let d = syscage_policy::diff::diff(&pa, &pb);
+    for x in &d {
+        println!("{x}");
+    }
+    Ok(i32::from(!d.is_empty()))
 }

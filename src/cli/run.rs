@@ -6,13 +6,17 @@ use std::path::PathBuf;
 use syscage_policy::arch::Arch;
 use syscage_policy::profile::{KernelVersion, ReadOptions};
 use syscage_policy::tweak::Tweak;
+use syscage_policy::Listener;
 use syscage_runtime::cgroup::Limits;
 use syscage_runtime::config::{self as rc};
 use syscage_runtime::idmap::{self, Userns};
 use syscage_runtime::mounts::MountConfig;
 use syscage_runtime::spec::{self, LoadableFilter, RunConfig};
+use syscage_runtime::{NoSupervisor, Supervisor};
 use syscage_seccomp::cache::Cache;
-use syscage_seccomp::filter::{self, Request};
+use syscage_seccomp::filter::{self, Built, NotifyMode, Request};
+use syscage_supervise::oci::Agent;
+use syscage_supervise::report::Reporter;
 
 #[derive(Args)]
 #[command(
@@ -85,6 +89,10 @@ pub struct RunArgs {
     /// Accept ERRNO(0) in profiles and --seccomp-deny (denied calls then look successful).
     #[arg(long = "seccomp-allow-errno-zero")]
     seccomp_allow_errno_zero: bool,
+    /// Record every call the filter denies; print a summary at exit, and write JSON
+    /// lines to FILE when given (--report=FILE).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    report: Option<Option<PathBuf>>,
     /// Print each set-up step and the container's host pid on stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -93,13 +101,66 @@ pub struct RunArgs {
     command: Vec<String>,
 }
 
+impl RunArgs {
+    /// Whether `--report` was given.
+    pub fn reporting(&self) -> bool {
+        self.report.is_some()
+    }
+}
+
 pub fn run(a: RunArgs) -> Result<i32, CliError> {
-    let (cfg, name) = config(&a)?;
-    if name == "unconfined" {
+    let notify = if a.report.is_some() {
+        require_user_notification("--report")?;
+        NotifyMode::Report
+    } else {
+        NotifyMode::Plain
+    };
+    let (cfg, built) = config(&a, notify)?;
+    if built.program.is_none() {
         eprintln!("syscage: warning: no seccomp filter (--seccomp unconfined): the container can make any system call its capabilities allow");
     }
-    syscage_runtime::run(&cfg, &mut syscage_runtime::NoSupervisor)
-        .map_err(|e| CliError::new(&e, e.exit_code()))
+    let policy = built.policy.clone();
+    let mut sup: Box<dyn Supervisor> = match (&a.report, policy) {
+        (Some(file), Some(p)) => {
+            Box::new(Reporter::new(p, file.as_deref()).map_err(CliError::setup)?)
+        }
+        (None, Some(p)) if p.listener().is_some() => {
+            let l = p.listener().cloned().unwrap_or_else(|| Listener {
+                path: String::new(),
+                metadata: None,
+            });
+            Box::new(Agent {
+                path: l.path,
+                metadata: l.metadata,
+                container_id: cfg.hostname.clone(),
+                bundle: cfg
+                    .mounts
+                    .rootfs
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("/"))
+                    .display()
+                    .to_string(),
+            })
+        }
+        _ => Box::new(NoSupervisor),
+    };
+    syscage_runtime::run(&cfg, sup.as_mut()).map_err(|e| CliError::new(&e, e.exit_code()))
+}
+
+/// Refuses a feature that needs SECCOMP_RET_USER_NOTIF on a kernel without it (before 5.0,
+/// or with it disabled), naming the feature; `run` without it still works.
+pub fn require_user_notification(what: &str) -> Result<(), CliError> {
+    let avail =
+        std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail").unwrap_or_default();
+    if user_notif_available(&avail) {
+        Ok(())
+    } else {
+        Err(CliError::setup(format!("{what} needs the kernel's seccomp user notification (SECCOMP_RET_USER_NOTIF, Linux 5.0), which this kernel does not offer (/proc/sys/kernel/seccomp/actions_avail: `{}`)", avail.trim())))
+    }
+}
+
+pub fn user_notif_available(actions_avail: &str) -> bool {
+    actions_avail.split_whitespace().any(|a| a == "user_notif")
 }
 
 /// The kernel release, for `minKernel`.
@@ -108,7 +169,7 @@ pub fn kernel_version() -> Option<KernelVersion> {
     KernelVersion::parse(&u.release().to_string_lossy())
 }
 
-fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
+pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Built), CliError> {
     fn e(x: impl std::fmt::Display) -> CliError {
         CliError::setup(x)
     }
@@ -231,7 +292,7 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
         kernel: kernel_version(),
         extra_arches,
         tweaks,
-        listener: false,
+        notify,
     };
     let cache = Cache::open_default();
     let built = filter::build(&req, cache.as_ref(), false).map_err(e)?;
@@ -243,10 +304,10 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
             if built.cached { ", from the cache" } else { "" }
         );
     }
-    let filter = built.program.map(|program| LoadableFilter {
+    let filter = built.program.clone().map(|program| LoadableFilter {
         program,
         flags: built.flags,
-        listener: false,
+        listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
     });
     let devpts_gid = userns.has_gid(5).then_some(5);
     let cfg = RunConfig {
@@ -269,5 +330,5 @@ fn config(a: &RunArgs) -> Result<(RunConfig, String), CliError> {
         tty: a.tty,
         filter,
     };
-    Ok((cfg, built.name))
+    Ok((cfg, built))
 }

@@ -1447,6 +1447,61 @@ static int p_deny_loop(const char *n, int c, char **v)
 	return 0;
 }
 
+struct deny_arg {
+	long count;
+	long failed;
+};
+
+static void *deny_thread(void *p)
+{
+	struct deny_arg *a = p;
+	for (long i = 0; i < a->count; i++) {
+		long r = SC(__NR_keyctl, KEYCTL_GET_KEYRING_ID,
+			    KEY_SPEC_SESSION_KEYRING, 0);
+		if (is_err(r))
+			a->failed++;
+	}
+	return NULL;
+}
+
+/* deny_threads N M: N threads make M denied calls each at once. */
+static int p_deny_threads(const char *n, int c, char **v)
+{
+	long nt = argl(c, v, 2, 8), m = argl(c, v, 3, 1000), failed = 0;
+	pthread_t t[256];
+	struct deny_arg a[256];
+	if (nt > 256)
+		nt = 256;
+	for (long i = 0; i < nt; i++) {
+		a[i].count = m;
+		a[i].failed = 0;
+		if (pthread_create(&t[i], NULL, deny_thread, &a[i]) != 0) {
+			line("%s: blocked errno=%d (%s) at pthread_create", n, errno, errname(errno));
+			return 0;
+		}
+	}
+	for (long i = 0; i < nt; i++) {
+		pthread_join(t[i], NULL);
+		failed += a[i].failed;
+	}
+	line("%s: ok value=%ld", n, failed);
+	return 0;
+}
+
+/* deny_and_exit: a thread loops on a denied call while the process exits after 20 ms,
+ * so it leaves with notifications pending. */
+static int p_deny_and_exit(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	static struct deny_arg a = { 1L << 40, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, deny_thread, &a);
+	usleep(20000);
+	line("%s: ok", n);
+	fflush(stdout);
+	_exit(0);
+}
+
 static int p_sleep_forever(const char *n, int c, char **v)
 {
 	(void)n; (void)c; (void)v;
@@ -1745,6 +1800,8 @@ static const struct probe {
 	P("mmap_file", p_mmap_file, "write/mmap/verify/msync/munmap 1 MiB /tmp file")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
+	P("deny_threads", p_deny_threads, "deny_threads [N=8] [M=1000]: N threads deny M keyctl calls each; value = failures")
+	P("deny_and_exit", p_deny_and_exit, "a thread denies keyctl in a loop while the process exits after 20 ms")
 	P("sleep_forever", p_sleep_forever, "pause() forever")
 	P("spin", p_spin, "busy loop forever")
 	P("exit", p_exit, "exit CODE")

@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod caps;
 pub mod cond;
 pub mod cube;
+pub mod diff;
 pub mod errno;
 pub mod eval;
 pub mod groups;

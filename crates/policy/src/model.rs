@@ -205,6 +205,34 @@ impl Policy {
         &self.skipped
     }
 
+    /// A policy that allows everything on the native ABI: what `--report` and `learn`
+    /// watch when the profile is `unconfined`.
+    pub fn allow_all() -> Policy {
+        Policy {
+            name: "unconfined".into(),
+            default_action: Action::Allow,
+            arches: vec![Arch::native()],
+            rules: vec![],
+            newer_action: None,
+            newer_max: vec![],
+            flags: Flags::default(),
+            listener: None,
+            skipped: vec![],
+        }
+    }
+
+    /// The same policy with every action passed through `f` (the default, every rule, and
+    /// the newer-than-profile action): how `--report` turns denials into notifications.
+    pub fn map_actions(&self, f: impl Fn(Action) -> Action) -> Policy {
+        let mut p = self.clone();
+        p.default_action = f(p.default_action);
+        p.newer_action = p.newer_action.map(&f);
+        for r in &mut p.rules {
+            r.action = f(r.action);
+        }
+        p
+    }
+
     /// Whether the policy can make the kernel notify a supervisor.
     pub fn uses_notify(&self) -> bool {
         self.default_action == Action::Notify

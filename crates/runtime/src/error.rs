@@ -45,6 +45,8 @@ pub enum RunError {
     Container(Failure),
     #[error("{0}")]
     Protocol(&'static str),
+    #[error("{0}")]
+    Supervisor(String),
 }
 
 impl RunError {

@@ -38,10 +38,16 @@ use std::time::{Duration, Instant};
 pub trait Supervisor {
     /// The command is about to execute; `host_pid` is its pid on the host.
     fn started(&mut self, _host_pid: i32) {}
-    /// The seccomp notification fd of the command, taken before it executes.
-    fn listener(&mut self, _fd: OwnedFd, _host_pid: i32) {}
-    /// The container is over.
-    fn finished(&mut self) {}
+    /// The seccomp notification fd of the command, taken before it executes. An error
+    /// stops the container (its calls would wait for an answer that never comes).
+    fn listener(&mut self, _fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+        Ok(())
+    }
+    /// The container is over; `code` is its exit status, and the returned one is what
+    /// syscage exits with.
+    fn finished(&mut self, code: i32) -> i32 {
+        code
+    }
 }
 
 /// A supervisor that does nothing.
@@ -169,7 +175,7 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                     "listener announced before the command started",
                 ))?;
                 let l = take_listener(&shared, Pid::from_raw(p), target)?;
-                sup.listener(l, p);
+                sup.listener(l, p).map_err(RunError::Supervisor)?;
             }
             Next::Running => break,
             Next::Fail(f) => {
@@ -239,7 +245,12 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     }
     let status = waitpid(pid, None).map_err(|e| RunError::parent("reap the container", e))?;
     guard.armed = false;
-    sup.finished();
+    let code = match status {
+        WaitStatus::Exited(_, code) => code,
+        WaitStatus::Signaled(_, s, _) => 128 + s as i32,
+        _ => 125,
+    };
+    let code = sup.finished(code);
     drop(cg);
     let exec_errno = shared.word(SHM_EXEC_ERRNO).load(Ordering::SeqCst);
     if exec_errno != 0 {
@@ -260,11 +271,7 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                 .then(|| "the seccomp profile may deny execve".to_string()),
         }));
     }
-    Ok(match status {
-        WaitStatus::Exited(_, code) => code,
-        WaitStatus::Signaled(_, s, _) => 128 + s as i32,
-        _ => 125,
-    })
+    Ok(code)
 }
 
 /// Copies the command's notification fd once its filter is loaded (see `exec`).

@@ -11,7 +11,7 @@ use syscage_policy::plan::{self, PlanError};
 use syscage_policy::profile::ReadOptions;
 use syscage_policy::resolve::{self, ResolveError};
 use syscage_policy::tweak::{self, Tweak, TweakError};
-use syscage_policy::{Arch, CapSet, Context, KernelVersion, Policy};
+use syscage_policy::{Action, Arch, CapSet, Context, KernelVersion, Policy};
 use thiserror::Error;
 
 /// What the run asks for.
@@ -24,8 +24,22 @@ pub struct Request {
     pub kernel: Option<KernelVersion>,
     pub extra_arches: Vec<Arch>,
     pub tweaks: Vec<Tweak>,
-    /// Hand the notification fd to the parent (report, learn, OCI listener).
-    pub listener: bool,
+    /// Who answers notified calls, and so how the policy is compiled.
+    pub notify: NotifyMode,
+}
+
+/// How the program is built for a supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyMode {
+    /// The policy as it is; a listener only if the profile has `listenerPath`.
+    Plain,
+    /// Every denial (errno, kill) notifies; the supervisor answers as the policy would
+    /// and records the call (`--report`). TRAP stays in the kernel: its SIGSYS cannot be
+    /// emulated.
+    Report,
+    /// Every call notifies; the supervisor answers as the policy would and records what
+    /// ran (`learn`).
+    Learn,
 }
 
 /// The filter to load, or none.
@@ -107,37 +121,60 @@ pub fn build(
     cache: Option<&Cache>,
     want_policy: bool,
 ) -> Result<Built, FilterError> {
-    if req.profile == "unconfined" && req.tweaks.is_empty() {
-        return Ok(Built {
-            name: "unconfined".into(),
-            program: None,
-            flags: 0,
-            policy: None,
-            cached: false,
-        });
+    let plain = req.notify == NotifyMode::Plain;
+    let unconfined = Built {
+        name: "unconfined".into(),
+        program: None,
+        flags: 0,
+        policy: None,
+        cached: false,
+    };
+    if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
+        return Ok(unconfined);
     }
     let key = cache.and_then(|_| key(req).ok());
-    if let (Some(c), Some(k), false) = (cache, &key, want_policy) {
-        if let Some(e) = c.get(k) {
-            return Ok(Built {
-                name: req.profile.clone(),
-                program: Some(e.program),
-                flags: e.flags,
-                policy: None,
-                cached: true,
-            });
-        }
-    }
-    let Some((name, policy)) = policy(req)? else {
-        return Ok(Built {
-            name: "unconfined".into(),
-            program: None,
-            flags: 0,
-            policy: None,
-            cached: false,
-        });
+    let cached = match (cache, &key) {
+        (Some(c), Some(k)) => c.get(k),
+        _ => None,
     };
-    let pl = plan::plan(&policy).map_err(|source| FilterError::Plan {
+    // A plain run with a cached program needs nothing else: no parsing, no resolving.
+    // (A profile with `listenerPath` needs its policy: the path is in it.)
+    let needs_listener = cached
+        .as_ref()
+        .is_some_and(|e| e.flags & load::FLAG_NEW_LISTENER != 0);
+    if let (Some(e), true, false, false) = (&cached, plain, want_policy, needs_listener) {
+        return Ok(Built {
+            name: req.profile.clone(),
+            program: Some(e.program.clone()),
+            flags: e.flags,
+            policy: None,
+            cached: true,
+        });
+    }
+    let (name, policy) = match policy(req)? {
+        Some(x) => x,
+        None if plain => return Ok(unconfined),
+        // Reporting or learning without a filter: an allow-everything policy to watch.
+        None => (req.profile.clone(), Policy::allow_all()),
+    };
+    if let Some(e) = cached {
+        return Ok(Built {
+            name,
+            program: Some(e.program),
+            flags: e.flags,
+            policy: Some(policy),
+            cached: true,
+        });
+    }
+    let instrumented = match req.notify {
+        NotifyMode::Plain => policy.clone(),
+        NotifyMode::Report => policy.map_actions(|a| match a {
+            Action::Errno(_) | Action::KillProcess | Action::KillThread => Action::Notify,
+            other => other,
+        }),
+        NotifyMode::Learn => policy.map_actions(|_| Action::Notify),
+    };
+    let pl = plan::plan(&instrumented).map_err(|source| FilterError::Plan {
         name: name.clone(),
         source,
     })?;
@@ -145,7 +182,7 @@ pub fn build(
         name: name.clone(),
         source,
     })?;
-    let flags = load_flags(&policy, req.listener);
+    let flags = load_flags(&policy, !plain || policy.listener().is_some());
     if let (Some(c), Some(k)) = (cache, &key) {
         c.put(
             k,
@@ -186,7 +223,7 @@ fn key(req: &Request) -> Result<crate::cache::Key, FilterError> {
                 .unwrap_or_default()
                 .as_bytes(),
         )
-        .field("listener", &[u8::from(req.listener)]);
+        .field("notify", format!("{:?}", req.notify).as_bytes());
     for a in &req.extra_arches {
         k.field("arch", a.short_name().as_bytes());
     }

@@ -11,3 +11,4 @@ pub mod cache;
 pub mod compile;
 pub mod filter;
 pub mod load;
+pub mod notify;

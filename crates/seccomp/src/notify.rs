@@ -1,0 +1,130 @@
+//! The kernel's seccomp user notification interface (seccomp_unotify(2)): receive a
+//! notified call, answer it with an errno, a value, or "continue".
+#![allow(unsafe_code)]
+
+use crate::bpf::SeccompData;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct RawData {
+    nr: i32,
+    arch: u32,
+    instruction_pointer: u64,
+    args: [u64; 6],
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct RawNotif {
+    id: u64,
+    pid: u32,
+    flags: u32,
+    data: RawData,
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct RawResp {
+    id: u64,
+    val: i64,
+    error: i32,
+    flags: u32,
+}
+
+// _IOWR('!', 0, struct seccomp_notif) and friends (include/uapi/linux/seccomp.h).
+const NOTIF_RECV: u64 = 0xC050_2100;
+const NOTIF_SEND: u64 = 0xC018_2101;
+const NOTIF_ID_VALID: u64 = 0x4008_2102;
+const NOTIF_SET_FLAGS: u64 = 0x4008_2104;
+const FLAG_CONTINUE: u32 = 1;
+const FD_SYNC_WAKE_UP: u64 = 1;
+
+/// One notified call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notification {
+    pub id: u64,
+    /// The calling thread, as the supervisor's pid namespace numbers it.
+    pub pid: u32,
+    pub data: SeccompData,
+}
+
+/// The answer to a notified call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// Fail the call with this errno.
+    Errno(i32),
+    /// Let the kernel run the call (safe when the decision did not read user memory).
+    Continue,
+}
+
+/// Waits for the next notification. `Ok(None)` when the calling thread died before it
+/// could be read (ENOENT) or the wait was interrupted.
+pub fn receive(fd: BorrowedFd<'_>) -> io::Result<Option<Notification>> {
+    let mut n = RawNotif::default();
+    // SAFETY: `n` is a zeroed seccomp_notif the kernel fills in; the size matches the
+    // ioctl number.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_RECV as _, &mut n as *mut RawNotif) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::EINTR) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    Ok(Some(Notification {
+        id: n.id,
+        pid: n.pid,
+        data: SeccompData {
+            nr: n.data.nr as u32,
+            arch: n.data.arch,
+            instruction_pointer: n.data.instruction_pointer,
+            args: n.data.args,
+        },
+    }))
+}
+
+/// Answers a notification. A thread that died meanwhile is not an error.
+pub fn respond(fd: BorrowedFd<'_>, id: u64, r: Response) -> io::Result<()> {
+    let resp = match r {
+        Response::Errno(e) => RawResp {
+            id,
+            val: 0,
+            error: -e,
+            flags: 0,
+        },
+        Response::Continue => RawResp {
+            id,
+            val: 0,
+            error: 0,
+            flags: FLAG_CONTINUE,
+        },
+    };
+    // SAFETY: `resp` is a valid seccomp_notif_resp read by the kernel during the call.
+    let ret = unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_SEND as _, &resp as *const RawResp) };
+    if ret < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENOENT) {
+            return Ok(());
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Whether a notification is still pending (its thread has not died or been interrupted):
+/// call it after reading the thread's memory, before trusting what was read.
+pub fn id_valid(fd: BorrowedFd<'_>, id: u64) -> bool {
+    // SAFETY: the kernel reads one u64.
+    unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_ID_VALID as _, &id as *const u64) == 0 }
+}
+
+/// Asks the kernel to wake the notified thread on the supervisor's CPU when answered
+/// (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6): a round trip then costs two context
+/// switches on one CPU instead of a cross-CPU wake-up. Older kernels refuse; that is fine.
+pub fn sync_wake_up(fd: BorrowedFd<'_>) -> bool {
+    let flags = FD_SYNC_WAKE_UP;
+    // SAFETY: the kernel reads one u64.
+    unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_SET_FLAGS as _, flags) == 0 }
+}

@@ -1,0 +1,384 @@
+//! `run --report[=FILE]`: every call the filter denies is recorded, as a structured
+//! event, while the program sees exactly the errno it would see without the report.
+//!
+//! The filter is compiled with its denials turned into notifications; the supervisor
+//! decides each one with the original policy and answers with its errno. A kill is
+//! carried out by the supervisor (SIGKILL to the process; syscage still exits 159 when it
+//! was the command): the kernel offers no way to answer a notification with SIGSYS. TRAP
+//! stays in the kernel and is not reported.
+
+use crate::decode::{self, Processes};
+use crate::learn;
+use crate::Worker;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, X32_SYSCALL_BIT};
+use syscage_policy::eval::{self, DecidedBy};
+use syscage_policy::{syscalls, Action, Policy};
+use syscage_runtime::Supervisor;
+use syscage_seccomp::notify::{self, Notification, Response};
+use thiserror::Error;
+
+/// Events beyond this many go into the counts only (a loop of a million denied calls
+/// must not write a million lines).
+pub const MAX_EVENTS: usize = 10_000;
+
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error("--report `{path}`: cannot write the report: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// One denied call.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Event {
+    pub time: String,
+    pub host_pid: u32,
+    pub container_pid: Option<u32>,
+    pub comm: String,
+    pub exe: String,
+    pub syscall: String,
+    pub nr: u32,
+    pub abi: String,
+    pub args: Vec<String>,
+    pub decoded: Vec<String>,
+    pub action: String,
+    pub rule: String,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    count: u64,
+    first: Event,
+    allow_hint: String,
+}
+
+#[derive(Default)]
+struct State {
+    file: Option<BufWriter<File>>,
+    written: usize,
+    total: u64,
+    groups: BTreeMap<(String, String, String), Group>,
+    killed: HashSet<u32>,
+    procs: Processes,
+}
+
+pub struct Reporter {
+    policy: Arc<Policy>,
+    path: Option<PathBuf>,
+    state: Arc<Mutex<State>>,
+    worker: Option<Worker>,
+    command: Option<i32>,
+}
+
+impl Reporter {
+    /// A reporter for `policy` (the policy as the user gave it, before instrumenting).
+    /// The file, if any, is created now, so that an unwritable path fails before the
+    /// container starts.
+    pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
+        let file = match path {
+            Some(p) => Some(BufWriter::new(File::create(p).map_err(|source| {
+                ReportError::Open {
+                    path: p.display().to_string(),
+                    source,
+                }
+            })?)),
+            None => None,
+        };
+        Ok(Reporter {
+            policy: Arc::new(policy),
+            path: path.map(Path::to_path_buf),
+            state: Arc::new(Mutex::new(State {
+                file,
+                ..State::default()
+            })),
+            worker: None,
+            command: None,
+        })
+    }
+
+    /// The total number of denied calls seen so far.
+    pub fn total(&self) -> u64 {
+        self.state.lock().map(|s| s.total).unwrap_or(0)
+    }
+
+    /// The human summary: each denied call with its count, first occurrence and rule, and
+    /// what would allow it.
+    pub fn summary(&self) -> String {
+        let Ok(s) = self.state.lock() else {
+            return String::new();
+        };
+        if s.total == 0 {
+            return "syscage: report: no call was denied\n".to_string();
+        }
+        let mut out = format!(
+            "syscage: report: {} denied call{} ({} kind{})\n",
+            s.total,
+            plural(s.total),
+            s.groups.len(),
+            plural(s.groups.len() as u64)
+        );
+        let mut groups: Vec<&Group> = s.groups.values().collect();
+        groups.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(a.first.syscall.cmp(&b.first.syscall))
+        });
+        for g in groups {
+            let e = &g.first;
+            let who = match e.container_pid {
+                Some(p) => format!(
+                    "{} (pid {p})",
+                    if e.exe.is_empty() { &e.comm } else { &e.exe }
+                ),
+                None => e.comm.clone(),
+            };
+            out.push_str(&format!(
+                "  {:<16} x{:<8} {} by {}\n",
+                e.syscall, g.count, e.action, e.rule
+            ));
+            out.push_str(&format!(
+                "      first: {}({}) from {who}\n",
+                e.syscall,
+                e.decoded.join(", ")
+            ));
+            out.push_str(&format!("      to allow: {}\n", g.allow_hint));
+        }
+        if let Some(p) = &self.path {
+            out.push_str(&format!(
+                "  events: {} (JSON lines; at most {MAX_EVENTS} events, then counts)\n",
+                p.display()
+            ));
+        }
+        out
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `2026-11-28T14:03:09.123Z` for a time since the epoch.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// The ABI of a notified call.
+pub fn abi_of(audit_arch: u32, nr: u32) -> Arch {
+    if audit_arch == AUDIT_ARCH_I386 {
+        Arch::X86
+    } else if nr & X32_SYSCALL_BIT != 0 {
+        Arch::X32
+    } else {
+        Arch::X86_64
+    }
+}
+
+/// How the policy answers a notified call, and whether syscage must kill its process.
+pub fn answer(policy: &Policy, n: &Notification) -> (eval::Decision, Response, bool) {
+    let d = eval::decide_raw(policy, n.data.arch, n.data.nr, &n.data.args);
+    let (resp, kill) = match d.action {
+        Action::Errno(e) => (Response::Errno(i32::from(e)), false),
+        Action::KillProcess | Action::KillThread => (Response::Errno(libc::EPERM), true),
+        Action::Allow | Action::Log => (Response::Continue, false),
+        // A notification or trace the user's profile asked for, with no one to answer it:
+        // the call fails as a call without a tracer does.
+        Action::Notify | Action::Trace(_) | Action::Trap => (Response::Errno(libc::ENOSYS), false),
+    };
+    (d, resp, kill)
+}
+
+/// Builds the event for a denied call.
+pub fn event(
+    policy: &Policy,
+    n: &Notification,
+    d: &eval::Decision,
+    fd: &OwnedFd,
+    procs: &mut Processes,
+) -> Event {
+    let arch = abi_of(n.data.arch, n.data.nr);
+    let info = syscalls::by_number(arch, n.data.nr);
+    let name = info
+        .map(|s| s.name.to_string())
+        .unwrap_or_else(|| format!("syscall_{}", n.data.nr));
+    let mut read_path = |addr: u64| {
+        let s = decode::read_string(n.pid, addr)?;
+        // The process could have changed its memory or died: only trust what was read
+        // while the call was still waiting.
+        notify::id_valid(fd.as_fd(), n.id).then_some(s)
+    };
+    let decoded = info
+        .map(|s| decode::decode_args(s, &n.data.args, &mut read_path))
+        .unwrap_or_default();
+    let p = procs.get(n.pid);
+    Event {
+        time: rfc3339(std::time::SystemTime::now()),
+        host_pid: n.pid,
+        container_pid: p.container_pid,
+        comm: p.comm,
+        exe: p.exe,
+        syscall: name,
+        nr: n.data.nr,
+        abi: arch.to_string(),
+        args: n.data.args.iter().map(|a| format!("{a:#x}")).collect(),
+        decoded,
+        action: d.action.to_string(),
+        rule: match d.by {
+            DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
+            DecidedBy::Default => "the default action".to_string(),
+            DecidedBy::Newer => "the newer-than-profile rule (ENOSYS)".to_string(),
+            DecidedBy::BadArch => "the architecture check".to_string(),
+        },
+    }
+}
+
+fn tgid_of(tid: u32) -> u32 {
+    std::fs::read_to_string(format!("/proc/{tid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Tgid:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(tid)
+}
+
+impl Supervisor for Reporter {
+    fn started(&mut self, host_pid: i32) {
+        self.command = Some(host_pid);
+    }
+
+    fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+        let policy = Arc::clone(&self.policy);
+        let state = Arc::clone(&self.state);
+        let worker = Worker::spawn(fd, move |fd, n| {
+            let (d, resp, kill) = answer(&policy, n);
+            if !d.action.is_denial() {
+                return resp;
+            }
+            let Ok(mut s) = state.lock() else { return resp };
+            s.total += 1;
+            let arch = abi_of(n.data.arch, n.data.nr);
+            let name = syscalls::by_number(arch, n.data.nr)
+                .map(|s| s.name)
+                .unwrap_or("?");
+            let rule_key = format!("{:?}", d.by);
+            let key = (name.to_string(), d.action.to_string(), rule_key);
+            let need_event =
+                !s.groups.contains_key(&key) || (s.file.is_some() && s.written < MAX_EVENTS);
+            if need_event {
+                let e = event(&policy, n, &d, fd, &mut s.procs);
+                if s.written < MAX_EVENTS {
+                    if let Some(f) = s.file.as_mut() {
+                        if let Ok(line) = serde_json::to_string(&e) {
+                            let _ = writeln!(f, "{line}");
+                        }
+                    }
+                    s.written += 1;
+                }
+                let hint = learn::allow_hint(name, &n.data.args);
+                s.groups.entry(key.clone()).or_insert(Group {
+                    count: 0,
+                    first: e,
+                    allow_hint: hint,
+                });
+            }
+            if let Some(g) = s.groups.get_mut(&key) {
+                g.count += 1;
+            }
+            if kill {
+                let tgid = tgid_of(n.pid);
+                s.killed.insert(tgid);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(n.pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            resp
+        })?;
+        self.worker = Some(worker);
+        Ok(())
+    }
+
+    fn finished(&mut self, code: i32) -> i32 {
+        if let Some(mut w) = self.worker.take() {
+            w.join();
+        }
+        let mut code = code;
+        if let Ok(mut s) = self.state.lock() {
+            let counts: Vec<serde_json::Value> = s
+                .groups
+                .values()
+                .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
+                .collect();
+            let total = s.total;
+            if let Some(f) = s.file.as_mut() {
+                let _ = writeln!(
+                    f,
+                    "{}",
+                    serde_json::json!({"summary": counts, "total": total})
+                );
+                let _ = f.flush();
+            }
+            // The kernel kills with SIGSYS; the supervisor could only use SIGKILL.
+            if code == 137 && self.command.is_some_and(|c| s.killed.contains(&(c as u32))) {
+                code = 128 + libc::SIGSYS;
+            }
+        }
+        eprint!("{}", self.summary());
+        code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_times() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_795_870_247_369);
+        assert_eq!(rfc3339(t), "2026-11-28T12:50:47.369Z");
+        assert_eq!(rfc3339(std::time::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn an_unwritable_report_is_refused_with_the_path() {
+        let p = Policy::allow_all();
+        let err = Reporter::new(p, Some(Path::new("/nonexistent-dir/r.jsonl")))
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), "--report `/nonexistent-dir/r.jsonl`: cannot write the report: No such file or directory (os error 2)");
+    }
+}

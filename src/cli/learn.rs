@@ -1,0 +1,137 @@
+//! `syscage learn`.
+
+use super::run::{config, require_user_notification, RunArgs};
+use super::CliError;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use syscage_policy::profile::{self, ReadOptions};
+use syscage_policy::{builtin, resolve, Context};
+use syscage_seccomp::filter::NotifyMode;
+use syscage_supervise::learn::{self, Learner};
+
+#[derive(Args)]
+#[command(
+    after_help = "The command runs as `syscage run` would, under the --seccomp profile (default: default), with every system call it and its children make observed. The profile written allows exactly what ran, default-deny with EPERM."
+)]
+pub struct LearnArgs {
+    /// Write the learned profile to this file (default: standard output).
+    #[arg(short = 'o', long, value_name = "PROFILE")]
+    output: Option<PathBuf>,
+    /// Widen this (learned or allow-list) profile with what the run uses.
+    #[arg(long, value_name = "PROFILE")]
+    merge: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+impl LearnArgs {
+    pub fn verbose(&self) -> bool {
+        self.run.verbose
+    }
+}
+
+pub fn run(a: LearnArgs) -> Result<i32, CliError> {
+    require_user_notification("learn")?;
+    if a.run.reporting() {
+        return Err(CliError::setup(
+            "--report does not apply to learn: learn reports what it learned",
+        ));
+    }
+    // Bad inputs fail before the command runs.
+    let old = match &a.merge {
+        Some(p) => {
+            let shown = p.display().to_string();
+            let loaded = builtin::load(&shown, ReadOptions::default())
+                .map_err(|e| CliError::setup(format!("--merge {e}")))?;
+            let prof = loaded.profile.ok_or_else(|| {
+                CliError::setup(format!(
+                    "--merge `{shown}`: not an allow-list (it has no filter)"
+                ))
+            })?;
+            learn::merge(&shown, &prof, &prof).map_err(CliError::setup)?;
+            Some((shown, prof))
+        }
+        None => None,
+    };
+    let mut out_file = match &a.output {
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| {
+            CliError::setup(format!(
+                "-o `{}`: cannot write the learned profile: {e}",
+                p.display()
+            ))
+        })?),
+        None => None,
+    };
+    let (cfg, built) = config(&a.run, NotifyMode::Learn)?;
+    let base = built
+        .policy
+        .clone()
+        .ok_or_else(|| CliError::setup("learn needs a policy to answer with"))?;
+    let mut learner = Learner::new(base);
+    let result = syscage_runtime::run(&cfg, &mut learner);
+    let code = match result {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(p) = &a.output {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(CliError::new(&e, e.exit_code()));
+        }
+    };
+    let learned = learner.learned();
+    let mut prof = learned.to_profile();
+    if let Some((name, o)) = &old {
+        prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
+    }
+    let text = profile::to_json(&prof);
+    match (&mut out_file, &a.output) {
+        (Some(f), Some(p)) => f.write_all(text.as_bytes()).map_err(|e| {
+            CliError::setup(format!(
+                "-o `{}`: cannot write the learned profile: {e}",
+                p.display()
+            ))
+        })?,
+        _ => print!("{text}"),
+    }
+    // What it learned, and what the default profile would not allow.
+    let calls = learned.used.len();
+    let with_args = learned
+        .used
+        .iter()
+        .filter(|((_, n), _)| learn::CONSTRAINED.iter().any(|(c, ..)| c == n))
+        .count();
+    let observed: u64 = learned.used.values().map(|(n, _)| n).sum();
+    eprintln!("syscage: learned {calls} system calls ({with_args} with their arguments) from {observed} calls{}", a.output.as_ref().map(|p| format!("; wrote {}", p.display())).unwrap_or_default());
+    if !learned.denied.is_empty() {
+        let denied: Vec<String> = learned
+            .denied
+            .iter()
+            .map(|((n, act), c)| format!("{n} x{c} ({act})"))
+            .collect();
+        eprintln!(
+            "syscage: denied by the `{}` profile while learning, and left denied: {}",
+            built.name,
+            denied.join(", ")
+        );
+    }
+    let def = builtin::load("default", ReadOptions::default())
+        .ok()
+        .and_then(|l| l.profile);
+    if let Some(def) = def {
+        if let Ok(reference) = resolve::resolve(
+            "default",
+            &def,
+            &Context {
+                caps: cfg.caps,
+                kernel: super::run::kernel_version(),
+                extra_arches: vec![],
+            },
+        ) {
+            for w in learn::beyond(&reference, &reference, &learned) {
+                eprintln!("syscage: warning: the learned profile allows {w}");
+            }
+        }
+    }
+    Ok(code)
+}
