@@ -332,3 +332,19 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     };
     Ok((cfg, built))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_notification_is_read_from_actions_avail() {
+        assert!(user_notif_available(
+            "kill_process kill_thread trap errno user_notif trace log allow\n"
+        ));
+        assert!(!user_notif_available(
+            "kill_process kill_thread trap errno trace log allow\n"
+        ));
+        assert!(!user_notif_available(""));
+    }
+}

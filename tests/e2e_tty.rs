@@ -1,0 +1,130 @@
+//! Terminals: an interactive shell on syscage's terminal, and `-t` with the container's
+//! own pseudo-terminal (where Ctrl-C reaches the command through the container's line
+//! discipline). The test gives syscage a terminal of its own making.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+macro_rules! need_root {
+    () => {
+        if !root(module_path!()) {
+            return;
+        }
+    };
+}
+
+/// Starts syscage on a new pseudo-terminal (as its controlling terminal); returns the
+/// child and the master side.
+fn on_a_terminal(args: &[&str]) -> (std::process::Child, std::fs::File) {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave: OwnedFd = pty.slave;
+    let master = std::fs::File::from(pty.master);
+    let s = slave.as_raw_fd();
+    let mut cmd = Command::new(syscage());
+    cmd.args(args)
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave.try_clone().unwrap()));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            libc::ioctl(s, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(slave);
+    (child, master)
+}
+
+/// Reads from the terminal until `want` shows up (or 10 s pass).
+fn read_until(master: &mut std::fs::File, want: &str) -> String {
+    let fd = master.as_raw_fd();
+    let _ = nix::fcntl::fcntl(
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 4096];
+    while !seen.contains(want) && Instant::now() < deadline {
+        match master.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    seen
+}
+
+fn wait(mut child: std::process::Child) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            use std::os::unix::process::ExitStatusExt;
+            return s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("syscage did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn interactive_shell_on_syscages_terminal() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let (child, mut m) = on_a_terminal(&["run", "--rootfs", &root, "--", "/bin/sh"]);
+    m.write_all(b"echo TERM=$TERM; echo sum $((40+2))\n")
+        .unwrap();
+    let out = read_until(&mut m, "sum 42");
+    assert!(out.contains("sum 42"), "{out}");
+    assert!(
+        out.contains("TERM="),
+        "TERM is passed when stdin is a terminal: {out}"
+    );
+    m.write_all(b"exit 3\n").unwrap();
+    assert_eq!(wait(child), 3);
+}
+
+#[test]
+fn own_pseudo_terminal_with_tty() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let (child, mut m) = on_a_terminal(&["run", "-t", "--rootfs", &root, "--", "/bin/sh"]);
+    m.write_all(b"tty; echo done-$((6*7))\n").unwrap();
+    let out = read_until(&mut m, "done-42");
+    assert!(
+        out.contains("/dev/pts/0"),
+        "the container's own devpts: {out}"
+    );
+    // Ctrl-C reaches the foreground command through the container's terminal.
+    m.write_all(b"sleep 100\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    m.write_all(&[3]).unwrap();
+    // The shell is back long before the sleep would have ended.
+    m.write_all(b"echo back-$((1+1))\n").unwrap();
+    let out = read_until(&mut m, "back-2");
+    assert!(out.contains("^C") && out.contains("back-2"), "{out}");
+    m.write_all(b"exit 5\n").unwrap();
+    assert_eq!(wait(child), 5);
+}
+
+#[test]
+fn ctrl_c_stops_a_command_without_tty() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let (child, mut m) = on_a_terminal(&["run", "--rootfs", &root, "--", "/bin/sleep", "100"]);
+    std::thread::sleep(Duration::from_millis(500));
+    m.write_all(&[3]).unwrap();
+    assert_eq!(wait(child), 130);
+}
