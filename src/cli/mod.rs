@@ -82,11 +82,18 @@ pub fn init_logging(verbose: bool) {
         _ if verbose => EnvFilter::new("info"),
         _ => EnvFilter::new("warn"),
     };
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
         .with_target(false)
-        .with_level(false)
-        .try_init();
+        .with_level(false);
+    // SYSCAGE_LOG_TIME=1 stamps each line with the time since start, to see where a run
+    // spends its time.
+    let _ = if std::env::var_os("SYSCAGE_LOG_TIME").is_some() {
+        builder
+            .with_timer(tracing_subscriber::fmt::time::Uptime::default())
+            .try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }

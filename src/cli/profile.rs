@@ -72,6 +72,9 @@ pub struct ShowArgs {
     /// Print the profile itself as Docker/OCI JSON.
     #[arg(long)]
     json: bool,
+    /// Print the resolved policy as an OCI `linux.seccomp` object (what Docker gives runc).
+    #[arg(long)]
+    oci: bool,
 }
 
 #[derive(Args)]
@@ -170,6 +173,10 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         return Ok(0);
     }
     let (_, name, p) = resolved(&a.target)?;
+    if a.oci {
+        print!("{}", syscage_policy::profile::policy_to_oci(&p));
+        return Ok(0);
+    }
     let pl = plan::plan(&p)
         .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
     let compiled = compile::compile(&pl)
@@ -181,10 +188,14 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     if a.pfc {
         let text = compile::pfc(&pl).map_err(CliError::setup)?;
         if let Some((action, max)) = &pl.newer {
-            println!("# before this program, syscage's stub answers {action} for calls newer than the profile:");
+            println!("# before this program, syscage's prefix answers {action} for calls newer than the profile:");
             for (arch, m) in max {
                 println!("#   {arch}: numbers above {m}");
             }
+        }
+        for e in &pl.exceptions {
+            let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+            println!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action, e.syscall.name, e.index, vals.join(", "), e.syscall.name);
         }
         print!("{text}");
         return Ok(0);
@@ -223,6 +234,17 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         }
     );
     let _ = writeln!(out, "program: {} BPF instructions", compiled.program.len());
+    for e in &pl.exceptions {
+        let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+        let _ = writeln!(
+            out,
+            "checked before libseccomp's program: {} arg{} in {{{}}} -> {}",
+            e.syscall.name,
+            e.index,
+            vals.join(", "),
+            e.action
+        );
+    }
     let _ = writeln!(out, "\nrules ({}):", p.rules().len());
     for r in p.rules() {
         let _ = writeln!(out, "  {r}    [{}]", r.origin());

@@ -1502,6 +1502,47 @@ static int p_deny_and_exit(const char *n, int c, char **v)
 	_exit(0);
 }
 
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* bench [N=200000]: nanoseconds per call of getpid, fchmod, personality(query) and
+ * ioctl(TCGETS), each made N times in a loop through the raw syscall instruction. */
+static int p_bench(const char *n, int c, char **v)
+{
+	long cnt = argl(c, v, 2, 200000);
+	char path[] = "/tmp/probe-bench-XXXXXX";
+	int fd = mkstemp(path);
+	int nul = open("/dev/null", O_RDONLY);
+	char t[64];
+	double r[4];
+	if (fd < 0 || nul < 0) {
+		line("%s: blocked errno=%d (%s) at open", n, errno, errname(errno));
+		return 0;
+	}
+	unlink(path);
+	for (int k = 0; k < 4; k++) {
+		/* warm up, then measure */
+		for (int pass = 0; pass < 2; pass++) {
+			double t0 = now_ns();
+			for (long i = 0; i < cnt; i++) {
+				switch (k) {
+				case 0: SC(__NR_getpid); break;
+				case 1: SC(__NR_fchmod, fd, 0644); break;
+				case 2: SC(__NR_personality, 0xffffffffUL); break;
+				default: SC(__NR_ioctl, nul, TCGETS, t); break;
+				}
+			}
+			r[k] = (now_ns() - t0) / (double)cnt;
+		}
+	}
+	line("%s: getpid=%.1f fchmod=%.1f personality=%.1f ioctl=%.1f", n, r[0], r[1], r[2], r[3]);
+	return 0;
+}
+
 static int p_sleep_forever(const char *n, int c, char **v)
 {
 	(void)n; (void)c; (void)v;
@@ -1799,6 +1840,7 @@ static const struct probe {
 	P("tcp_loopback", p_tcp_loopback, "TCP ping/pong over 127.0.0.1")
 	P("mmap_file", p_mmap_file, "write/mmap/verify/msync/munmap 1 MiB /tmp file")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
+	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS)")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
 	P("deny_threads", p_deny_threads, "deny_threads [N=8] [M=1000]: N threads deny M keyctl calls each; value = failures")
 	P("deny_and_exit", p_deny_and_exit, "a thread denies keyctl in a loop while the process exits after 20 ms")

@@ -337,19 +337,9 @@ impl Linter<'_> {
     }
 
     /// Whether the profile wrote this rule for this call, rather than resolution deriving it
-    /// (the i386 `socketcall`/`ipc` forms libseccomp adds for socket and IPC rules). A
-    /// derived rule points at the entry it came from but carries its own comment (`semop:
-    /// i386 ipc form (libseccomp)`), and the entry may name the multiplexer too, so the
-    /// comment is what tells them apart.
+    /// (the i386 `socketcall`/`ipc` forms libseccomp adds for socket and IPC rules).
     fn written(&self, r: &Rule) -> bool {
-        match r.origin() {
-            Origin::Profile { index, comment } => self
-                .profile
-                .syscalls
-                .get(*index)
-                .is_some_and(|e| e.comment == *comment && e.names.iter().any(|n| n == r.name())),
-            _ => true,
-        }
+        !r.is_derived()
     }
 
     fn has_rules(&self, name: &str) -> bool {

@@ -46,6 +46,7 @@ pub struct Rule {
     action: Action,
     conds: Vec<Cond>,
     origin: Origin,
+    derived: bool,
 }
 
 impl Rule {
@@ -61,7 +62,27 @@ impl Rule {
             action,
             conds,
             origin,
+            derived: false,
         }
+    }
+
+    /// A rule resolution adds for another (the i386 `socketcall`/`ipc` form libseccomp
+    /// gives socket and IPC rules); it points at the entry it came from.
+    pub(crate) fn derived(
+        syscall: &'static SyscallInfo,
+        action: Action,
+        conds: Vec<Cond>,
+        origin: Origin,
+    ) -> Rule {
+        Rule {
+            derived: true,
+            ..Rule::new(syscall, action, conds, origin)
+        }
+    }
+
+    /// Whether resolution derived this rule rather than the profile writing it.
+    pub fn is_derived(&self) -> bool {
+        self.derived
     }
 
     pub fn syscall(&self) -> &'static SyscallInfo {

@@ -39,7 +39,26 @@ pub struct Plan {
     /// Calls above the highest number the profile knows, per ABI, get this action.
     pub newer: Option<(Action, Vec<(Arch, u32)>)>,
     pub entries: Vec<Entry>,
+    /// Calls decided in syscage's prefix, before libseccomp's program (see [`Exception`]).
+    pub exceptions: Vec<Exception>,
     pub flags: Flags,
+}
+
+/// A call that takes one action except for a few exact values of one argument, such as
+/// `ioctl` allowed except for TIOCSTI and TIOCLINUX. libseccomp would need about one
+/// comparison per bit to express "all but these values" (and sorts them so that the small
+/// values common requests have are tried last); instead syscage's prefix compares the few
+/// values and libseccomp's program allows the call outright. Native ABI only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    pub nr: u32,
+    pub syscall: &'static SyscallInfo,
+    /// Argument index, and the bits of it the kernel reads (32 or 16).
+    pub index: u8,
+    pub bits: u32,
+    pub values: Vec<u64>,
+    /// What those values get.
+    pub action: Action,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -56,6 +75,7 @@ pub fn arg_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
 /// Lowers a policy.
 pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
     let mut entries = Vec::new();
+    let mut exceptions = Vec::new();
     for &arch in policy.arches() {
         for s in syscalls::all() {
             let Some(nr) = syscalls::number(s, arch) else {
@@ -71,6 +91,19 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
                 .collect();
             if rules.is_empty() {
                 continue;
+            }
+            if arch == Arch::X86_64 {
+                if let Some((action, e)) = exception(policy, nr, s, &rules) {
+                    entries.push(Entry {
+                        arch,
+                        nr,
+                        syscall: s,
+                        action,
+                        checks: vec![],
+                    });
+                    exceptions.push(e);
+                    continue;
+                }
             }
             plan_call(policy, arch, nr, s, &rules, &mut entries)?;
         }
@@ -88,8 +121,46 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
         arches: policy.arches().to_vec(),
         newer,
         entries,
+        exceptions,
         flags: policy.flags(),
     })
+}
+
+/// A call whose only rule is `action if arg != v1 && arg != v2 ...` on one 32- or 16-bit
+/// argument (at most 8 values): the action outright, except those values, which get the
+/// default.
+fn exception(
+    policy: &Policy,
+    nr: u32,
+    s: &'static SyscallInfo,
+    rules: &[&Rule],
+) -> Option<(Action, Exception)> {
+    let [r] = rules else { return None };
+    let first = r.conds().first()?;
+    let index = first.index();
+    let bits = arg_bits(s, Arch::X86_64, index);
+    let same_arg = r
+        .conds()
+        .iter()
+        .all(|c| c.index() == index && c.op() == crate::cond::Op::Ne);
+    if !same_arg || bits > 32 || r.conds().len() > 8 || r.action() == policy.default_action() {
+        return None;
+    }
+    let m = crate::cond::width_mask(bits);
+    let mut values: Vec<u64> = r.conds().iter().map(|c| c.value() & m).collect();
+    values.sort_unstable();
+    values.dedup();
+    Some((
+        r.action(),
+        Exception {
+            nr,
+            syscall: s,
+            index,
+            bits,
+            values,
+            action: policy.default_action(),
+        },
+    ))
 }
 
 fn plan_call(
@@ -186,6 +257,14 @@ impl Plan {
         }
         let m = crate::cond::width_mask(arch.compared_bits());
         let regs = args.map(|a| a & m);
+        if arch == Arch::X86_64 {
+            if let Some(e) = self.exceptions.iter().find(|e| e.nr == nr) {
+                let v = regs[usize::from(e.index)] & crate::cond::width_mask(e.bits);
+                if e.values.contains(&v) {
+                    return e.action;
+                }
+            }
+        }
         self.entries
             .iter()
             .find(|e| {

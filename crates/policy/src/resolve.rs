@@ -254,7 +254,7 @@ fn multiplexed_rule(
         },
         _ => Origin::Builtin(why),
     };
-    Some(Rule::new(info, entry.action, conds, origin))
+    Some(Rule::derived(info, entry.action, conds, origin))
 }
 
 /// Why an entry does not apply to this run, following moby's `setupSeccomp`: excludes

@@ -58,6 +58,7 @@ pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
     }
+    tracing::debug!("go received");
     let (sfd, tty) = match setup(cfg, &sock) {
         Ok(x) => x,
         Err(f) => {
@@ -155,6 +156,7 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
         .and_then(|_| sys::loopback_up())
         .map_err(e("bring up the loopback interface"))?;
 
+    tracing::debug!("loopback is up");
     let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
 
     // Forwarded signals and SIGCHLD get a handler (an init ignores signals left at their

@@ -76,6 +76,7 @@ struct Prepared {
 }
 
 fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Prepared, Failure> {
+    tracing::debug!("the command process starts");
     // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
     // The mask survives execve and ignored signals stay ignored, so both are reset.
     for sig in Signal::iterator() {

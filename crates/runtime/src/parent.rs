@@ -92,6 +92,7 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     }
 
     // 2.
+    tracing::debug!("cgroups are ready");
     let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
     let (psock, csock) = socketpair(
         AddressFamily::Unix,
@@ -116,6 +117,7 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     if cfg.userns.is_new() {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
+    tracing::debug!("cloning the init");
     let pid = match crate::fault::inject("create the container's namespaces")
         .and_then(|_| sys::clone_fork(flags.bits()))
     {

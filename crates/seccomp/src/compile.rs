@@ -5,9 +5,7 @@
 //! Rules are added with `seccomp_rule_add_exact` so libseccomp never rewrites them
 //! (for instance into i386 `socketcall` forms): what the plan says is what runs.
 
-use crate::bpf::{
-    self, SockFilter, BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
-};
+use crate::bpf::{self, SockFilter};
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
@@ -103,7 +101,7 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     ctx.set_ctl_optimize(2)
         .map_err(lib(|| "binary-tree optimisation".to_string()))?;
     let program = export(&ctx)?;
-    let mut out = newer_stub(plan);
+    let mut out = crate::prefix::prefix(plan);
     out.extend(program);
     bpf::validate(&out)?;
     let mut effective = plan.clone();
@@ -300,105 +298,7 @@ fn tempfile() -> Result<std::fs::File, CompileError> {
         .map_err(|e| CompileError::Export(e.into()))
 }
 
-/// The instructions in front of libseccomp's program that answer calls newer than the
-/// profile with the plan's action (ENOSYS), as runc's patchbpf does. Only admitted ABIs
-/// get a check; the others fall through to libseccomp's architecture check.
-pub fn newer_stub(plan: &Plan) -> Vec<SockFilter> {
-    let Some((action, max)) = &plan.newer else {
-        return vec![];
-    };
-    let max_of = |a: Arch| max.iter().find(|(x, _)| *x == a).map(|(_, m)| *m);
-    let ret = action.to_ret();
-    // Built back to front so that every jump is a known forward offset.
-    // Layout:
-    //   0 ld arch
-    //   1 jeq X86_64 ? +0 : +N  -> x86 check
-    //   x86_64 block: ld nr; jge X32_BIT ? x32 : next; jgt max64 ? enosys : end
-    //   x32 block:    jgt X32|547 ? enosys : next; jge X32|512 ? end : next; jgt max32 ? enosys : end
-    //   x86 block:    jeq I386 ? next : end; ld nr; jgt max86 ? enosys : end
-    //   enosys: ret
-    //   end: (program)
-    let ld = |k| SockFilter::stmt(BPF_LD | BPF_W | BPF_ABS, k);
-    let j = |op: u16, k: u32, jt: u8, jf: u8| SockFilter::jump(BPF_JMP | op | BPF_K, k, jt, jf);
-    let never = u32::MAX; // a max no number exceeds
-    let m64 = max_of(Arch::X86_64).unwrap_or(never);
-    let m32 = max_of(Arch::X32);
-    let m86 = max_of(Arch::X86);
-
-    // Each block's instructions are listed with placeholders resolved by position.
-    let mut code: Vec<SockFilter> = Vec::new();
-    // x86 block (4 instructions) then ret then end.
-    let x86_block: Vec<SockFilter> = match m86 {
-        Some(m) => vec![
-            j(BPF_JEQ, AUDIT_ARCH_I386, 0, 2),
-            ld(0),
-            j(BPF_JGT, m, 0, 1),
-        ],
-        None => vec![],
-    };
-    // Offsets: after x86 block comes `ret` (1 instruction) then end.
-    // Distances are computed from each jump to its targets below.
-    let x32_block: Vec<SockFilter> = match m32 {
-        Some(m) => vec![
-            j(BPF_JGT, X32_SYSCALL_BIT | 547, 0, 0), // -> enosys
-            j(BPF_JGE, X32_SYSCALL_BIT | 512, 0, 0), // -> end
-            j(BPF_JGT, m, 0, 0),                     // -> enosys : end
-        ],
-        None => vec![j(BPF_JGE, 0, 0, 0)], // x32 not admitted: -> end (libseccomp kills it)
-    };
-    let x64_block: Vec<SockFilter> = vec![
-        ld(0),
-        j(BPF_JGE, X32_SYSCALL_BIT, 0, 0), // -> x32 block : next
-        j(BPF_JGT, m64, 0, 0),             // -> enosys : end
-    ];
-    // Positions.
-    let p_head = 0usize; // ld arch, jeq x86_64
-    let p_x64 = p_head + 2;
-    let p_x32 = p_x64 + x64_block.len();
-    let p_x86 = p_x32 + x32_block.len();
-    let p_ret = p_x86 + x86_block.len();
-    let p_end = p_ret + 1;
-    let off = |from: usize, to: usize| -> u8 { u8::try_from(to - from - 1).unwrap_or(u8::MAX) };
-
-    code.push(ld(4));
-    // Not x86_64: to the i386 check if i386 is admitted, else straight to libseccomp's
-    // program, whose architecture check kills it.
-    let not_x64 = if x86_block.is_empty() { p_end } else { p_x86 };
-    code.push(j(BPF_JEQ, AUDIT_ARCH_X86_64, 0, off(p_head + 1, not_x64)));
-    // x86_64
-    let mut b = x64_block;
-    b[1].jt = off(p_x64 + 1, p_x32);
-    b[1].jf = 0;
-    b[2].jt = off(p_x64 + 2, p_ret);
-    b[2].jf = off(p_x64 + 2, p_end);
-    code.extend(b);
-    // x32
-    let mut b = x32_block;
-    if m32.is_some() {
-        b[0].jt = off(p_x32, p_ret);
-        b[0].jf = 0;
-        b[1].jt = off(p_x32 + 1, p_end);
-        b[1].jf = 0;
-        b[2].jt = off(p_x32 + 2, p_ret);
-        b[2].jf = off(p_x32 + 2, p_end);
-    } else {
-        b[0].jt = off(p_x32, p_end);
-        b[0].jf = off(p_x32, p_end);
-    }
-    code.extend(b);
-    // x86
-    let mut b = x86_block;
-    if !b.is_empty() {
-        b[0].jt = 0;
-        b[0].jf = off(p_x86, p_end);
-        b[2].jt = off(p_x86 + 2, p_ret);
-        b[2].jf = off(p_x86 + 2, p_end);
-    }
-    code.extend(b);
-    code.push(SockFilter::stmt(BPF_RET | BPF_K, ret));
-    debug_assert_eq!(code.len(), p_end);
-    code
-}
+// The prefix lives in `prefix.rs`.
 
 /// One libseccomp context per admitted ABI, merged; with the entries left out.
 fn build_context(plan: &Plan) -> Result<(ScmpFilterContext, Vec<Entry>), CompileError> {

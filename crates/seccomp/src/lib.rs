@@ -12,3 +12,4 @@ pub mod compile;
 pub mod filter;
 pub mod load;
 pub mod notify;
+pub mod prefix;

@@ -8,7 +8,7 @@ mod read;
 mod write;
 
 pub use read::{parse, ErrorKind, ReadError, ReadOptions};
-pub use write::to_json;
+pub use write::{policy_to_oci, to_json};
 
 use crate::action::Action;
 use crate::arch::Arch;

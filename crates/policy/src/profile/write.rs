@@ -97,3 +97,72 @@ fn filter(f: &Filter) -> Value {
     }
     Value::Object(o)
 }
+
+/// A resolved policy as the OCI runtime spec's `linux.seccomp` object (what Docker hands
+/// runc after resolving `includes`/`excludes` for the container): every rule that
+/// applies, none of the conditional machinery, and no derived i386 multiplexer rule
+/// (the runtime's libseccomp derives those again). Runtimes that compare all 64 bits of an
+/// argument judge conditions on 32-bit arguments differently from syscage (see `lint`).
+pub fn policy_to_oci(p: &crate::Policy) -> String {
+    let mut top = Map::new();
+    top.insert(
+        "defaultAction".into(),
+        json!(p.default_action().docker_name()),
+    );
+    if let Some(v) = p.default_action().data() {
+        top.insert("defaultErrnoRet".into(), json!(v));
+    }
+    let arches: Vec<&str> = p.arches().iter().map(|a| a.scmp_name()).collect();
+    top.insert("architectures".into(), json!(arches));
+    let mut calls: Vec<Value> = Vec::new();
+    // Unconditional rules with one action share an entry, in first-appearance order.
+    let mut groups: Vec<(Action, Vec<&str>)> = Vec::new();
+    for r in p
+        .rules()
+        .iter()
+        .filter(|r| r.is_unconditional() && !r.is_derived())
+    {
+        match groups.iter_mut().find(|(a, _)| *a == r.action()) {
+            Some((_, names)) => {
+                if !names.contains(&r.name()) {
+                    names.push(r.name());
+                }
+            }
+            None => groups.push((r.action(), vec![r.name()])),
+        }
+    }
+    let entry = |names: Vec<&str>, action: Action, args: Vec<Value>| {
+        let mut o = Map::new();
+        o.insert("names".into(), json!(names));
+        o.insert("action".into(), json!(action.docker_name()));
+        if let Some(v) = action.data() {
+            o.insert("errnoRet".into(), json!(v));
+        }
+        if !args.is_empty() {
+            o.insert("args".into(), Value::Array(args));
+        }
+        Value::Object(o)
+    };
+    for (action, names) in groups {
+        calls.push(entry(names, action, vec![]));
+    }
+    for r in p
+        .rules()
+        .iter()
+        .filter(|r| !r.is_unconditional() && !r.is_derived())
+    {
+        let args: Vec<Value> = r
+            .conds()
+            .iter()
+            .map(|c| match c.op() {
+                Op::MaskedEq(m) => json!({"index": c.index(), "value": m, "valueTwo": c.value(), "op": op_docker_name(c.op())}),
+                op => json!({"index": c.index(), "value": c.value(), "op": op_docker_name(op)}),
+            })
+            .collect();
+        calls.push(entry(vec![r.name()], r.action(), args));
+    }
+    top.insert("syscalls".into(), Value::Array(calls));
+    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
+    text.push('\n');
+    text
+}

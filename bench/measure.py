@@ -1,0 +1,285 @@
+"""The measurements of bench/run.sh, run inside its private mount namespace.
+
+Every table compares rows measured in this one invocation, on this machine; ratios are
+against `crun run` without a filter, as the issue that asked for the suite says. Timing is
+hyperfine's (medians), peak memory GNU time's maximum resident set size, per-call cost the
+probe's own loop (`/probe bench`), compile time syscage's compile_time example.
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+repo, root, work, quick = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+S = f"{repo}/target/release/syscage"
+RUNS = 8 if quick else 40
+WARMUP = 2 if quick else 5
+CALLS = "50000" if quick else "300000"
+DOCKER = f"{repo}/crates/policy/tests/fixtures/profiles/docker-default.json"
+results_dir = f"{repo}/bench/results"
+os.makedirs(results_dir, exist_ok=True)
+
+
+def bundle(variant, args, name):
+    """A copy of a prepared bundle with another command."""
+    d = tempfile.mkdtemp(prefix=f"bundle-{name}-", dir=work)
+    with open(f"{work}/bundle-{variant}/config.json") as f:
+        c = json.load(f)
+    c["process"]["args"] = args
+    with open(f"{d}/config.json", "w") as f:
+        json.dump(c, f)
+    return d
+
+
+def start_rows():
+    true = ["/bin/true"]
+    run = [S, "run", "--rootfs", root]
+    return [
+        ("exec /bin/true (floor)", true),
+        ("syscage, default profile", run + ["--", "/bin/true"]),
+        ("syscage, unconfined", [S, "run", "--seccomp", "unconfined", "--rootfs", root, "--", "/bin/true"]),
+        ("syscage, default, --memory (cgroup)", [S, "run", "--memory", "256m", "--rootfs", root, "--", "/bin/true"]),
+        ("syscage, default, --userns", [S, "run", "--userns", "--rootfs", root, "--", "/bin/true"]),
+        ("crun, no filter", ["crun", "run", "-b", f"{work}/bundle-plain", "bench-crun"]),
+        ("crun, Docker profile", ["crun", "run", "-b", f"{work}/bundle-docker", "bench-crun-d"]),
+        ("runc, no filter", ["runc", "run", "-b", f"{work}/bundle-plain", "bench-runc"]),
+        ("runc, Docker profile", ["runc", "run", "-b", f"{work}/bundle-docker", "bench-runc-d"]),
+        ("bwrap --unshare-all, no filter", ["bwrap", "--unshare-all", "--ro-bind", root, "/", "/bin/true"]),
+        ("firejail --noprofile", ["firejail", "--noprofile", "--quiet", "/bin/true"]),
+        ("unshare + chroot", ["unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "chroot", root, "/bin/true"]),
+    ]
+
+
+def hyperfine(rows, extra):
+    out = f"{work}/hf.json"
+    cmd = ["hyperfine", "-N", "--style", "none", "--warmup", str(WARMUP), "--runs", str(RUNS), "--export-json", out] + extra
+    for name, argv in rows:
+        cmd += ["-n", name, " ".join(argv)]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        sys.exit(f"hyperfine failed: {p.stderr.strip()}")
+    with open(out) as f:
+        data = json.load(f)["results"]
+    return {r["command"]: r for r in data}
+
+
+def peak_rss(argv, n=5):
+    vals = []
+    for _ in range(n):
+        p = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            vals.append(int(p.stderr.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            pass
+    return int(statistics.median(vals)) if vals else None
+
+
+def per_call_rows():
+    probe = ["/probe", "bench", CALLS]
+    run = [S, "run", "--rootfs", root, "--tmpfs", "/tmp"]
+    return [
+        ("no filter (host)", [f"{root}/probe", "bench", CALLS]),
+        ("syscage, unconfined", [S, "run", "--seccomp", "unconfined", "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
+        ("syscage, default", run + ["--"] + probe),
+        ("syscage, contained", [S, "run", "--seccomp", "contained", "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
+        ("Docker profile, binary tree (syscage)", [S, "run", "--seccomp", DOCKER, "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
+        ("crun, Docker profile", ["crun", "run", "-b", bundle("docker", probe, "crun"), "bench-crun-p"]),
+        ("runc, Docker profile", ["runc", "run", "-b", bundle("docker", probe, "runc"), "bench-runc-p"]),
+    ]
+
+
+def per_call(argv, n=3 if quick else 5):
+    cols = {"getpid": [], "fchmod": [], "personality": [], "ioctl": []}
+    for _ in range(n):
+        p = subprocess.run(argv, capture_output=True, text=True)
+        line = next((l for l in p.stdout.splitlines() if l.startswith("bench: ")), None)
+        if line is None:
+            return None, (p.stdout + p.stderr).strip()[:200]
+        for kv in line[len("bench: "):].split():
+            k, v = kv.split("=")
+            cols[k].append(float(v))
+    return {k: statistics.median(v) for k, v in cols.items()}, None
+
+
+def compile_times():
+    p = subprocess.run([f"{repo}/target/release/examples/compile_time", "5" if quick else "15", DOCKER], capture_output=True, text=True, check=True, cwd=repo)
+    rows = []
+    for line in p.stdout.splitlines():
+        name, cold, cached, insns = line.split()
+        rows.append((name, int(insns), float(cold), float(cached)))
+    return rows
+
+
+def learn_rows():
+    # hyperfine -N splits commands at spaces: the workload is a script in the root.
+    with open(f"{root}/workload.sh", "w") as f:
+        f.write("for i in $(seq 300); do echo $i > /tmp/f; cat /tmp/f >/dev/null; done; /probe threads 8 >/dev/null\n")
+    base = ["--rootfs", root, "--tmpfs", "/tmp", "--", "/bin/sh", "/workload.sh"]
+    return [
+        ("syscage run (default profile)", [S, "run"] + base),
+        ("syscage learn", [S, "learn", "-o", "/dev/null"] + base),
+        ("strace -f -c, syscage run", ["strace", "-f", "-c", "-o", "/dev/null", S, "run"] + base),
+    ]
+
+
+def version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except StopIteration:
+        return "?"
+
+
+def ms(x):
+    return f"{x * 1000:.2f}"
+
+
+def main():
+    global RUNS, WARMUP
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    rows = start_rows()
+    back = hyperfine(rows, [])
+    idle = hyperfine(rows, ["--prepare", "sleep 0.05"])
+    rss = {name: peak_rss(argv) for name, argv in rows}
+    ref = "crun, no filter"
+    out = []
+    out.append(f"Measured {started} on {platform.node()}: {os.cpu_count()} CPUs ({cpu_model()}), "
+               f"kernel {platform.release()}; {version([S, '--version'])}, libseccomp {version(['sh', '-c', 'dpkg-query -W -f=${Version} libseccomp2'])}, "
+               f"{version(['crun', '--version'])}, {version(['runc', '--version'])}, {version(['bwrap', '--version'])}, "
+               f"{version(['firejail', '--version'])}. {RUNS} runs per row{' (--quick)' if quick else ''}.")
+    out.append("")
+    out.append("### Start to exit of `/bin/true`")
+    out.append("")
+    out.append("Median wall time; CPU is user+system (mean); x is the ratio to `crun, no filter` in the same mode. "
+               "\"After idle\" sleeps 50 ms before each start (the first cgroup v1 write after idle is slow on this machine).")
+    out.append("")
+    out.append("| sandbox | back to back (ms) | x crun | CPU (ms) | after 50 ms idle (ms) | x crun | CPU (ms) | peak RSS (KiB) |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, _ in rows:
+        b, i = back[name], idle[name]
+        out.append(f"| {name} | {ms(b['median'])} | {b['median'] / back[ref]['median']:.2f} | {ms(b['user'] + b['system'])} | "
+                   f"{ms(i['median'])} | {i['median'] / idle[ref]['median']:.2f} | {ms(i['user'] + i['system'])} | {rss[name] or '?'} |")
+    out.append("")
+
+    out.append("### Cost per system call under each filter")
+    out.append("")
+    out.append(f"Nanoseconds per call, median of several runs of `/probe bench {CALLS}` inside each sandbox "
+               "(`fchmod` of a tmpfs file with mode 0644, `personality(0xffffffff)`, `ioctl(TCGETS)` on /dev/null).")
+    out.append("")
+    out.append("| filter | getpid | fchmod | personality | ioctl |")
+    out.append("|---|---:|---:|---:|---:|")
+    pc = {}
+    for name, argv in per_call_rows():
+        v, err = per_call(argv)
+        pc[name] = v
+        if v:
+            out.append(f"| {name} | {v['getpid']:.0f} | {v['fchmod']:.0f} | {v['personality']:.0f} | {v['ioctl']:.0f} |")
+        else:
+            out.append(f"| {name} | failed: {err} | | | |")
+    out.append("")
+
+    out.append("### Filter compile time")
+    out.append("")
+    out.append("| profile | BPF instructions | cold (ms) | from syscage's cache (µs) |")
+    out.append("|---|---:|---:|---:|")
+    ct = compile_times()
+    for name, insns, cold, cached in ct:
+        label = "built-in default" if name == "default" else "Docker's default (x86_64, x86, x32)"
+        out.append(f"| {label} | {insns} | {cold:.1f} | {cached:.0f} |")
+    out.append("")
+
+    out.append("### Learning a profile against tracing")
+    out.append("")
+    out.append("The same workload (300 shell loop iterations with `echo`/`cat`, then 8 threads), median wall time.")
+    out.append("")
+    lr = learn_rows()
+    RUNS, WARMUP = (3, 1) if quick else (10, 2)
+    lh = hyperfine(lr, [])
+    basel = lh[lr[0][0]]["median"]
+    out.append("| run | median (ms) | overhead over plain run (ms) |")
+    out.append("|---|---:|---:|")
+    for name, _ in lr:
+        m = lh[name]["median"]
+        out.append(f"| {name} | {ms(m)} | {ms(m - basel)} |")
+    out.append("")
+
+    # Targets, checked on these numbers.
+    sd, bw, cd, cp = back["syscage, default profile"]["median"], back["bwrap --unshare-all, no filter"]["median"], back["crun, Docker profile"]["median"], back["crun, no filter"]["median"]
+    mem_ = back["syscage, default, --memory (cgroup)"]["median"]
+    out.append("### Targets")
+    out.append("")
+    out.append("| target | measured | met |")
+    out.append("|---|---|---|")
+    out.append(f"| start, default filter <= 1.5x bwrap without filter | {sd / bw:.2f}x | {'yes' if sd <= 1.5 * bw else 'no'} |")
+    out.append(f"| start, default filter <= 0.25x crun with Docker's profile | {sd / cd:.2f}x | {'yes' if sd <= 0.25 * cd else 'no'} |")
+    out.append(f"| start with --memory no slower than crun without filter | {mem_ / cp:.2f}x | {'yes' if mem_ <= cp else 'no'} |")
+    dt = pc.get("Docker profile, binary tree (syscage)")
+    de = pc.get("syscage, default")
+    floor = pc.get("syscage, unconfined")
+    if dt and de:
+        for k in ("getpid", "fchmod", "personality", "ioctl"):
+            out.append(f"| per call `{k}`: default <= Docker's profile (binary tree) | {de[k]:.0f} vs {dt[k]:.0f} ns | {'yes' if de[k] <= dt[k] + 20 else 'no'} (+-20 ns noise) |")
+    if de and floor:
+        out.append(f"| `getpid` (allowed outright) at the no-filter floor | {de['getpid']:.0f} vs {floor['getpid']:.0f} ns | {'yes' if de['getpid'] <= floor['getpid'] + 20 else 'no'} (+-20 ns noise) |")
+    sr, cr = rss["syscage, default profile"], rss["crun, Docker profile"]
+    if sr and cr:
+        out.append(f"| peak memory of a start below crun's | {sr} vs {cr} KiB | {'yes' if sr < cr else 'no'} |")
+    learn_o = lh["syscage learn"]["median"] - basel
+    strace_o = lh["strace -f -c, syscage run"]["median"] - basel
+    out.append(f"| learn several times faster than strace -f -c (overhead) | {ms(learn_o)} vs {ms(strace_o)} ms ({strace_o / max(learn_o, 1e-6):.1f}x) | {'yes' if strace_o >= 3 * learn_o else 'no'} |")
+    out.append("")
+    text = "\n".join(out)
+    print(text)
+    with open(f"{results_dir}/latest.md", "w") as f:
+        f.write(text + "\n")
+    chart(rows, back, idle, pc)
+
+
+def chart(rows, back, idle, pc):
+    if not shutil.which("gnuplot"):
+        print("gnuplot is missing: no chart")
+        return
+    d = tempfile.mkdtemp(dir=work)
+    with open(f"{d}/start.dat", "w") as f:
+        for name, _ in rows:
+            f.write(f"\"{name}\" {back[name]['median'] * 1000:.3f} {idle[name]['median'] * 1000:.3f}\n")
+    with open(f"{d}/calls.dat", "w") as f:
+        for name, v in pc.items():
+            if v:
+                f.write(f"\"{name}\" {v['getpid']:.1f} {v['fchmod']:.1f} {v['personality']:.1f} {v['ioctl']:.1f}\n")
+    script = f"""
+set terminal pngcairo size 1400,1100 font 'sans,10'
+set output '{results_dir}/chart.png'
+set multiplot layout 2,1
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set xtics rotate by -30 left nomirror
+set key top left
+set title 'Start to exit of /bin/true (median ms, lower is better)'
+set ylabel 'ms'
+plot '{d}/start.dat' using 2:xtic(1) title 'back to back', '' using 3 title 'after 50 ms idle'
+set title 'Cost per system call under each filter (ns, lower is better)'
+set ylabel 'ns'
+plot '{d}/calls.dat' using 2:xtic(1) title 'getpid', '' using 3 title 'fchmod', '' using 4 title 'personality', '' using 5 title 'ioctl(TCGETS)'
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    print(f"\nchart: {results_dir}/chart.png")
+
+
+main()
