@@ -11,13 +11,11 @@ use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::signal::{
-    kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal,
-};
+use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{ForkResult, Gid, Pid, Uid};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use nix::unistd::{Gid, Pid, Uid};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// Signals the init passes on to the command (tini's set, plus SIGWINCH).
@@ -67,14 +65,12 @@ pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
             sys::exit_now(code);
         }
     };
-    // SAFETY: the init is single-threaded; the child only runs `command_main`, which
-    // ends in execve or _exit.
-    let child = match unsafe { nix::unistd::fork() } {
-        Ok(ForkResult::Child) => {
+    let child = match sys::fork() {
+        Ok(None) => {
             drop(sfd);
             exec::command_main(cfg, &sock, tty, shared)
         }
-        Ok(ForkResult::Parent { child }) => child,
+        Ok(Some(child)) => child,
         Err(e) => {
             let f = fail(
                 FailureKind::Setup,
@@ -166,14 +162,8 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
     for s in FORWARDED {
         mask.add(*s);
     }
-    let act = SigAction::new(
-        SigHandler::Handler(noop),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
     for s in mask.iter() {
-        // SAFETY: `noop` is async-signal-safe (it does nothing).
-        unsafe { sigaction(s, &act) }.map_err(e("install signal handlers"))?;
+        sys::catch_with_noop(s).map_err(e("install signal handlers"))?;
     }
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
         .map_err(e("block signals"))?;
@@ -181,8 +171,6 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
         .map_err(e("create a signalfd"))?;
     Ok((sfd, tty))
 }
-
-extern "C" fn noop(_: libc::c_int) {}
 
 /// Opens a pseudo-terminal in the container's devpts, sends the master to the parent and
 /// keeps the slave for the command.
@@ -194,21 +182,7 @@ fn open_pty(sock: &OwnedFd) -> Result<OwnedFd, Failure> {
         nix::sys::stat::Mode::empty(),
     )
     .map_err(e("open `/dev/ptmx`"))?;
-    let unlock: libc::c_int = 0;
-    // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new fd for the slave.
-    let r = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) };
-    Errno::result(r).map_err(e("unlock the pseudo-terminal"))?;
-    // SAFETY: as above.
-    let slave = unsafe {
-        libc::ioctl(
-            master.as_raw_fd(),
-            libc::TIOCGPTPEER,
-            libc::O_RDWR | libc::O_NOCTTY,
-        )
-    };
-    let slave = Errno::result(slave).map_err(e("open the pseudo-terminal's slave"))?;
-    // SAFETY: a new fd returned by the kernel.
-    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    let slave = sys::pty_peer(master.as_fd()).map_err(e("open the pseudo-terminal's slave"))?;
     protocol::send(
         sock.as_fd(),
         &ToParent::Pty,

@@ -18,10 +18,10 @@ use crate::protocol::{self, Failure, FailureKind, ToParent};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
-use nix::sys::signal::{sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::unistd::{Gid, Uid};
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use syscage_policy::caps::CapSet;
@@ -80,26 +80,18 @@ fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Pre
     // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
     // The mask survives execve and ignored signals stay ignored, so both are reset.
     for sig in Signal::iterator() {
-        if matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
-            continue;
+        if !matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
+            sys::default_action(sig);
         }
-        // SAFETY: SIG_DFL installs no Rust code as a handler.
-        let _ = unsafe { nix::sys::signal::signal(sig, SigHandler::SigDfl) };
     }
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(setup("reset the signal mask"))?;
 
     if let Some(t) = tty {
         nix::unistd::setsid().map_err(setup("start a session for the terminal"))?;
-        // SAFETY: TIOCSCTTY takes an integer argument; `t` is an open terminal.
-        let r = unsafe { libc::ioctl(t.as_raw_fd(), libc::TIOCSCTTY, 0) };
-        Errno::result(r).map_err(setup("make the pseudo-terminal the controlling terminal"))?;
-        for target in 0..=2 {
-            // SAFETY: dup2 onto the standard fds, which this process owns.
-            let r = unsafe { libc::dup2(t.as_raw_fd(), target) };
-            Errno::result(r)
-                .map_err(setup("connect the pseudo-terminal to stdin/stdout/stderr"))?;
-        }
+        sys::take_terminal(t.as_fd()).map_err(setup(
+            "make the pseudo-terminal the controlling terminal and stdin/stdout/stderr",
+        ))?;
     }
 
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.

@@ -23,7 +23,7 @@ use nix::sys::socket::{
 };
 use serde::{Deserialize, Serialize};
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToChild {
@@ -140,8 +140,7 @@ pub fn recv<T: for<'de> Deserialize<'de>>(
             match c {
                 ControlMessageOwned::ScmRights(fds) => {
                     for f in fds {
-                        // SAFETY: the kernel installed this fd in our table for us.
-                        let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                        let owned = crate::sys::own_received_fd(f);
                         if fd.is_none() {
                             fd = Some(owned);
                         }

@@ -201,3 +201,87 @@ pub fn std_fd(fd: RawFd) -> BorrowedFd<'static> {
     // SAFETY: the standard fds are never closed by syscage.
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
+
+/// `fork(2)`. The caller is single-threaded (the container's init), so the child may do
+/// anything until it executes or exits. `None` in the child.
+pub fn fork() -> Result<Option<Pid>, Errno> {
+    // SAFETY: the init is single-threaded; the child runs only `exec::command_main`,
+    // which ends in execve or _exit.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => Ok(None),
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child)),
+    }
+}
+
+extern "C" fn noop(_: libc::c_int) {}
+
+/// Gives `sig` a handler that does nothing: a pid namespace's init ignores signals left
+/// at their default action, even blocked ones read from a signalfd.
+pub fn catch_with_noop(sig: nix::sys::signal::Signal) -> Result<(), Errno> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
+    let act = SigAction::new(
+        SigHandler::Handler(noop),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: `noop` is async-signal-safe: it does nothing.
+    unsafe { sigaction(sig, &act) }.map(|_| ())
+}
+
+/// Puts `sig` back to its default action (execve keeps ignored signals ignored).
+pub fn default_action(sig: nix::sys::signal::Signal) {
+    // SAFETY: SIG_DFL installs no code as a handler.
+    let _ = unsafe { nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl) };
+}
+
+/// Unlocks a pseudo-terminal master and opens its slave (TIOCSPTLCK, TIOCGPTPEER).
+pub fn pty_peer(master: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int.
+    Errno::result(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) })?;
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new fd.
+    let fd = Errno::result(unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    })?;
+    // SAFETY: a new fd returned by the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Makes `tty` the controlling terminal of the calling session leader and its stdin,
+/// stdout and stderr.
+pub fn take_terminal(tty: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: TIOCSCTTY takes an integer argument.
+    Errno::result(unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCSCTTY, 0) })?;
+    for target in 0..=2 {
+        // SAFETY: dup2 onto the standard fds, which this process owns.
+        Errno::result(unsafe { libc::dup2(tty.as_raw_fd(), target) })?;
+    }
+    Ok(())
+}
+
+/// Copies the window size of one terminal to another.
+pub fn copy_window_size(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ/TIOCSWINSZ read or write one winsize struct.
+    unsafe {
+        if libc::ioctl(from.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(to.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+        }
+    }
+}
+
+/// Takes ownership of an fd the kernel installed for us (SCM_RIGHTS).
+pub fn own_received_fd(fd: RawFd) -> OwnedFd {
+    // SAFETY: the kernel created this fd in our table for this message; nothing else
+    // refers to it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

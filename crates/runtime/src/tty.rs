@@ -5,7 +5,7 @@
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags};
 use nix::sys::termios::{self, SetArg, Termios};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 pub struct Relay {
     master: OwnedFd,
@@ -45,18 +45,7 @@ impl Relay {
 
     /// Copies syscage's window size to the container's terminal.
     pub fn resize(&self) {
-        let mut ws: libc::winsize = libc::winsize {
-            ws_row: 0,
-            ws_col: 0,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCGWINSZ/TIOCSWINSZ read or write one winsize struct.
-        unsafe {
-            if libc::ioctl(stdin().as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
-                libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws);
-            }
-        }
+        crate::sys::copy_window_size(stdin(), self.master.as_fd());
     }
 
     /// Adds the fds to watch, after the caller's first two.
