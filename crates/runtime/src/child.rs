@@ -272,7 +272,6 @@ impl MountHost for RealMounts {
                     Fs::Proc => "proc",
                     Fs::Tmpfs => "tmpfs",
                     Fs::Devpts => "devpts",
-                    Fs::Mqueue => "mqueue",
                 };
                 let data = (!data.is_empty()).then_some(data.as_str());
                 mount(

@@ -37,7 +37,6 @@ pub enum Fs {
     Proc,
     Tmpfs,
     Devpts,
-    Mqueue,
 }
 
 impl Fs {
@@ -46,7 +45,6 @@ impl Fs {
             Fs::Proc => "proc",
             Fs::Tmpfs => "tmpfs",
             Fs::Devpts => "devpts",
-            Fs::Mqueue => "mqueue",
         }
     }
 }
@@ -276,13 +274,6 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         dst: Loc::root("/dev/shm"),
         flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
         data: "mode=1777,size=65536k".to_string(),
-    });
-    ops.push(Op::Mkdir(Loc::root("/dev/mqueue")));
-    ops.push(Op::Mount {
-        fs: Fs::Mqueue,
-        dst: Loc::root("/dev/mqueue"),
-        flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        data: String::new(),
     });
     for (link, target) in [
         ("/dev/fd", "/proc/self/fd"),
