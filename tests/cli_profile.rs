@@ -181,3 +181,37 @@ fn run_refuses_bad_options() {
     let r = syscage_run(&["run", "--bogus", "--", "/bin/true"]);
     assert_eq!(r.code, 125, "usage errors are syscage's own failures");
 }
+
+#[test]
+fn the_exported_program_loads_in_bubblewrap() {
+    if !nix::unistd::geteuid().is_root()
+        || std::process::Command::new("bwrap")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"SKIPPED the_exported_program_loads_in_bubblewrap: needs root and bwrap\n",
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("syscage-bwrap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bpf = dir.join("default.bpf");
+    let r = syscage_run(&["profile", "show", "default", "--bpf", bpf.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let root = rootfs().to_str().unwrap().to_string();
+    let script = format!("exec 9<{}; exec bwrap --ro-bind {root} / --proc /proc --dev /dev --tmpfs /tmp --seccomp 9 /probe unshare_userns", bpf.display());
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "unshare_userns: blocked errno=1 (EPERM)\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

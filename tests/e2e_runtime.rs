@@ -182,6 +182,11 @@ fn workdir_is_used() {
     need_root!();
     let r = container(&["-w", "/etc"], &["/bin/pwd"]);
     assert_eq!(r.stdout, "/etc\n", "{r:?}");
+    let r = container(&["-w", "/tmp/made/here"], &["/bin/pwd"]);
+    assert_eq!(
+        r.stdout, "/tmp/made/here\n",
+        "a missing working directory is made: {r:?}"
+    );
 }
 
 #[test]

@@ -94,6 +94,19 @@ fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Pre
         ))?;
     }
 
+    // A working directory that does not exist is made, as Docker does, while the process
+    // is still the container's root.
+    if !cfg.workdir.exists() {
+        std::fs::create_dir_all(&cfg.workdir).map_err(|e| {
+            failure(
+                FailureKind::Setup,
+                format!("create working directory `{}`", cfg.workdir.display()),
+                Some(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
+                None,
+            )
+        })?;
+    }
+
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
     tracing::info!("capabilities: {}", cfg.caps);
     apply_bounding(cfg.caps).map_err(|e| {
