@@ -309,6 +309,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         flags: built.flags,
         listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
     });
+    let init_filter = Some(filter::init_filter(cache.as_ref()).map_err(e)?);
     let devpts_gid = userns.has_gid(5).then_some(5);
     let cfg = RunConfig {
         command: a.command.clone(),
@@ -329,6 +330,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         userns,
         tty: a.tty,
         filter,
+        init_filter,
     };
     Ok((cfg, built))
 }

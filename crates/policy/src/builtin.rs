@@ -67,20 +67,24 @@ pub enum LoadError {
     Unknown { name: String },
 }
 
-/// Loads a profile: a built-in by name, else a file (Docker/OCI JSON or an OCI
+/// A profile's text, read once: the same bytes feed the filter cache's key and the
+/// parser, so a file swapped in between cannot put one program under another's key.
+pub struct Source {
+    pub name: String,
+    /// The built-in it names, if any.
+    pub builtin: Option<&'static Builtin>,
+    /// The JSON text; `None` for `unconfined`.
+    pub text: Option<String>,
+}
+
+/// Reads a profile: a built-in by name, else a file (Docker/OCI JSON or an OCI
 /// `config.json`).
-pub fn load(spec: &str, opts: ReadOptions) -> Result<Loaded, LoadError> {
+pub fn read_source(spec: &str) -> Result<Source, LoadError> {
     if let Some(b) = get(spec) {
-        let profile = match b.text {
-            Some(t) => Some(profile::parse(t, opts).map_err(|source| LoadError::Parse {
-                path: format!("built-in {}", b.name),
-                source,
-            })?),
-            None => None,
-        };
-        return Ok(Loaded {
+        return Ok(Source {
             name: b.name.to_string(),
-            profile,
+            builtin: Some(b),
+            text: b.text.map(str::to_string),
         });
     }
     let path = Path::new(spec);
@@ -93,14 +97,34 @@ pub fn load(spec: &str, opts: ReadOptions) -> Result<Loaded, LoadError> {
         path: spec.to_string(),
         source,
     })?;
-    let profile = profile::parse(&text, opts).map_err(|source| LoadError::Parse {
-        path: spec.to_string(),
-        source,
-    })?;
-    Ok(Loaded {
+    Ok(Source {
         name: spec.to_string(),
-        profile: Some(profile),
+        builtin: None,
+        text: Some(text),
     })
+}
+
+/// Parses what [`read_source`] read.
+pub fn parse_source(src: &Source, opts: ReadOptions) -> Result<Loaded, LoadError> {
+    let profile = match &src.text {
+        Some(t) => Some(profile::parse(t, opts).map_err(|source| LoadError::Parse {
+            path: match src.builtin {
+                Some(b) => format!("built-in {}", b.name),
+                None => src.name.clone(),
+            },
+            source,
+        })?),
+        None => None,
+    };
+    Ok(Loaded {
+        name: src.name.clone(),
+        profile,
+    })
+}
+
+/// Loads a profile: a built-in by name, else a file.
+pub fn load(spec: &str, opts: ReadOptions) -> Result<Loaded, LoadError> {
+    parse_source(&read_source(spec)?, opts)
 }
 
 #[cfg(test)]

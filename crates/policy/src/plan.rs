@@ -9,6 +9,11 @@ use crate::model::{Flags, Policy, Rule};
 use crate::syscalls::{self, SyscallInfo};
 use thiserror::Error;
 
+/// At most this many calls are handled as [`Exception`]s (each takes about a dozen
+/// instructions of the prefix, whose jumps reach 255 instructions); further ones compile
+/// as cubes like any call.
+pub const MAX_EXCEPTIONS: usize = 8;
+
 /// At most this many cubes for one system call on one ABI; beyond it the rules are
 /// refused rather than compiled into a program too slow or too long to load.
 pub const MAX_CUBES: usize = 512;
@@ -92,7 +97,7 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
             if rules.is_empty() {
                 continue;
             }
-            if arch == Arch::X86_64 {
+            if arch == Arch::X86_64 && exceptions.len() < MAX_EXCEPTIONS {
                 if let Some((action, e)) = exception(policy, nr, s, &rules) {
                     entries.push(Entry {
                         arch,

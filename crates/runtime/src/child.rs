@@ -52,6 +52,10 @@ pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
     // If syscage dies from here on, so does the container. Before this line, the parent's
     // death shows as end of file on the socket below.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    // Nothing syscage's caller left open goes further than this process.
+    if sys::close_fds_from(3, Some(sock.as_raw_fd()), false).is_err() {
+        sys::exit_now(125);
+    }
     match protocol::recv::<ToChild>(sock.as_fd()) {
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
@@ -84,11 +88,21 @@ pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
     };
     drop(sock);
     drop(tty);
-    // The init keeps nothing it does not need: no capabilities, not dumpable (so the
-    // command cannot ptrace it or read its memory), no new privileges.
-    let _ = nix::sys::prctl::set_dumpable(false);
-    let _ = caps::clear(None, caps::CapSet::Permitted);
-    let _ = nix::sys::prctl::set_no_new_privs();
+    // The init keeps nothing it does not need: not dumpable (so the command cannot ptrace
+    // it or read its memory without CAP_SYS_PTRACE), no capabilities, no new privileges,
+    // and a filter of its own that allows only what reaping and forwarding take (so even
+    // a command given CAP_SYS_PTRACE cannot make the init do anything else). If any of it
+    // fails, the init leaves, and the container with it.
+    let locked = nix::sys::prctl::set_dumpable(false).is_ok()
+        && caps::clear(None, caps::CapSet::Permitted).is_ok()
+        && nix::sys::prctl::set_no_new_privs().is_ok()
+        && cfg.init_filter.as_ref().is_none_or(|f| {
+            syscage_seccomp::load::install(f, syscage_seccomp::load::FLAG_TSYNC).is_ok()
+        });
+    if !locked {
+        let _ = kill(child, Signal::SIGKILL);
+        sys::exit_now(125);
+    }
     sys::exit_now(reap(child, &sfd))
 }
 
@@ -127,6 +141,14 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
             .map_err(e("become root in the user namespace (gid)"))?;
         nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
             .map_err(e("become root in the user namespace (uid)"))?;
+        // A change of effective id clears the parent-death signal: set it again, then make
+        // sure the parent did not die in between (it holds its end of the socket until the
+        // command runs).
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+            .map_err(e("set the parent-death signal"))?;
+        if sys::peer_gone(sock.as_fd()) {
+            sys::exit_now(125);
+        }
     }
     // A cgroup namespace rooted at the container's cgroup (the parent moved us there):
     // /proc/self/cgroup shows `/`, not the host's hierarchy.

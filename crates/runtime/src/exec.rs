@@ -222,6 +222,16 @@ fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
 }
 
 fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Failure {
+    // Every fd but 0, 1 and 2 is closed at execve: the sync socket and the notification
+    // fd already are, and anything inherited despite the init's sweep must not be either.
+    if let Err(e) = sys::close_fds_from(3, None, true) {
+        return failure(
+            FailureKind::Setup,
+            "mark inherited fds close-on-exec",
+            Some(e),
+            None,
+        );
+    }
     // 7.
     if let Err(e) = protocol::send(sock.as_fd(), &ToParent::Exec, None, true) {
         return failure(
@@ -370,16 +380,13 @@ pub fn find_command(
 }
 
 fn apply_bounding(keep: CapSet) -> Result<(), String> {
-    let last = last_cap();
-    for n in 0..=last {
-        let Some(cap) = caps_cap(n) else { continue };
+    // Every number up to the kernel's last, named or not: a capability newer than the
+    // table must not stay in the bounding set.
+    for n in 0..=last_cap() {
         if syscage_policy::caps::Cap::from_number(n).is_some_and(|c| keep.contains(c)) {
             continue;
         }
-        match caps::drop(None, caps::CapSet::Bounding, cap) {
-            Ok(()) => {}
-            Err(e) => return Err(format!("{cap}: {e}")),
-        }
+        sys::drop_bounding(n).map_err(|e| format!("capability {n}: {}", e.desc()))?;
     }
     caps::clear(None, caps::CapSet::Ambient).map_err(|e| format!("ambient: {e}"))
 }

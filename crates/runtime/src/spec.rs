@@ -37,6 +37,8 @@ pub struct RunConfig {
     pub tty: bool,
     /// `None` runs unconfined.
     pub filter: Option<LoadableFilter>,
+    /// The init's own filter: what reaping and forwarding signals take, nothing else.
+    pub init_filter: Option<Vec<SockFilter>>,
 }
 
 /// The default PATH, as Docker's.

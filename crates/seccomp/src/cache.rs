@@ -28,6 +28,9 @@ impl KeyBuilder {
     pub fn new() -> KeyBuilder {
         let mut b = KeyBuilder(Sha256::new());
         b.field("syscage", env!("CARGO_PKG_VERSION").as_bytes());
+        // The code that compiled the program (see build.rs): a program cached by another
+        // build of syscage is never loaded.
+        b.field("compiler", env!("SYSCAGE_COMPILER_ID").as_bytes());
         b.field(
             "libseccomp",
             crate::compile::libseccomp_version().as_bytes(),

@@ -44,6 +44,8 @@ pub enum CompileError {
     Export(std::io::Error),
     #[error("the exported program is invalid: {0}")]
     Invalid(#[from] bpf::BpfError),
+    #[error(transparent)]
+    Prefix(#[from] crate::prefix::TooLong),
 }
 
 fn lib(
@@ -101,7 +103,7 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     ctx.set_ctl_optimize(2)
         .map_err(lib(|| "binary-tree optimisation".to_string()))?;
     let program = export(&ctx)?;
-    let mut out = crate::prefix::prefix(plan);
+    let mut out = crate::prefix::prefix(plan)?;
     out.extend(program);
     bpf::validate(&out)?;
     let mut effective = plan.clone();
@@ -158,7 +160,31 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
             let Some(nr) = syscage_policy::syscalls::number(s, arch) else {
                 continue;
             };
-            let cases = cases_for(plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr));
+            let mut cases = cases_for(plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr));
+            // An excepted call: each value, with upper bits, and its neighbours, with the
+            // other arguments at zero and at all ones.
+            for e in plan
+                .exceptions
+                .iter()
+                .filter(|e| arch == Arch::X86_64 && e.nr == nr)
+            {
+                for v in &e.values {
+                    for x in [
+                        *v,
+                        v | 1 << 32,
+                        v ^ 1,
+                        v.wrapping_add(1),
+                        v | !width(e.bits),
+                    ] {
+                        let mut a = [0u64; 6];
+                        a[usize::from(e.index)] = x;
+                        cases.push(a);
+                        let mut b = [u64::MAX; 6];
+                        b[usize::from(e.index)] = x;
+                        cases.push(b);
+                    }
+                }
+            }
             for args in cases {
                 let args = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
                 let data = bpf::SeccompData {
@@ -179,6 +205,30 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
                     });
                 }
             }
+        }
+    }
+    for (arch, nr) in boundary_numbers(plan) {
+        let audit = if arch == Arch::X86 {
+            AUDIT_ARCH_I386
+        } else {
+            AUDIT_ARCH_X86_64
+        };
+        let data = bpf::SeccompData {
+            nr,
+            arch: audit,
+            instruction_pointer: 0,
+            args: [0; 6],
+        };
+        let got = Action::from_ret(bpf::run(program, &data)?);
+        let want = plan.decide(arch, nr, &[0; 6]);
+        if got != want {
+            return Err(CompileError::Mismatch {
+                syscall: "(number boundary)",
+                arch,
+                args: [u64::from(nr), 0, 0, 0, 0, 0],
+                got,
+                want,
+            });
         }
     }
     Ok(())
@@ -330,6 +380,34 @@ fn build_context(plan: &Plan) -> Result<(ScmpFilterContext, Vec<Entry>), Compile
         None => new_context(plan)?,
     };
     Ok((ctx, omitted))
+}
+
+fn width(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// Call numbers around every boundary of the newer-than-profile check, on each ABI.
+fn boundary_numbers(plan: &Plan) -> Vec<(Arch, u32)> {
+    let mut out = Vec::new();
+    if let Some((_, max)) = &plan.newer {
+        for (arch, m) in max {
+            for d in [0u32, 1, 2] {
+                out.push((*arch, m.saturating_add(d)));
+                out.push((*arch, m.saturating_sub(d)));
+            }
+        }
+    }
+    for low in [0u32, 511, 512, 547, 548, 0x3fff_ffff] {
+        out.push((Arch::X32, X32_SYSCALL_BIT | low));
+        out.push((Arch::X86_64, low));
+        out.push((Arch::X86, low));
+    }
+    out.retain(|(a, _)| plan.arches.contains(a));
+    out
 }
 
 /// Argument vectors that exercise every comparison of a call's entries: per argument, 0,

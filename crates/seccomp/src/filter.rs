@@ -97,7 +97,14 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
 
 /// Resolves the request into a policy (no compile). `None` for `unconfined`.
 pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
-    let loaded = builtin::load(&req.profile, req.read)?;
+    policy_from(&builtin::read_source(&req.profile)?, req)
+}
+
+fn policy_from(
+    src: &builtin::Source,
+    req: &Request,
+) -> Result<Option<(String, Policy)>, FilterError> {
+    let loaded = builtin::parse_source(src, req.read)?;
     let Some(profile) = loaded.profile else {
         return Ok(None);
     };
@@ -132,7 +139,8 @@ pub fn build(
     if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
         return Ok(unconfined);
     }
-    let key = cache.and_then(|_| key(req).ok());
+    let src = builtin::read_source(&req.profile)?;
+    let key = cache.map(|_| key(req, &src));
     let cached = match (cache, &key) {
         (Some(c), Some(k)) => c.get(k),
         _ => None,
@@ -151,7 +159,7 @@ pub fn build(
             cached: true,
         });
     }
-    let (name, policy) = match policy(req)? {
+    let (name, policy) = match policy_from(&src, req)? {
         Some(x) => x,
         None if plain => return Ok(unconfined),
         // Reporting or learning without a filter: an allow-everything policy to watch.
@@ -209,9 +217,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// The cache key of a request: the profile's bytes (a built-in's embedded text, or the
 /// file's content), and every other input.
-fn key(req: &Request) -> Result<crate::cache::Key, FilterError> {
+fn key(req: &Request, src: &builtin::Source) -> crate::cache::Key {
     let mut k = KeyBuilder::new();
-    match builtin::get(&req.profile) {
+    match src.builtin {
         // A built-in's text is part of this binary, not something anyone can choose: a
         // quick FNV-1a of it tells versions apart without hashing 20 KiB with SHA-256 on
         // every start (half of the parent's instructions).
@@ -224,13 +232,7 @@ fn key(req: &Request) -> Result<crate::cache::Key, FilterError> {
             )
             .as_bytes(),
         ),
-        None => {
-            let text = std::fs::read(&req.profile).map_err(|source| FilterError::Io {
-                name: req.profile.clone(),
-                source,
-            })?;
-            k.field("profile", &text)
-        }
+        None => k.field("profile", src.text.as_deref().unwrap_or("").as_bytes()),
     };
     k.field("ignore-unknown", &[u8::from(req.read.ignore_unknown_names)])
         .field("errno-zero", &[u8::from(req.read.allow_errno_zero)])
@@ -253,5 +255,70 @@ fn key(req: &Request) -> Result<crate::cache::Key, FilterError> {
         };
         k.field("tweak", s.as_bytes());
     }
-    Ok(k.finish())
+    k.finish()
+}
+
+/// What the container's init may call once the command runs: reaping, reading its
+/// signalfd, forwarding signals, and leaving. Memory calls are there for the allocator.
+const INIT_CALLS: &[&str] = &[
+    "read",
+    "wait4",
+    "waitid",
+    "kill",
+    "rt_sigreturn",
+    "rt_sigprocmask",
+    "restart_syscall",
+    "exit",
+    "exit_group",
+    "brk",
+    "mmap",
+    "munmap",
+    "mremap",
+    "madvise",
+    "futex",
+    "sigaltstack",
+];
+
+/// The init's filter: [`INIT_CALLS`] allowed, anything else (and any other ABI) kills it,
+/// and with it the container. Cached like any program.
+pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError> {
+    let name = "the container's init".to_string();
+    let mut kb = KeyBuilder::new();
+    kb.field("init", INIT_CALLS.join(" ").as_bytes());
+    let key = kb.finish();
+    if let Some(e) = cache.and_then(|c| c.get(&key)) {
+        return Ok(e.program);
+    }
+    let entries = INIT_CALLS
+        .iter()
+        .filter_map(|n| syscage_policy::syscalls::lookup(n))
+        .filter_map(|s| {
+            Some(plan::Entry {
+                arch: Arch::X86_64,
+                nr: syscage_policy::syscalls::number(s, Arch::X86_64)?,
+                syscall: s,
+                action: Action::Allow,
+                checks: vec![],
+            })
+        })
+        .collect();
+    let pl = plan::Plan {
+        default_action: Action::KillProcess,
+        arches: vec![Arch::X86_64],
+        newer: None,
+        entries,
+        exceptions: vec![],
+        flags: Default::default(),
+    };
+    let compiled = compile::compile(&pl).map_err(|source| FilterError::Compile { name, source })?;
+    if let Some(c) = cache {
+        c.put(
+            &key,
+            &Entry {
+                program: compiled.program.clone(),
+                flags: load::FLAG_TSYNC,
+            },
+        );
+    }
+    Ok(compiled.program)
 }

@@ -72,10 +72,15 @@ impl Asm {
     }
 }
 
+/// The prefix would need a jump longer than classic BPF's 255 instructions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the checks syscage puts before libseccomp's program are too long for BPF jumps ({0} instructions)")]
+pub struct TooLong(pub usize);
+
 /// The prefix for a plan (empty when there is nothing to check).
-pub fn prefix(plan: &Plan) -> Vec<SockFilter> {
+pub fn prefix(plan: &Plan) -> Result<Vec<SockFilter>, TooLong> {
     if plan.newer.is_none() && plan.exceptions.is_empty() {
-        return vec![];
+        return Ok(vec![]);
     }
     let max_of = |a: Arch| {
         plan.newer
@@ -154,10 +159,10 @@ pub fn prefix(plan: &Plan) -> Vec<SockFilter> {
     a.bind(enosys);
     a.emit(Op::Ret(newer_ret.unwrap_or(0)));
     a.bind(end);
-    // A prefix too long for 8-bit jumps cannot happen with at most a few exceptions of
-    // eight values; an empty prefix is still correct (libseccomp would then decide alone,
-    // and the verification after compiling would catch it).
-    a.finish().unwrap_or_default()
+    // Never an empty prefix in place of one that does not fit: libseccomp's program
+    // allows an excepted call outright, so leaving the prefix out would open it.
+    let len = a.code.len();
+    a.finish().ok_or(TooLong(len))
 }
 
 fn emit_exception(a: &mut Asm, e: &Exception, end: usize) {

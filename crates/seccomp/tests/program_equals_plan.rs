@@ -174,3 +174,82 @@ fn foreign_abis_are_killed_and_newer_calls_get_enosys() {
         "ARM ABI"
     );
 }
+
+#[test]
+fn many_not_equal_rules_stay_exact() {
+    // Each `!=` rule on one 32-bit argument becomes an exception in syscage's prefix; past
+    // the cap the rest compile as cubes. Either way every denied value stays denied.
+    let calls = [
+        "setuid",
+        "setgid",
+        "dup",
+        "close",
+        "fsync",
+        "fdatasync",
+        "fchdir",
+        "umask",
+        "alarm",
+        "getpgid",
+        "getsid",
+        "setfsuid",
+        "setfsgid",
+        "personality",
+        "ioctl",
+        "prctl",
+        "syncfs",
+        "dup2",
+        "dup3",
+        "flock",
+        "fchown",
+        "fchmod",
+        "ftruncate",
+        "listen",
+        "shutdown",
+        "socket",
+    ];
+    let mut rules = vec![
+        r#"{"names": ["execve", "exit_group", "read", "write"], "action": "SCMP_ACT_ALLOW"}"#
+            .to_string(),
+    ];
+    for c in calls {
+        let info = syscalls::lookup(c).unwrap();
+        let idx = (0..info.args.len())
+            .find(|i| syscage_policy::plan::arg_bits(info, Arch::X86_64, *i as u8) <= 32)
+            .unwrap_or(0);
+        let args: Vec<String> = (1000..1008)
+            .map(|v| format!(r#"{{"index": {idx}, "value": {v}, "op": "SCMP_CMP_NE"}}"#))
+            .collect();
+        rules.push(format!(
+            r#"{{"names": ["{c}"], "action": "SCMP_ACT_ALLOW", "args": [{}]}}"#,
+            args.join(", ")
+        ));
+    }
+    let text = format!(
+        r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{}]}}"#,
+        rules.join(", ")
+    );
+    let (pl, prog) = compiled(&text);
+    assert_eq!(pl.exceptions.len(), syscage_policy::plan::MAX_EXCEPTIONS);
+    for c in calls {
+        let info = syscalls::lookup(c).unwrap();
+        let nr = syscalls::number(info, Arch::X86_64).unwrap();
+        let idx = (0..info.args.len())
+            .find(|i| syscage_policy::plan::arg_bits(info, Arch::X86_64, *i as u8) <= 32)
+            .unwrap_or(0);
+        for v in [1000u64, 1007, 1 << 32 | 1003, 999, 1008] {
+            let mut args = [0u64; 6];
+            args[idx] = v;
+            let want = if (1000..1008).contains(&(v & 0xffff_ffff)) {
+                Action::Errno(1)
+            } else {
+                Action::Allow
+            };
+            assert_eq!(run(&prog, Arch::X86_64, nr, args), want, "{c} {v:#x}");
+            assert_eq!(
+                pl.decide(Arch::X86_64, nr, &args),
+                want,
+                "{c} {v:#x} (plan)"
+            );
+        }
+    }
+}
