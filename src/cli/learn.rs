@@ -54,27 +54,34 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         }
         None => None,
     };
-    let mut out_file = match &a.output {
-        Some(p) => Some(std::fs::File::create(p).map_err(|e| {
-            CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {e}",
-                p.display()
-            ))
-        })?),
-        None => None,
-    };
+    // Written to a temporary file next to the output, renamed at the end: the output may
+    // be the very profile the run uses (`learn -o p.json --seccomp p.json`).
+    let tmp_out = a.output.as_ref().map(|p| {
+        let mut t = p.clone().into_os_string();
+        t.push(format!(".syscage-{}", std::process::id()));
+        PathBuf::from(t)
+    });
     let (cfg, built) = config(&a.run, NotifyMode::Learn)?;
     let base = built
         .policy
         .clone()
         .ok_or_else(|| CliError::setup("learn needs a policy to answer with"))?;
+    let mut out_file = match (&a.output, &tmp_out) {
+        (Some(p), Some(t)) => Some(std::fs::File::create(t).map_err(|e| {
+            CliError::setup(format!(
+                "-o `{}`: cannot write the learned profile: {e}",
+                p.display()
+            ))
+        })?),
+        _ => None,
+    };
     let mut learner = Learner::new(base);
     let result = syscage_runtime::run(&cfg, &mut learner);
     let code = match result {
         Ok(c) => c,
         Err(e) => {
-            if let Some(p) = &a.output {
-                let _ = std::fs::remove_file(p);
+            if let Some(t) = &tmp_out {
+                let _ = std::fs::remove_file(t);
             }
             return Err(CliError::new(&e, e.exit_code()));
         }
@@ -85,14 +92,29 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
     let text = profile::to_json(&prof);
-    match (&mut out_file, &a.output) {
-        (Some(f), Some(p)) => f.write_all(text.as_bytes()).map_err(|e| {
-            CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {e}",
-                p.display()
-            ))
-        })?,
+    match (out_file.take(), &a.output, &tmp_out) {
+        (Some(mut f), Some(p), Some(t)) => {
+            let written = f
+                .write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .and_then(|()| std::fs::rename(t, p));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(t);
+                return Err(CliError::setup(format!(
+                    "-o `{}`: cannot write the learned profile: {e}",
+                    p.display()
+                )));
+            }
+        }
         _ => print!("{text}"),
+    }
+    if !learned.by_name.is_empty() {
+        let names: Vec<&str> = learned.by_name.iter().copied().collect();
+        eprintln!(
+            "syscage: learned by name only (more than {} distinct argument values seen): {}",
+            learn::MAX_VALUES,
+            names.join(", ")
+        );
     }
     // What it learned, and what the default profile would not allow.
     let calls = learned.used.len();
@@ -128,7 +150,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
                 extra_arches: vec![],
             },
         ) {
-            for w in learn::beyond(&reference, &reference, &learned) {
+            for w in learn::beyond(&reference, &learned) {
                 eprintln!("syscage: warning: the learned profile allows {w}");
             }
         }

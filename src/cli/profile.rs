@@ -83,8 +83,8 @@ pub struct CheckArgs {
     target: Target,
     /// The system call, by name or number.
     syscall: String,
-    /// Up to six arguments (decimal or 0x hex).
-    #[arg(value_name = "ARG", allow_hyphen_values = true)]
+    /// Up to six arguments (decimal, 0x hex or 0o octal; a negative one after `--`).
+    #[arg(value_name = "ARG")]
     args: Vec<String>,
     /// The ABI of the call (x86_64, x86, x32); default x86_64.
     #[arg(long = "call-arch", value_name = "ARCH", default_value = "x86_64")]

@@ -236,9 +236,9 @@ fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
 struct RealMounts;
 
 impl RealMounts {
-    fn resolve(&self, loc: &Loc, root: &Path) -> PathBuf {
+    fn resolve(&self, loc: &Loc, root: &Path) -> Result<PathBuf, Errno> {
         match loc {
-            Loc::Host(p) => p.clone(),
+            Loc::Host(p) => Ok(p.clone()),
             Loc::Root(p) => mounts::secure_join(root, p, &|q: &Path| {
                 std::fs::symlink_metadata(q)
                     .ok()
@@ -259,12 +259,12 @@ impl MountHost for RealMounts {
         let none: Option<&str> = None;
         match op {
             Op::MakeRootSlave => mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_SLAVE, none),
-            Op::Mkdir(l) => match std::fs::create_dir_all(self.resolve(l, root)) {
+            Op::Mkdir(l) => match std::fs::create_dir_all(self.resolve(l, root)?) {
                 Ok(()) => Ok(()),
                 Err(err) => Err(errno_of(err)),
             },
             Op::Touch(l) => {
-                let p = self.resolve(l, root);
+                let p = self.resolve(l, root)?;
                 if p.exists() {
                     return Ok(());
                 }
@@ -280,7 +280,7 @@ impl MountHost for RealMounts {
                     .map_err(errno_of)
             }
             Op::Bind { src, dst } => {
-                let (s, d) = (self.resolve(src, root), self.resolve(dst, root));
+                let (s, d) = (self.resolve(src, root)?, self.resolve(dst, root)?);
                 mount(Some(&s), &d, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)
             }
             Op::Mount {
@@ -289,7 +289,7 @@ impl MountHost for RealMounts {
                 flags,
                 data,
             } => {
-                let d = self.resolve(dst, root);
+                let d = self.resolve(dst, root)?;
                 let name = match fs {
                     Fs::Proc => "proc",
                     Fs::Tmpfs => "tmpfs",
@@ -305,7 +305,7 @@ impl MountHost for RealMounts {
                 )
             }
             Op::Sysfs(l) => {
-                let d = self.resolve(l, root);
+                let d = self.resolve(l, root)?;
                 let flags = MsFlags::MS_NOSUID
                     | MsFlags::MS_NODEV
                     | MsFlags::MS_NOEXEC
@@ -327,25 +327,25 @@ impl MountHost for RealMounts {
                 }
             }
             Op::Restrict { loc, read_only } => {
-                sys::restrict_recursive(&self.resolve(loc, root), *read_only)
+                sys::restrict_recursive(&self.resolve(loc, root)?, *read_only)
             }
             Op::Symlink { target, link } => {
-                let l = self.resolve(link, root);
+                let l = self.resolve(link, root)?;
                 match std::os::unix::fs::symlink(target, &l) {
                     Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
                     r => r.map_err(errno_of),
                 }
             }
             Op::MaskFile(l) => {
-                let p = self.resolve(l, root);
+                let p = self.resolve(l, root)?;
                 if !p.exists() {
                     return Ok(());
                 }
-                let null = self.resolve(&Loc::Root("/dev/null".into()), root);
+                let null = self.resolve(&Loc::Root("/dev/null".into()), root)?;
                 mount(Some(&null), &p, none, MsFlags::MS_BIND, none)
             }
             Op::MaskDir(l) => {
-                let p = self.resolve(l, root);
+                let p = self.resolve(l, root)?;
                 if !p.is_dir() {
                     return Ok(());
                 }
@@ -361,7 +361,7 @@ impl MountHost for RealMounts {
                 )
             }
             Op::ReadOnlyPath(l) => {
-                let p = self.resolve(l, root);
+                let p = self.resolve(l, root)?;
                 if !p.exists() {
                     return Ok(());
                 }

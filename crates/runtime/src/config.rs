@@ -32,7 +32,7 @@ pub enum ConfigError {
         "--env `{0}`: expected KEY=VALUE (or KEY to copy the variable from syscage's environment)"
     )]
     BadEnv(String),
-    #[error("--user `{0}`: expected UID or UID:GID (numbers)")]
+    #[error("--user `{0}`: expected UID or UID:GID (numbers from 0 to 2147483647; 4294967295 means \"unchanged\" to the kernel)")]
     BadUser(String),
     #[error("--cap-{op} `{name}`: unknown capability{hint}")]
     UnknownCap {
@@ -168,9 +168,17 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
 pub fn parse_user(s: &str) -> Result<(u32, u32), ConfigError> {
     let bad = || ConfigError::BadUser(s.to_string());
     let mut it = s.splitn(2, ':');
-    let uid: u32 = it.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-    let gid: u32 = match it.next() {
-        Some(g) => g.parse().map_err(|_| bad())?,
+    // As Docker: 0..=2147483647. Above that, setresuid(-1) would leave the id unchanged,
+    // that is root.
+    let id = |s: &str| {
+        s.parse::<u32>()
+            .ok()
+            .filter(|v| *v <= i32::MAX as u32)
+            .ok_or_else(bad)
+    };
+    let uid = id(it.next().ok_or_else(bad)?)?;
+    let gid = match it.next() {
+        Some(g) => id(g)?,
         None => uid,
     };
     Ok((uid, gid))
@@ -378,6 +386,15 @@ mod tests {
         assert_eq!(parse_user("1000"), Ok((1000, 1000)));
         assert_eq!(parse_user("1000:50"), Ok((1000, 50)));
         assert_eq!(parse_user("bob"), Err(ConfigError::BadUser("bob".into())));
+        assert_eq!(
+            parse_user("4294967295"),
+            Err(ConfigError::BadUser("4294967295".into()))
+        );
+        assert_eq!(
+            parse_user("0:4294967295"),
+            Err(ConfigError::BadUser("0:4294967295".into()))
+        );
+        assert_eq!(parse_user("2147483647"), Ok((2147483647, 2147483647)));
         let none = |_: &str| None;
         assert_eq!(
             parse_env("A=b=c", none),

@@ -40,6 +40,10 @@ pub const CONSTRAINED: &[(&str, u8, u64, &str)] = &[
     ("mknodat", 2, 0o176000, "file type and setuid/setgid bits"),
 ];
 
+/// At most this many values of a call's constrained argument are learned; a program that
+/// uses more (or tries to make syscage's memory grow) gets the call allowed by name.
+pub const MAX_VALUES: usize = 64;
+
 /// Calls a learned profile always answers with ENOSYS: their arguments are in memory, and
 /// libc falls back to calls whose arguments seccomp can read.
 pub const ENOSYS_CALLS: &[&str] = &["clone3", "openat2"];
@@ -73,6 +77,8 @@ pub struct Learned {
     /// Calls that ran, by ABI and name, with how often, and the values of their constrained
     /// argument.
     pub used: BTreeMap<(Arch, &'static str), (u64, BTreeSet<u64>)>,
+    /// Calls that used more than [`MAX_VALUES`] values: learned by name.
+    pub by_name: BTreeSet<&'static str>,
     /// Calls the base profile denied during learning, with the action, and how often.
     pub denied: BTreeMap<(&'static str, String), u64>,
 }
@@ -83,7 +89,14 @@ impl Learned {
         let e = self.used.entry((arch, name)).or_default();
         e.0 += 1;
         if let Some((i, mask, _)) = constraint(name) {
+            if self.by_name.contains(name) {
+                return;
+            }
             e.1.insert(args[usize::from(i)] & mask);
+            if e.1.len() > MAX_VALUES {
+                e.1.clear();
+                self.by_name.insert(name);
+            }
         }
     }
 
@@ -103,8 +116,10 @@ impl Learned {
                 continue;
             }
             match constraint(name) {
-                Some(_) => values.entry(name).or_default().extend(vals.iter().copied()),
-                None => {
+                Some(_) if !self.by_name.contains(name) => {
+                    values.entry(name).or_default().extend(vals.iter().copied())
+                }
+                _ => {
                     plain.insert(name);
                 }
             }
@@ -212,24 +227,24 @@ pub fn merge(old_name: &str, old: &Profile, new: &Profile) -> Result<Profile, Le
 
 /// What the learned profile allows that `reference` (the default profile) forbids: the
 /// learn command says so, since learning under another profile may have let it run.
-pub fn beyond(profile: &Policy, reference: &Policy, learned: &Learned) -> Vec<String> {
-    let _ = profile;
+pub fn beyond(reference: &Policy, learned: &Learned) -> Vec<String> {
     let mut out = Vec::new();
     for ((arch, name), (_, vals)) in &learned.used {
         let Some(s) = syscalls::lookup(name) else {
             continue;
         };
-        let probes: Vec<[u64; 6]> = match constraint(name) {
-            Some((i, _, _)) => vals
-                .iter()
-                .map(|v| {
-                    let mut a = [0u64; 6];
-                    a[usize::from(i)] = *v;
-                    a
-                })
-                .collect(),
-            None => vec![[0; 6]],
-        };
+        let probes: Vec<[u64; 6]> =
+            match constraint(name).filter(|_| !learned.by_name.contains(name)) {
+                Some((i, _, _)) => vals
+                    .iter()
+                    .map(|v| {
+                        let mut a = [0u64; 6];
+                        a[usize::from(i)] = *v;
+                        a
+                    })
+                    .collect(),
+                None => vec![[0; 6]],
+            };
         for args in probes {
             let d = eval::decide_syscall(reference, *arch, s, &args);
             if d.action.is_denial() {
@@ -388,6 +403,22 @@ mod tests {
     }
 
     #[test]
+    fn too_many_values_are_learned_by_name() {
+        let mut l = Learned::default();
+        for i in 0..1000u64 {
+            l.record(Arch::X86_64, "ioctl", &[1, 0x10000 + i, 0, 0, 0, 0]);
+        }
+        assert!(l.by_name.contains("ioctl"));
+        assert!(
+            l.used[&(Arch::X86_64, "ioctl")].1.is_empty(),
+            "memory stays bounded"
+        );
+        let p = l.to_profile();
+        assert_eq!(p.syscalls[0].names, vec!["ioctl".to_string()]);
+        assert!(p.syscalls[0].args.is_empty());
+    }
+
+    #[test]
     fn says_what_the_default_profile_forbids() {
         let mut l = Learned::default();
         l.record(Arch::X86_64, "unshare", &[0x1000_0000, 0, 0, 0, 0, 0]);
@@ -398,7 +429,7 @@ mod tests {
             .profile
             .unwrap();
         let reference = resolve::resolve("default", &def, &Context::docker_default()).unwrap();
-        let got = beyond(&reference, &reference, &l);
+        let got = beyond(&reference, &l);
         assert_eq!(
             got,
             vec![
