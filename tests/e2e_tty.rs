@@ -58,8 +58,30 @@ fn read_until(master: &mut std::fs::File, want: &str) -> String {
         match master.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            // EIO: every slave is closed, nothing more will come.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
             Err(_) => std::thread::sleep(Duration::from_millis(10)),
         }
+    }
+    seen
+}
+
+/// Reads from the terminal until a whole line starting with `prefix` shows up (or 10 s
+/// pass); returns that line, or all that was read.
+fn read_line_of(master: &mut std::fs::File, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        if let Some(i) = seen.find(prefix) {
+            if let Some(j) = seen[i..].find('\n') {
+                return seen[i..i + j].trim_end().to_string();
+            }
+        }
+        let more = read_until(master, "\n");
+        if more.is_empty() {
+            break;
+        }
+        seen.push_str(&more);
     }
     seen
 }
@@ -127,4 +149,74 @@ fn ctrl_c_stops_a_command_without_tty() {
     std::thread::sleep(Duration::from_millis(500));
     m.write_all(&[3]).unwrap();
     assert_eq!(wait(child), 130);
+}
+
+#[test]
+fn container_has_no_controlling_terminal_without_tty() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    // Field 6 of /proc/self/stat is the session, field 7 the controlling terminal.
+    let (child, mut m) = on_a_terminal(&[
+        "run",
+        "--rootfs",
+        &root,
+        "--",
+        "/bin/sh",
+        "-c",
+        "cut -d' ' -f6,7 /proc/self/stat | sed 's/^/stat=/'",
+    ]);
+    let line = read_line_of(&mut m, "stat=");
+    assert_eq!(wait(child), 0);
+    assert_eq!(
+        line, "stat=1 0",
+        "session 1 (the container's init), no controlling terminal"
+    );
+}
+
+#[test]
+fn terminal_input_cannot_be_injected_without_tty() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    // Unconfined, so that the kernel decides, not the filter: TIOCSTI works only on one's
+    // controlling terminal, and the container is in a session of its own.
+    let (child, mut m) = on_a_terminal(&[
+        "run",
+        "--seccomp",
+        "unconfined",
+        "--rootfs",
+        &root,
+        "--",
+        "/probe",
+        "tiocsti_stdin",
+    ]);
+    let line = read_line_of(&mut m, "tiocsti_stdin");
+    assert_eq!(wait(child), 0);
+    assert_eq!(
+        line, "tiocsti_stdin: blocked errno=1 (EPERM)",
+        "TIOCSTI on the inherited terminal"
+    );
+}
+
+#[test]
+fn ctrl_c_reaches_the_commands_process_group_without_tty() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    // The shell catches SIGINT and waits for its sleep: it goes on only if the sleep got
+    // the signal too, as it would from a terminal.
+    let (child, mut m) = on_a_terminal(&[
+        "run",
+        "--rootfs",
+        &root,
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap 'echo trapped' INT; sleep 100; echo after=$?",
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    m.write_all(&[3]).unwrap();
+    // Everything until the terminal closes.
+    let out = read_until(&mut m, "\0");
+    assert_eq!(wait(child), 0);
+    let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    assert_eq!(lines, ["^Ctrapped", "after=130"]);
 }

@@ -637,6 +637,13 @@ static int p_tiocsti_high(const char *n, int c, char **v)
 	(void)c; (void)v;
 	return do_tty_ioctl(n, TIOCSTI | HIGH32, 1, 0);
 }
+static int p_tiocsti_stdin(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	char ch = '#';
+	fflush(stdout);
+	return report(n, SC(__NR_ioctl, 0, TIOCSTI, &ch), 0);
+}
 static int p_tioclinux(const char *n, int c, char **v)
 {
 	(void)c; (void)v;
@@ -1744,6 +1751,7 @@ static const struct probe {
 	P("chroot", p_chroot, "chroot(\"/\")")
 	P("tiocsti", p_tiocsti, "ioctl(new pty slave made ctty, TIOCSTI, \"x\")")
 	P("tiocsti_high", p_tiocsti_high, "same, request TIOCSTI | 1<<32")
+	P("tiocsti_stdin", p_tiocsti_stdin, "ioctl(0, TIOCSTI, \"#\"): push input into the terminal the container was given")
 	P("tioclinux", p_tioclinux, "ioctl(pty, TIOCLINUX, &6) (ENOTTY on a pty if reached)")
 	P("tioclinux_high", p_tioclinux_high, "same, request TIOCLINUX | 1<<32")
 	P("tiocgwinsz", p_tiocgwinsz, "ioctl(pty, TIOCGWINSZ) (must be ok)")

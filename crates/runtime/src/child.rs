@@ -125,8 +125,13 @@ fn reap(child: Pid, sfd: &SignalFd) -> i32 {
                 }
             }
         } else if info.ssi_code != SI_KERNEL {
+            // To the command's process group, as a terminal would: a pipeline the command
+            // started stops on Ctrl-C as a whole (tini -g). The group is gone once the
+            // command's leader and all members left; then to the command alone.
             if let Ok(s) = Signal::try_from(sig) {
-                let _ = kill(child, s);
+                if kill(Pid::from_raw(-child.as_raw()), s).is_err() {
+                    let _ = kill(child, s);
+                }
             }
         }
     }
@@ -134,6 +139,12 @@ fn reap(child: Pid, sfd: &SignalFd) -> i32 {
 
 fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>), Failure> {
     let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
+
+    // A session of its own: the container has no controlling terminal, so a command that
+    // inherits syscage's terminal as stdin cannot push input into it with TIOCSTI (the
+    // kernel allows that only on one's controlling terminal), and is out of the host
+    // shell's foreground group (syscage forwards the terminal's signals instead).
+    nix::unistd::setsid().map_err(e("start a session of its own"))?;
 
     // Root of the user namespace (its ids are mapped by now).
     if let crate::idmap::Userns::Mapped { .. } = cfg.userns {

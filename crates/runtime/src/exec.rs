@@ -19,7 +19,7 @@ use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
-use nix::unistd::{Gid, Uid};
+use nix::unistd::{Gid, Pid, Uid};
 use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -92,6 +92,10 @@ fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Pre
         sys::take_terminal(t.as_fd()).map_err(setup(
             "make the pseudo-terminal the controlling terminal and stdin/stdout/stderr",
         ))?;
+    } else {
+        // A process group of its own (in the init's session), which the init signals.
+        nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))
+            .map_err(setup("start a process group"))?;
     }
 
     // A working directory that does not exist is made, as Docker does, while the process

@@ -227,12 +227,11 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                     continue;
                 }
             }
-            // A terminal's signals reached the whole foreground group, the container too.
-            if info.ssi_code != 0x80 {
-                if let Ok(s) = Signal::try_from(sig) {
-                    tracing::info!("forwarding {s} to the container");
-                    let _ = kill(pid, s);
-                }
+            // The container is in a session of its own, so signals from syscage's terminal
+            // (Ctrl-C, Ctrl-\, hang-up) reach it only through here, like any other.
+            if let Ok(s) = Signal::try_from(sig) {
+                tracing::info!("forwarding {s} to the container");
+                let _ = kill(pid, s);
             }
         }
         if let Some(r) = &mut relay {
