@@ -181,7 +181,7 @@ fn learn_then_run_then_report() {
     let prof = dir.join("learned.json");
     let workload = "set -e; mkdir -p /tmp/w; echo data > /tmp/w/f; cp /tmp/w/f /tmp/w/g; grep -q data /tmp/w/g; \
                     seq 1 50 | sort -rn | head -1 >/dev/null; ls -l /tmp/w >/dev/null; \
-                    /probe threads 8; /probe tcp_loopback; /probe fork_exec /bin/true; /probe mmap_file";
+                    /probe threads 8; /probe tcp_loopback; /probe fork_exec /bin/true; /probe mmap_file; /probe tiocgwinsz";
     let learn = {
         let root = rootfs().to_str().unwrap().to_string();
         let out = std::process::Command::new(syscage())
@@ -220,7 +220,8 @@ fn learn_then_run_then_report() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
-        r.stdout, "threads: ok value=8\ntcp_loopback: ok\nfork_exec: ok value=0\nmmap_file: ok\n",
+        r.stdout,
+        "threads: ok value=8\ntcp_loopback: ok\nfork_exec: ok value=0\nmmap_file: ok\ntiocgwinsz: ok\n",
         "{r:?}"
     );
     // One more thing is denied and reported.
@@ -238,12 +239,10 @@ fn learn_then_run_then_report() {
             .contains("  keyctl           x1        ERRNO(EPERM) by the default action"),
         "{r:?}"
     );
-    // An argument the run did not use stays denied: the TIOCSTI request.
-    let r = probe_line(&["--seccomp", prof.to_str().unwrap()], &["tiocgwinsz"]);
-    assert!(
-        r.stdout.starts_with("tiocgwinsz: blocked") || r.code != 0,
-        "{r:?}"
-    );
+    // An argument the run did not use stays denied: the same pty, another ioctl request
+    // (the kernel would answer TIOCLINUX on a pty with ENOTTY; EPERM is the filter's).
+    let r = probe_line(&["--seccomp", prof.to_str().unwrap()], &["tioclinux"]);
+    assert_eq!(r.stdout, "tioclinux: blocked errno=1 (EPERM)\n", "{r:?}");
     // Merging widens.
     let merged = dir.join("merged.json");
     let root = rootfs().to_str().unwrap().to_string();
@@ -276,10 +275,13 @@ fn learn_then_run_then_report() {
         &["--seccomp", merged.to_str().unwrap()],
         &["/bin/sh", "-c", &variant],
     );
-    assert!(
-        r.stdout.ends_with("mmap_file: ok\nkeyctl: ok value=") || r.stdout.contains("\nkeyctl: ok"),
-        "{r:?}"
-    );
+    // keyctl now runs: its value is the new keyring's serial.
+    assert_eq!(r.code, 0, "{r:?}");
+    let rest = r
+        .stdout
+        .strip_prefix("threads: ok value=8\ntcp_loopback: ok\nfork_exec: ok value=0\nmmap_file: ok\ntiocgwinsz: ok\nkeyctl: ok value=")
+        .unwrap_or_else(|| panic!("{r:?}"));
+    assert!(rest.trim_end().parse::<i64>().is_ok_and(|v| v > 0), "{r:?}");
     let d = syscage_run(&[
         "profile",
         "diff",

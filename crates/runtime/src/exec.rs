@@ -284,7 +284,12 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
                     // would answer yet). The fd is CLOEXEC: execve closes this copy.
                     shared.word(SHM_LOADED).store(1, Ordering::SeqCst);
                     let mut spins = 0u64;
-                    while shared.word(SHM_TAKEN).load(Ordering::SeqCst) == 0 && spins < TAKE_SPINS {
+                    while shared.word(SHM_TAKEN).load(Ordering::SeqCst) == 0 {
+                        if spins == TAKE_SPINS {
+                            // Nobody took it: the command must not run with calls that
+                            // nobody answers. syscage reports that it could not take it.
+                            sys::exit_now(125);
+                        }
                         std::hint::spin_loop();
                         spins += 1;
                     }

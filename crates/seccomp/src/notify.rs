@@ -4,7 +4,7 @@
 
 use crate::bpf::SeccompData;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
@@ -127,4 +127,47 @@ pub fn sync_wake_up(fd: BorrowedFd<'_>) -> bool {
     let flags = FD_SYNC_WAKE_UP;
     // SAFETY: the kernel reads one u64.
     unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_SET_FLAGS as _, flags) == 0 }
+}
+
+/// The thread group (process) a thread belongs to, from `/proc/TID/status`.
+pub fn tgid_of(tid: u32) -> Option<u32> {
+    std::fs::read_to_string(format!("/proc/{tid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("Tgid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Kills, with SIGKILL, the process whose thread `tid` made the pending notification `id`,
+/// never another one that reuses the pid: the process is pinned with a pidfd first, and
+/// only if the notification is still pending afterwards (its thread, and so its process,
+/// was alive from the pid lookup to the pin) is the signal sent through the pidfd.
+/// `ESRCH` when the thread is gone (there is nothing to kill).
+pub fn kill_notifier(fd: BorrowedFd<'_>, id: u64, tid: u32) -> io::Result<()> {
+    let tgid = tgid_of(tid).ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, tgid as libc::pid_t, 0) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new fd that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(r as i32) };
+    if !id_valid(fd, id) {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: pidfd_send_signal(pidfd, sig, NULL info, 0 flags).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

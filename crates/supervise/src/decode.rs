@@ -16,18 +16,32 @@ pub struct Process {
     pub exe: String,
 }
 
-/// Process details by pid, read once per pid (the exe can change at execve; a report
-/// names the program that made the first denied call of a pid).
+/// Process details by pid, read once per process: an entry is kept with the process's
+/// start time and read again when the pid now belongs to another process. (The exe can
+/// change at execve; a report names the program that made the first denied call.)
 #[derive(Default)]
-pub struct Processes(HashMap<u32, Process>);
+pub struct Processes(HashMap<u32, (u64, Process)>);
 
 impl Processes {
     pub fn get(&mut self, pid: u32) -> Process {
-        self.0
-            .entry(pid)
-            .or_insert_with(|| read_process(pid))
-            .clone()
+        let started = start_time(pid).unwrap_or(0);
+        match self.0.get(&pid) {
+            Some((t, p)) if *t == started => p.clone(),
+            _ => {
+                let p = read_process(pid);
+                self.0.insert(pid, (started, p.clone()));
+                p
+            }
+        }
     }
+}
+
+/// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks since boot.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name (field 2) may hold spaces and parentheses: count from the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 fn read_process(pid: u32) -> Process {
@@ -146,6 +160,7 @@ const IOCTLS: &[(u64, &str)] = &[
     (0x5421, "FIONBIO"),
     (0x5422, "TIOCNOTTY"),
     (0x5429, "TIOCGSID"),
+    (0x5441, "TIOCGPTPEER"),
     (0x5451, "FIOCLEX"),
     (0x5450, "FIONCLEX"),
     (0x8004_5430, "TIOCGPTN"),
@@ -193,6 +208,11 @@ fn flags(table: &[(u64, &str)], v: u64) -> String {
 /// A short, readable form of a request number: its name when syscage knows it.
 pub fn ioctl_name(req: u64) -> Option<&'static str> {
     lookup(IOCTLS, req & 0xffff_ffff)
+}
+
+/// The name of a prctl option, when syscage knows it.
+pub fn prctl_name(option: u64) -> Option<&'static str> {
+    lookup(PRCTLS, option & 0xffff_ffff)
 }
 
 /// A family name, e.g. `AF_VSOCK`.
@@ -286,8 +306,14 @@ mod tests {
         let got = read_string(std::process::id(), s.as_ptr() as u64);
         assert_eq!(got.as_deref(), Some("hello path"));
         assert_eq!(read_string(std::process::id(), 0), None);
-        let me = Processes::default().get(std::process::id());
+        let mut procs = Processes::default();
+        let me = procs.get(std::process::id());
         assert_eq!(me.host_pid, std::process::id());
         assert!(!me.comm.is_empty());
+        assert!(start_time(std::process::id()).unwrap() > 0);
+        // A pid that now names another process is read again.
+        procs.0.get_mut(&std::process::id()).unwrap().0 = 1;
+        procs.0.get_mut(&std::process::id()).unwrap().1.comm = "old".into();
+        assert_eq!(procs.get(std::process::id()).comm, me.comm);
     }
 }

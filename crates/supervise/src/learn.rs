@@ -11,7 +11,7 @@
 use crate::report::{self, abi_of};
 use crate::Worker;
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use syscage_policy::arch::Arch;
 use syscage_policy::cond::Op;
@@ -19,6 +19,7 @@ use syscage_policy::eval;
 use syscage_policy::profile::{ArgSpec, Filter, Profile, SyscallEntry};
 use syscage_policy::{syscalls, Action, Policy};
 use syscage_runtime::Supervisor;
+use syscage_seccomp::notify;
 use thiserror::Error;
 
 /// (call, argument index, mask of the bits that matter, what the values are)
@@ -171,6 +172,9 @@ fn shown(name: &str, v: u64) -> String {
         "ioctl" => crate::decode::ioctl_name(v)
             .map(str::to_string)
             .unwrap_or_else(|| format!("{v:#x}")),
+        "prctl" => crate::decode::prctl_name(v)
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()),
         "socket" => crate::decode::family_name(v)
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string()),
@@ -295,7 +299,7 @@ impl Supervisor for Learner {
         let base = Arc::clone(&self.base);
         let state = Arc::clone(&self.state);
         let killed = Arc::clone(&self.killed);
-        self.worker = Some(Worker::spawn(fd, move |_fd, n| {
+        self.worker = Some(Worker::spawn(fd, move |fd, n| {
             let (d, resp, kill) = report::answer(&base, n);
             let arch = abi_of(n.data.arch, n.data.nr);
             if let (Some(s), Ok(mut st)) = (syscalls::by_number(arch, n.data.nr), state.lock()) {
@@ -306,13 +310,15 @@ impl Supervisor for Learner {
                 }
             }
             if kill {
-                if let Ok(mut k) = killed.lock() {
-                    k.push(n.pid);
+                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
+                match notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
+                    Ok(()) => {
+                        if let Ok(mut k) = killed.lock() {
+                            k.push(tgid);
+                        }
+                    }
+                    Err(e) => tracing::debug!("kill pid {}: {e}", n.pid),
                 }
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(n.pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
             }
             resp
         })?);

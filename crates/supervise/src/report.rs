@@ -241,7 +241,13 @@ pub fn event(
     let decoded = info
         .map(|s| decode::decode_args(s, &n.data.args, &mut read_path))
         .unwrap_or_default();
-    let p = procs.get(n.pid);
+    let mut p = procs.get(n.pid);
+    // Read while the call still waited, or it may describe a process that reuses the pid.
+    if !notify::id_valid(fd.as_fd(), n.id) {
+        p.comm = "?".into();
+        p.exe = "?".into();
+        p.container_pid = None;
+    }
     Event {
         time: rfc3339(std::time::SystemTime::now()),
         host_pid: n.pid,
@@ -261,18 +267,6 @@ pub fn event(
             DecidedBy::BadArch => "the architecture check".to_string(),
         },
     }
-}
-
-fn tgid_of(tid: u32) -> u32 {
-    std::fs::read_to_string(format!("/proc/{tid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Tgid:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(tid)
 }
 
 impl Supervisor for Reporter {
@@ -319,12 +313,12 @@ impl Supervisor for Reporter {
                 g.count += 1;
             }
             if kill {
-                let tgid = tgid_of(n.pid);
-                s.killed.insert(tgid);
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(n.pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
+                if let Err(e) = notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
+                    tracing::debug!("kill pid {}: {e}", n.pid);
+                } else {
+                    s.killed.insert(tgid);
+                }
             }
             resp
         })?;
