@@ -291,9 +291,8 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
             .flatten()
             .flatten()
             .find(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("{me}-"))
+                // <pid namespace>-<pid>-<start time>
+                e.file_name().to_string_lossy().split('-').nth(1) == Some(&me.to_string())
             });
         if let Some(e) = found {
             quota = std::fs::read_to_string(e.path().join("cpu.cfs_quota_us")).ok();

@@ -3,9 +3,11 @@
 //! used wherever the machine provides it.
 //!
 //! Every function takes the hierarchy paths explicitly, so the tests run on a temporary
-//! directory. A container's cgroup is `<hierarchy>/syscage/<pid>-<starttime>` of the
-//! syscage process that made it: a later run can tell whether its owner is gone and remove
-//! what a killed syscage left behind.
+//! directory. A container's cgroup is `<hierarchy>/syscage/<pidns>-<pid>-<starttime>`
+//! of the syscage process that made it: a later run in the same pid namespace can tell
+//! whether its owner is gone and remove what a killed syscage left behind. Runs in other
+//! pid namespaces (another container sharing the hierarchy) see pids that are not theirs,
+//! so they leave those cgroups alone.
 
 use crate::config::CpuQuota;
 use std::fs;
@@ -175,10 +177,51 @@ pub struct Cgroup {
     dirs: Vec<(PathBuf, bool)>, // (dir, is_v2)
 }
 
-/// The name of the cgroup of the syscage process `pid` started at `start` (clock ticks
-/// since boot, field 22 of `/proc/PID/stat`).
-pub fn cgroup_name(pid: u32, start: u64) -> String {
-    format!("{pid}-{start}")
+/// The syscage process a cgroup belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    /// The inode of its pid namespace (`/proc/self/ns/pid`): its pid means something only
+    /// there.
+    pub pidns: u64,
+    pub pid: u32,
+    /// When it started, in clock ticks since boot (field 22 of `/proc/PID/stat`): a
+    /// reused pid has another.
+    pub start: u64,
+}
+
+impl Owner {
+    /// This process.
+    pub fn me() -> io::Result<Owner> {
+        use std::os::unix::fs::MetadataExt;
+        let pidns = fs::metadata("/proc/self/ns/pid")?.ino();
+        let pid = std::process::id();
+        let start = process_start(pid).ok_or_else(|| {
+            io::Error::new(ErrorKind::NotFound, "no start time in /proc/self/stat")
+        })?;
+        Ok(Owner { pidns, pid, start })
+    }
+
+    /// The cgroup's directory name.
+    pub fn name(&self) -> String {
+        format!("{}-{}-{}", self.pidns, self.pid, self.start)
+    }
+
+    /// The owner a directory name stands for, if it is one of syscage's.
+    pub fn parse(name: &str) -> Option<Owner> {
+        let mut it = name.split('-');
+        let owner = Owner {
+            pidns: it.next()?.parse().ok()?,
+            pid: it.next()?.parse().ok()?,
+            start: it.next()?.parse().ok()?,
+        };
+        it.next().is_none().then_some(owner)
+    }
+
+    /// Whether this owner still runs, seen from `me`'s pid namespace; an owner from
+    /// another namespace is taken to run.
+    pub fn alive_from(&self, me: &Owner) -> bool {
+        self.pidns != me.pidns || process_start(self.pid) == Some(self.start)
+    }
 }
 
 fn write(path: &Path, value: &str) -> Result<(), CgroupError> {
@@ -373,8 +416,9 @@ fn kill_members(dir: &Path, is_v2: bool) {
 }
 
 /// Removes the cgroups of syscage processes that are gone (killed before they could clean
-/// up). `alive(pid, start)` says whether that syscage still runs.
-pub fn sweep(layout: &Layout, alive: &dyn Fn(u32, u64) -> bool) -> usize {
+/// up). `alive(owner)` says whether that syscage still runs; names that are not an
+/// [`Owner`]'s are left alone.
+pub fn sweep(layout: &Layout, alive: &dyn Fn(&Owner) -> bool) -> usize {
     let mut removed = 0;
     for h in &layout.hierarchies {
         let parent = h.path().join("syscage");
@@ -383,13 +427,10 @@ pub fn sweep(layout: &Layout, alive: &dyn Fn(u32, u64) -> bool) -> usize {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Some((pid, start)) = name.split_once('-') else {
+            let Some(owner) = Owner::parse(&name) else {
                 continue;
             };
-            let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
-                continue;
-            };
-            if e.path().is_dir() && !alive(pid, start) {
+            if e.path().is_dir() && !alive(&owner) {
                 remove_dir(&e.path(), matches!(h, Hierarchy::V2 { .. }));
                 if !e.path().exists() {
                     removed += 1;
@@ -541,15 +582,54 @@ mod tests {
                 controllers: vec!["pids".into()],
             }],
         };
-        fs::create_dir_all(root.join("syscage/100-5")).unwrap();
-        fs::create_dir_all(root.join("syscage/200-6")).unwrap();
-        fs::create_dir_all(root.join("syscage/not-ours")).unwrap();
-        let n = sweep(&layout, &|pid, _| pid == 200);
+        for d in [
+            "7-100-5",
+            "7-200-6",
+            "8-100-5",
+            "not-ours",
+            "7-100",
+            "7-100-5-1",
+        ] {
+            fs::create_dir_all(root.join("syscage").join(d)).unwrap();
+        }
+        let me = Owner {
+            pidns: 7,
+            pid: 1,
+            start: 1,
+        };
+        // In namespace 7 only pid 200 runs; namespace 8 is someone else's.
+        let n = sweep(&layout, &|o| o.pidns != me.pidns || o.pid == 200);
         assert_eq!(n, 1);
-        assert!(!root.join("syscage/100-5").exists());
-        assert!(root.join("syscage/200-6").exists());
-        assert!(root.join("syscage/not-ours").exists());
+        let left: Vec<String> = {
+            let mut v: Vec<String> = fs::read_dir(root.join("syscage"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            left,
+            ["7-100", "7-100-5-1", "7-200-6", "8-100-5", "not-ours"]
+        );
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn owners_round_trip_and_other_namespaces_count_as_alive() {
+        let me = Owner::me().unwrap();
+        assert_eq!(Owner::parse(&me.name()), Some(me));
+        assert!(me.alive_from(&me));
+        let gone = Owner {
+            start: me.start + 1,
+            ..me
+        };
+        assert!(!gone.alive_from(&me));
+        let elsewhere = Owner {
+            pidns: me.pidns + 1,
+            ..gone
+        };
+        assert!(elsewhere.alive_from(&me));
     }
 
     #[test]

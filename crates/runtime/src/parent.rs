@@ -74,17 +74,19 @@ impl Drop for InitGuard {
 pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     // 1.
     let layout = Layout::detect()?;
-    let removed = cgroup::sweep(&layout, &|pid, start| {
-        cgroup::process_start(pid) == Some(start)
-    });
+    let me = cgroup::Owner::me().map_err(|e| {
+        RunError::parent(
+            "read this process's pid namespace and start time in /proc",
+            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        )
+    })?;
+    let removed = cgroup::sweep(&layout, &|o| o.alive_from(&me));
     if removed > 0 {
         tracing::info!("removed {removed} cgroup(s) left by killed syscage runs");
     }
     let mut cg = None;
     if cfg.limits.any() {
-        let me = std::process::id();
-        let name = cgroup::cgroup_name(me, cgroup::process_start(me).unwrap_or(0));
-        let c = Cgroup::create(&layout, &name, &cfg.limits)?;
+        let c = Cgroup::create(&layout, &me.name(), &cfg.limits)?;
         for d in c.dirs() {
             tracing::info!("cgroup {}", d.display());
         }
