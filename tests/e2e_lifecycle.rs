@@ -123,22 +123,25 @@ fn syscage_killed_at_any_moment_takes_the_container_with_it() {
     for (i, delay_ms) in [0u64, 1, 2, 5, 10, 30, 100, 300].into_iter().enumerate() {
         let marker = format!("sigkill-{i}-{}", std::process::id());
         let script = format!("sleep 100; : {marker}");
+        let mut args = vec![
+            "run",
+            "--rootfs",
+            &root,
+            "--tmpfs",
+            "/tmp",
+            "--memory",
+            "64m",
+            "--hostname",
+            &marker,
+        ];
+        // Every other run in a user namespace: the parent-death signal survives the
+        // change of ids there too.
+        if i % 2 == 1 {
+            args.push("--userns");
+        }
+        args.extend(["--", "/bin/sh", "-c", &script]);
         let child = Command::new(syscage())
-            .args([
-                "run",
-                "--rootfs",
-                &root,
-                "--tmpfs",
-                "/tmp",
-                "--memory",
-                "64m",
-                "--hostname",
-                &marker,
-                "--",
-                "/bin/sh",
-                "-c",
-                &script,
-            ])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

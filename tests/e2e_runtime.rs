@@ -376,14 +376,39 @@ fn userns_maps_root_to_an_unprivileged_range() {
     need_root!();
     let r = container(
         &["--userns"],
-        &["/bin/sh", "-c", "id -u; cat /proc/self/uid_map"],
+        &[
+            "/bin/sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map /proc/self/gid_map",
+        ],
     );
     assert_eq!(r.code, 0, "{r:?}");
-    let l = r.lines();
-    assert_eq!(l[0], "0");
-    let fields: Vec<&str> = l[1].split_whitespace().collect();
-    assert_eq!(fields[0], "0");
-    assert_ne!(fields[1], "0", "container root is not host root");
+    // root's line in /etc/subuid (subgid), else 0x70000000, which useradd never hands out.
+    let expect = |file: &str| {
+        let (start, count) = std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() == 3 && (f[0] == "root" || f[0] == "0"))
+                    .then(|| (f[1].to_string(), f[2].to_string()))
+            })
+            .unwrap_or(("1879048192".into(), "65536".into()));
+        format!("0 {start} {count}")
+    };
+    let l: Vec<String> = r
+        .lines()
+        .iter()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        l,
+        [
+            "0".to_string(),
+            expect("/etc/subuid"),
+            expect("/etc/subgid")
+        ]
+    );
 }
 
 #[test]

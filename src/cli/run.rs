@@ -241,11 +241,26 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             gid,
         }
     } else if a.userns {
-        let (base, count) = std::fs::read_to_string("/etc/subuid")
-            .ok()
-            .and_then(|t| idmap::subid_range(&t, "root", 0))
-            .unwrap_or((idmap::DEFAULT_BASE, idmap::DEFAULT_COUNT));
-        Userns::Mapped { base, count }
+        let range = |file: &str| {
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => {
+                    return Err(CliError::setup(format!(
+                        "--userns: cannot read `{file}`: {e}"
+                    )))
+                }
+            };
+            idmap::root_range(&text).map_err(|why| {
+                CliError::setup(format!(
+                    "--userns: `{file}` has no line for root, and {why} (hint: add a line `root:START:65536` for a range nobody else has)"
+                ))
+            })
+        };
+        Userns::Mapped {
+            uids: range("/etc/subuid")?,
+            gids: range("/etc/subgid")?,
+        }
     } else {
         Userns::Host
     };
@@ -256,14 +271,14 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             user_env.push(kv);
         }
     }
-    let passwd_path = rootfs
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("/"))
-        .join("etc/passwd");
-    let home = std::fs::read_to_string(passwd_path)
-        .ok()
-        .and_then(|p| spec::home_of(&p, uid))
-        .unwrap_or_else(|| if uid == 0 { "/root".into() } else { "/".into() });
+    // The container's /etc/passwd, links resolved inside its root (a root file system's
+    // `etc/passwd -> /etc/...` must not read the host's).
+    let root_dir = rootfs.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let home =
+        syscage_runtime::mounts::read_in_root(&root_dir, std::path::Path::new("/etc/passwd"))
+            .ok()
+            .and_then(|p| spec::home_of(&p, uid))
+            .unwrap_or_else(|| if uid == 0 { "/root".into() } else { "/".into() });
     let stdin_tty = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     let term =
         (a.tty || stdin_tty).then(|| std::env::var("TERM").unwrap_or_else(|_| "xterm".into()));

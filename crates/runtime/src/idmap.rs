@@ -18,8 +18,9 @@ pub struct IdRange {
 pub enum Userns {
     /// No user namespace: container root is host root (with few capabilities).
     Host,
-    /// `--userns`, as root: container ids 0..count are host ids base..base+count.
-    Mapped { base: u32, count: u32 },
+    /// `--userns`, as root: container uids 0..n are host uids `uids.0..uids.0+n`
+    /// (`n = uids.1`), gids likewise.
+    Mapped { uids: (u32, u32), gids: (u32, u32) },
     /// syscage started by an unprivileged user: the one id it owns maps to the container
     /// user (root, or `--user`), as bubblewrap and `unshare -r` do.
     Rootless {
@@ -30,9 +31,11 @@ pub enum Userns {
     },
 }
 
-/// Default range for `--userns` when `/etc/subuid` has no line for root: the first range
-/// `useradd` hands out.
-pub const DEFAULT_BASE: u32 = 100_000;
+/// Default range for `--userns` when `/etc/subuid` (or `/etc/subgid`) has no line for
+/// root: 0x70000000, above what `useradd` hands out (SUB_UID_MAX 600100000) and what
+/// systemd-nspawn picks from (up to 0x6FFFFFFF), below 2^31 (ids above confuse many
+/// tools). Checked against the file's other ranges before use.
+pub const DEFAULT_BASE: u32 = 0x7000_0000;
 pub const DEFAULT_COUNT: u32 = 65_536;
 
 impl Userns {
@@ -43,10 +46,10 @@ impl Userns {
     pub fn uid_map(&self) -> Vec<IdRange> {
         match *self {
             Userns::Host => vec![],
-            Userns::Mapped { base, count } => vec![IdRange {
+            Userns::Mapped { uids, .. } => vec![IdRange {
                 inside: 0,
-                outside: base,
-                count,
+                outside: uids.0,
+                count: uids.1,
             }],
             Userns::Rootless { host_uid, uid, .. } => vec![IdRange {
                 inside: uid,
@@ -59,10 +62,10 @@ impl Userns {
     pub fn gid_map(&self) -> Vec<IdRange> {
         match *self {
             Userns::Host => vec![],
-            Userns::Mapped { base, count } => vec![IdRange {
+            Userns::Mapped { gids, .. } => vec![IdRange {
                 inside: 0,
-                outside: base,
-                count,
+                outside: gids.0,
+                count: gids.1,
             }],
             Userns::Rootless { host_gid, gid, .. } => vec![IdRange {
                 inside: gid,
@@ -118,6 +121,35 @@ pub fn subid_range(text: &str, user: &str, uid: u32) -> Option<(u32, u32)> {
     })
 }
 
+/// The range `--userns` maps for root from `/etc/subuid`-style `text`: root's own line,
+/// else [`DEFAULT_BASE`]..+[`DEFAULT_COUNT`], unless another line already hands ids of
+/// that range to someone (then `Err` names the line): two users sharing host ids could
+/// reach each other's files.
+pub fn root_range(text: &str) -> Result<(u32, u32), String> {
+    if let Some(r) = subid_range(text, "root", 0) {
+        return Ok(r);
+    }
+    let (lo, n) = (DEFAULT_BASE as u64, DEFAULT_COUNT as u64);
+    for l in text.lines() {
+        let mut f = l.trim().split(':');
+        let (Some(who), Some(Ok(start)), Some(Ok(count))) = (
+            f.next(),
+            f.next().map(str::parse::<u64>),
+            f.next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
+        if start < lo + n && lo < start + count {
+            return Err(format!(
+                "the default range {lo}-{} overlaps `{who}`'s {start}-{}",
+                lo + n - 1,
+                start + count - 1
+            ));
+        }
+    }
+    Ok((DEFAULT_BASE, DEFAULT_COUNT))
+}
+
 /// Writes the maps of process `pid` under `proc_root` (normally `/proc`).
 pub fn write_maps(proc_root: &Path, pid: i32, ns: &Userns) -> io::Result<()> {
     if !ns.is_new() {
@@ -139,10 +171,12 @@ mod tests {
     #[test]
     fn maps_for_each_mode() {
         let m = Userns::Mapped {
-            base: 100_000,
-            count: 65_536,
+            uids: (100_000, 65_536),
+            gids: (300_000, 1000),
         };
         assert_eq!(map_text(&m.uid_map()), "0 100000 65536\n");
+        assert_eq!(map_text(&m.gid_map()), "0 300000 1000\n");
+        assert!(!m.has_gid(1000) && m.has_uid(1000));
         assert!(!m.deny_setgroups());
         assert!(m.has_gid(5));
         let r = Userns::Rootless {
@@ -166,6 +200,25 @@ mod tests {
         assert_eq!(map_text(&u.gid_map()), "1000 100 1\n");
         assert!(u.has_uid(1000) && !u.has_uid(0));
         assert!(Userns::Host.has_gid(5));
+    }
+
+    #[test]
+    fn roots_range_is_its_line_or_a_default_nobody_else_has() {
+        assert_eq!(
+            root_range("alice:100000:65536\nroot:200000:65536\n"),
+            Ok((200000, 65536))
+        );
+        assert_eq!(root_range("alice:100000:65536\n"), Ok((0x7000_0000, 65536)));
+        assert_eq!(root_range(""), Ok((0x7000_0000, 65536)));
+        assert_eq!(
+            root_range("alice:100000:65536\nbob:1879000000:100000\n"),
+            Err(
+                "the default range 1879048192-1879113727 overlaps `bob`'s 1879000000-1879099999"
+                    .into()
+            )
+        );
+        // Just below and just above: no overlap.
+        assert!(root_range("a:1879048191:1\nb:1879113728:5\n").is_ok());
     }
 
     #[test]

@@ -404,6 +404,19 @@ pub fn secure_join(
     Ok(out)
 }
 
+/// Reads the file at `path` of the root file system `root` as the container would see it:
+/// symbolic links resolved inside `root` ([`secure_join`]), never reaching the host.
+pub fn read_in_root(root: &Path, path: &Path) -> std::io::Result<String> {
+    let host = secure_join(root, path, &|q: &Path| {
+        std::fs::symlink_metadata(q)
+            .ok()
+            .filter(|m| m.file_type().is_symlink())
+            .and_then(|_| std::fs::read_link(q).ok())
+    })
+    .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
+    std::fs::read_to_string(host)
+}
+
 /// The host effects of the plan. The real implementation is in `child`; tests use a fake
 /// that records what it is asked to do.
 pub trait MountHost {
@@ -422,6 +435,26 @@ pub fn execute(ops: &[Op], root: &Path, host: &mut dyn MountHost) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_files_of_the_root_without_leaving_it() {
+        let t = std::env::temp_dir().join(format!("syscage-readroot-{}", std::process::id()));
+        let root = t.join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(t.join("host-secret"), "secret\n").unwrap();
+        std::fs::write(root.join("data/group"), "inside\n").unwrap();
+        // An absolute link to a host path: resolved inside the root, where it is not.
+        std::os::unix::fs::symlink(t.join("host-secret"), root.join("etc/passwd")).unwrap();
+        std::os::unix::fs::symlink("../../../../data/group", root.join("etc/group")).unwrap();
+        let e = read_in_root(&root, Path::new("/etc/passwd")).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(
+            read_in_root(&root, Path::new("/etc/group")).unwrap(),
+            "inside\n"
+        );
+        std::fs::remove_dir_all(&t).unwrap();
+    }
 
     fn cfg(rootfs: Option<&str>, read_only: bool) -> MountConfig {
         MountConfig {
