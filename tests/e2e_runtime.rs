@@ -112,6 +112,21 @@ fn exit_statuses_follow_docker() {
     );
     let noexec = container(&[], &["/etc/passwd"]);
     assert_eq!(noexec.code, 126, "{noexec:?}");
+    // A script whose interpreter the root file system lacks: ENOENT, but not the script's.
+    let script = std::env::temp_dir().join(format!("syscage-bash-script-{}", std::process::id()));
+    std::fs::write(&script, "#!/bin/bash\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // Mounted in the test's tmpfs, so the shared root file system gets no mount point.
+    let vol = format!("{}:/tmp/script:ro", script.display());
+    let ni = container(&["-v", &vol], &["/tmp/script"]);
+    std::fs::remove_file(&script).unwrap();
+    assert_eq!(
+        (ni.code, ni.stderr.as_str()),
+        (
+            127,
+            "syscage: cannot execute `/tmp/script`: not found; hint: the file exists; its interpreter (the `#!` line) or its dynamic loader is missing from the root file system\n"
+        )
+    );
     // SIGSYS: killed by the filter (an x32 call is a foreign ABI).
     let sys = probe_line(&[], &["x32_getpid"]);
     assert_eq!((sys.code, sys.stdout.as_str()), (159, ""), "{sys:?}");
@@ -467,4 +482,71 @@ fn an_unprivileged_user_runs_through_a_user_namespace() {
         "{err}"
     );
     assert!(err.contains("hint: cgroup limits need root"), "{err}");
+}
+
+#[test]
+fn descriptors_syscage_inherits_stay_outside() {
+    need_root!();
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    // fd 7: the host's `/`, which a command could fchdir into and climb out of its root.
+    let host_root = std::fs::File::open("/").unwrap();
+    let fd = host_root.as_raw_fd();
+    let root = rootfs().to_str().unwrap().to_string();
+    let mut cmd = std::process::Command::new(syscage());
+    cmd.args(["run", "--rootfs", &root, "--", "/bin/ls", "/proc/self/fd"]);
+    // SAFETY: dup2 is async-signal-safe; the copy has no FD_CLOEXEC.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(fd, 7) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).as_ref()
+        ),
+        // 3 is ls's own handle on the directory.
+        (Some(0), "0\n1\n2\n3\n")
+    );
+}
+
+#[test]
+fn a_symlink_chain_in_the_root_file_system_is_refused_past_40_links() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-links-{}", std::process::id()));
+    let root = dir.join("root");
+    for d in ["proc", "dev", "sys", "tmp", "l41"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    // /l0 -> /l1 -> ... -> /l41 (a directory): 41 links from /l0, 40 from /l1.
+    for i in 0..41 {
+        std::os::unix::fs::symlink(format!("/l{}", i + 1), root.join(format!("l{i}"))).unwrap();
+    }
+    let r = root.to_str().unwrap();
+    let run = |target: &str| {
+        let vol = format!("{}:{target}", dir.join("root/tmp").display());
+        syscage_run(&["run", "--rootfs", r, "-v", &vol, "--", "/bin/true"])
+    };
+    let far = run("/l0");
+    let near = run("/l1");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        (far.code, far.stderr.as_str()),
+        (
+            125,
+            "syscage: cannot create directory `/l0`: Too many symbolic links encountered (ELOOP)\n"
+        )
+    );
+    // 40 links resolve (as the kernel's limit): the mount is made, and /bin/true is not
+    // in this root.
+    assert_eq!(
+        (near.code, near.stderr.as_str()),
+        (127, "syscage: cannot execute `/bin/true`: not found\n")
+    );
+    assert_eq!(host_mounts_with("syscage-links-"), Vec::<String>::new());
 }

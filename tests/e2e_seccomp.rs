@@ -303,3 +303,60 @@ fn tweaks_on_top_of_a_profile() {
         "refused before anything runs"
     );
 }
+
+#[test]
+fn the_filter_not_the_kernel_refuses_each_attack() {
+    need_root!();
+    // The default profile with a default errno no kernel path returns: an attack the
+    // kernel would refuse anyway (a missing capability) would still show EPERM; one the
+    // filter refuses shows 3001. Every EPERM of the suite must be the filter's.
+    let dir = std::env::temp_dir().join(format!("syscage-errno-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/policy/profiles/default.json"),
+    )
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["defaultErrnoRet"], 1);
+    v["defaultErrnoRet"] = 3001.into();
+    let p = dir.join("default-3001.json");
+    std::fs::write(&p, v.to_string()).unwrap();
+    let prof = p.to_str().unwrap();
+    let mut wrong = Vec::new();
+    for (probe, want) in ATTACKS {
+        if *want != EPERM {
+            continue;
+        }
+        let got = probe_result(&["--seccomp", prof], probe);
+        let expect = "blocked errno=3001 (EUNKNOWN)";
+        if got != expect {
+            wrong.push(format!("{probe}: got `{got}`, want `{expect}`"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_init_cannot_be_made_to_run_a_call() {
+    need_root!();
+    // The init is not dumpable: without CAP_SYS_PTRACE it cannot even be attached.
+    assert_eq!(
+        probe_line(&[], &["init_inject"]).stdout,
+        "init_inject: blocked errno=1 (EPERM) at attach\n"
+    );
+    // With it, attaching works, but the init's own filter kills it at the injected call
+    // (SIGSYS), and the container with it: nothing runs as the unfiltered init.
+    for profile in ["default", "unconfined"] {
+        let r = probe_line(
+            &["--cap-add", "SYS_PTRACE", "--seccomp", profile],
+            &["init_inject"],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (159, "init_inject: attached\n"),
+            "{profile}: {r:?}"
+        );
+    }
+}

@@ -182,6 +182,7 @@ pub fn new_root(cfg: &MountConfig) -> PathBuf {
 pub fn plan(cfg: &MountConfig) -> Vec<Op> {
     let mut ops = vec![Op::MakeRootSlave];
     let root = new_root(cfg);
+    let users = user_mounts(cfg);
     match &cfg.rootfs {
         Some(r) => {
             // pivot_root needs the new root to be a mount point.
@@ -198,11 +199,11 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
                     ops.push(Op::Mkdir(Loc::root(d)));
                 }
             }
-            for v in &cfg.volumes {
-                ops.push(mount_point(v));
-            }
-            for t in &cfg.tmpfs {
-                ops.push(Op::Mkdir(Loc::Root(t.clone())));
+            // Those of user mounts nested in another mount are made later, in it.
+            for m in &users {
+                if !m.nested {
+                    ops.push(m.mount_point());
+                }
             }
             // Before /dev gets its device binds, which must keep working.
             ops.push(Op::Restrict {
@@ -302,23 +303,30 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         }
     }
 
-    for t in &cfg.tmpfs {
-        ops.push(Op::Mount {
-            fs: Fs::Tmpfs,
-            dst: Loc::Root(t.clone()),
-            flags: MS_NOSUID | MS_NODEV,
-            data: "mode=1777".to_string(),
-        });
-    }
-    for v in &cfg.volumes {
-        ops.push(Op::Bind {
-            src: Loc::Host(v.host.clone()),
-            dst: Loc::Root(v.container.clone()),
-        });
-        ops.push(Op::Restrict {
-            loc: Loc::Root(v.container.clone()),
-            read_only: v.read_only,
-        });
+    // --tmpfs and volumes, parents before children; a nested one gets its mount point
+    // inside the mount it is nested in, just before it is mounted.
+    for m in &users {
+        if m.nested {
+            ops.push(m.mount_point());
+        }
+        match m.kind {
+            UserKind::Tmpfs(t) => ops.push(Op::Mount {
+                fs: Fs::Tmpfs,
+                dst: Loc::Root(t.clone()),
+                flags: MS_NOSUID | MS_NODEV,
+                data: "mode=1777".to_string(),
+            }),
+            UserKind::Volume(v) => {
+                ops.push(Op::Bind {
+                    src: Loc::Host(v.host.clone()),
+                    dst: Loc::Root(v.container.clone()),
+                });
+                ops.push(Op::Restrict {
+                    loc: Loc::Root(v.container.clone()),
+                    read_only: v.read_only,
+                });
+            }
+        }
     }
 
     for m in MASKED {
@@ -346,6 +354,65 @@ fn mount_point(v: &Volume) -> Op {
     } else {
         Op::Touch(Loc::Root(v.container.clone()))
     }
+}
+
+enum UserKind<'a> {
+    Tmpfs(&'a PathBuf),
+    Volume(&'a Volume),
+}
+
+/// A `--tmpfs` or a volume, and whether its path lies inside another mount syscage makes
+/// first (the scratch `/tmp` and `/run`, or another user mount).
+struct UserMount<'a> {
+    kind: UserKind<'a>,
+    nested: bool,
+}
+
+impl UserMount<'_> {
+    fn dst(&self) -> &Path {
+        match self.kind {
+            UserKind::Tmpfs(t) => t,
+            UserKind::Volume(v) => &v.container,
+        }
+    }
+
+    fn mount_point(&self) -> Op {
+        match self.kind {
+            UserKind::Tmpfs(t) => Op::Mkdir(Loc::Root(t.clone())),
+            UserKind::Volume(v) => mount_point(v),
+        }
+    }
+}
+
+/// The user's mounts in the order they are made: by depth of the container path (a
+/// parent before what is mounted inside it, as Docker sorts them), then as given.
+fn user_mounts(cfg: &MountConfig) -> Vec<UserMount<'_>> {
+    let mut all: Vec<UserMount> = cfg
+        .tmpfs
+        .iter()
+        .map(|t| UserMount {
+            kind: UserKind::Tmpfs(t),
+            nested: false,
+        })
+        .chain(cfg.volumes.iter().map(|v| UserMount {
+            kind: UserKind::Volume(v),
+            nested: false,
+        }))
+        .collect();
+    all.sort_by_key(|m| m.dst().components().count());
+    let scratch: &[&str] = if cfg.rootfs.is_none() || cfg.read_only {
+        &["/tmp", "/run"]
+    } else {
+        &[]
+    };
+    for i in 0..all.len() {
+        let d = all[i].dst();
+        let inside = |outer: &Path| d != outer && d.starts_with(outer);
+        let nested = scratch.iter().any(|s| inside(Path::new(s)))
+            || all[..i].iter().any(|m| inside(m.dst()));
+        all[i].nested = nested;
+    }
+    all
 }
 
 /// Joins `path` onto `root` the way the container will see it: `..` stops at the root and
@@ -551,6 +618,63 @@ mod tests {
             }
         });
         assert!(mk < bind && bind < ro);
+    }
+
+    #[test]
+    fn nested_mounts_get_their_mount_points_inside_the_outer_mount() {
+        let mut c = cfg(Some("/r"), false);
+        // Given child first: the plan mounts the parent first anyway.
+        c.volumes.push(Volume {
+            host: "/tmp".into(),
+            container: "/data/inner".into(),
+            read_only: false,
+        });
+        c.volumes.push(Volume {
+            host: "/tmp".into(),
+            container: "/data".into(),
+            read_only: false,
+        });
+        c.tmpfs.push("/data/inner/cache".into());
+        c.tmpfs.push("/scratch".into());
+        let ops = plan(&c);
+        let at = |want: &Op| pos(&ops, |o| o == want);
+        let ro = pos(
+            &ops,
+            |o| matches!(o, Op::Restrict { loc, .. } if *loc == Loc::Host("/r".into())),
+        );
+        let mk = |p: &str| at(&Op::Mkdir(Loc::root(p)));
+        let bind = |p: &str| {
+            pos(
+                &ops,
+                |o| matches!(o, Op::Bind { dst, .. } if *dst == Loc::root(p)),
+            )
+        };
+        let tmpfs = |p: &str| {
+            pos(
+                &ops,
+                |o| matches!(o, Op::Mount { fs: Fs::Tmpfs, dst, .. } if *dst == Loc::root(p)),
+            )
+        };
+        // Top-level mount points before the root is restricted; nested ones later.
+        assert!(mk("/data") < ro && mk("/scratch") < ro);
+        assert!(bind("/data") < mk("/data/inner") && mk("/data/inner") < bind("/data/inner"));
+        assert!(bind("/data/inner") < mk("/data/inner/cache"));
+        assert!(mk("/data/inner/cache") < tmpfs("/data/inner/cache"));
+        assert!(tmpfs("/scratch") < bind("/data/inner"));
+        // Inside the scratch /tmp of a read-only root.
+        let mut c = cfg(Some("/r"), true);
+        c.volumes.push(Volume {
+            host: "/etc/hostname".into(),
+            container: "/tmp/hostname".into(),
+            read_only: true,
+        });
+        let ops = plan(&c);
+        let touch = pos(&ops, |o| *o == Op::Touch(Loc::root("/tmp/hostname")));
+        let tmp = pos(
+            &ops,
+            |o| matches!(o, Op::Mount { fs: Fs::Tmpfs, dst, .. } if *dst == Loc::root("/tmp")),
+        );
+        assert!(tmp < touch);
     }
 
     #[test]

@@ -270,8 +270,16 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                 cfg.command.first().map(String::as_str).unwrap_or("")
             ),
             errno: Some(e),
-            hint: (e == libc::EPERM || e == libc::EACCES)
-                .then(|| "the seccomp profile may deny execve".to_string()),
+            hint: match e {
+                libc::EPERM | libc::EACCES => {
+                    Some("the seccomp profile may deny execve".to_string())
+                }
+                // The file was found before execve: what is missing is what it needs.
+                libc::ENOENT => Some(
+                    "the file exists; its interpreter (the `#!` line) or its dynamic loader is missing from the root file system".to_string(),
+                ),
+                _ => None,
+            },
         }));
     }
     Ok(code)
