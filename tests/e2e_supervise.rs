@@ -293,6 +293,59 @@ fn learn_then_run_then_report() {
 }
 
 #[test]
+fn learn_writes_through_devices_and_links_and_keeps_them() {
+    need_root!();
+    use std::os::unix::fs::FileTypeExt;
+    let dir = temp("learn-out");
+    // A null device of the test's own (never the host's /dev/null), and a link to a file.
+    let dev = dir.join("null");
+    let st = std::process::Command::new("mknod")
+        .arg(&dev)
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let real = dir.join("real.json");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let root = rootfs().to_str().unwrap().to_string();
+    for out in [&dev, &link] {
+        let r = syscage_run(&[
+            "learn",
+            "-o",
+            out.to_str().unwrap(),
+            "--rootfs",
+            &root,
+            "--",
+            "/bin/true",
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    assert!(std::fs::metadata(&dev)
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let learned = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        learned.contains("\"defaultAction\": \"SCMP_ACT_ERRNO\""),
+        "{learned}"
+    );
+    // Nothing else was left in the directory (no temporary files).
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["link.json", "null", "real.json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn learn_refuses_bad_inputs_before_the_command_runs() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();

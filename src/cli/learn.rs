@@ -54,37 +54,18 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         }
         None => None,
     };
-    // Written to a temporary file next to the output, renamed at the end: the output may
-    // be the very profile the run uses (`learn -o p.json --seccomp p.json`).
-    let tmp_out = a.output.as_ref().map(|p| {
-        let mut t = p.clone().into_os_string();
-        t.push(format!(".syscage-{}", std::process::id()));
-        PathBuf::from(t)
-    });
     let (cfg, built) = config(&a.run, NotifyMode::Learn)?;
     let base = built
         .policy
         .clone()
         .ok_or_else(|| CliError::setup("learn needs a policy to answer with"))?;
-    let mut out_file = match (&a.output, &tmp_out) {
-        (Some(p), Some(t)) => Some(std::fs::File::create(t).map_err(|e| {
-            CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {e}",
-                p.display()
-            ))
-        })?),
-        _ => None,
-    };
+    let out = a.output.as_deref().map(Output::open).transpose()?;
     let mut learner = Learner::new(base);
     let result = syscage_runtime::run(&cfg, &mut learner);
     let code = match result {
         Ok(c) => c,
-        Err(e) => {
-            if let Some(t) = &tmp_out {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(CliError::new(&e, e.exit_code()));
-        }
+        // `out` goes with its temporary file.
+        Err(e) => return Err(CliError::new(&e, e.exit_code())),
     };
     let learned = learner.learned();
     let mut prof = learned.to_profile();
@@ -92,21 +73,9 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
     let text = profile::to_json(&prof);
-    match (out_file.take(), &a.output, &tmp_out) {
-        (Some(mut f), Some(p), Some(t)) => {
-            let written = f
-                .write_all(text.as_bytes())
-                .and_then(|()| f.sync_all())
-                .and_then(|()| std::fs::rename(t, p));
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(t);
-                return Err(CliError::setup(format!(
-                    "-o `{}`: cannot write the learned profile: {e}",
-                    p.display()
-                )));
-            }
-        }
-        _ => print!("{text}"),
+    match out {
+        Some(o) => o.finish(text.as_bytes())?,
+        None => print!("{text}"),
     }
     if !learned.by_name.is_empty() {
         let names: Vec<&str> = learned.by_name.iter().copied().collect();
@@ -156,4 +125,113 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         }
     }
     Ok(code)
+}
+
+/// Where `-o` writes. A regular file (or a new one) is written to a temporary file next to
+/// it and renamed over it at the end, so the output may be the very profile the run uses
+/// (`learn -o p.json --seccomp p.json`) and a failed run leaves it untouched; a link is
+/// followed to its file. Anything else that exists (`/dev/null`, `/dev/stdout`, a FIFO) is
+/// written in place: renaming over it would replace a device with a file.
+enum Output {
+    Replace {
+        shown: PathBuf,
+        target: PathBuf,
+        tmp: TmpFile,
+        file: std::fs::File,
+    },
+    InPlace {
+        shown: PathBuf,
+        file: std::fs::File,
+    },
+}
+
+impl Output {
+    fn open(p: &std::path::Path) -> Result<Output, CliError> {
+        let shown = p.to_path_buf();
+        let err = |e: std::io::Error| {
+            CliError::setup(format!(
+                "-o `{}`: cannot write the learned profile: {e}",
+                shown.display()
+            ))
+        };
+        match std::fs::metadata(p) {
+            Ok(m) if !m.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .map_err(err)?;
+                Ok(Output::InPlace {
+                    shown: shown.clone(),
+                    file,
+                })
+            }
+            existing => {
+                let target = match existing {
+                    Ok(_) => std::fs::canonicalize(p).map_err(err)?,
+                    Err(_) => p.to_path_buf(),
+                };
+                let mut t = target.clone().into_os_string();
+                t.push(format!(".syscage-{}", std::process::id()));
+                let tmp = PathBuf::from(t);
+                let file = std::fs::File::create(&tmp).map_err(err)?;
+                let tmp = TmpFile(Some(tmp));
+                if let Ok(m) = &existing {
+                    let _ = file.set_permissions(m.permissions());
+                }
+                Ok(Output::Replace {
+                    shown: shown.clone(),
+                    target,
+                    tmp,
+                    file,
+                })
+            }
+        }
+    }
+
+    fn finish(self, text: &[u8]) -> Result<(), CliError> {
+        let fail = |shown: &std::path::Path, e: std::io::Error| {
+            CliError::setup(format!(
+                "-o `{}`: cannot write the learned profile: {e}",
+                shown.display()
+            ))
+        };
+        match self {
+            Output::InPlace { shown, mut file } => {
+                file.write_all(text).map_err(|e| fail(&shown, e))
+            }
+            Output::Replace {
+                shown,
+                target,
+                tmp,
+                mut file,
+            } => {
+                let Some(path) = tmp.0.as_deref() else {
+                    return Ok(());
+                };
+                file.write_all(text)
+                    .and_then(|()| file.sync_all())
+                    .and_then(|()| std::fs::rename(path, &target))
+                    .map_err(|e| fail(&shown, e))?;
+                tmp.renamed();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A temporary file, removed unless it was renamed into place.
+struct TmpFile(Option<PathBuf>);
+
+impl TmpFile {
+    fn renamed(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
