@@ -171,7 +171,7 @@ fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>),
 
     let ops = mounts::plan(&cfg.mounts);
     let root = mounts::new_root(&cfg.mounts);
-    let mut host = RealMounts;
+    let mut host = RealMounts::default();
     mounts::execute(&ops, &root, &mut host).map_err(|(i, err)| {
         fail(
             FailureKind::Setup,
@@ -244,18 +244,49 @@ fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
 }
 
 /// The real host effects of the mount plan.
-struct RealMounts;
+#[derive(Default)]
+struct RealMounts {
+    /// Container paths where this plan mounted something, where it is on the host, and
+    /// whether what is below it is the kernel's or syscage's own (a fresh proc, sysfs,
+    /// tmpfs or devpts: no link there leads out) or came from elsewhere (a bind).
+    mounted: Vec<(PathBuf, PathBuf, bool)>,
+}
 
 impl RealMounts {
     fn resolve(&self, loc: &Loc, root: &Path) -> Result<PathBuf, Errno> {
         match loc {
             Loc::Host(p) => Ok(p.clone()),
-            Loc::Root(p) => mounts::secure_join(root, p, &|q: &Path| {
-                std::fs::symlink_metadata(q)
-                    .ok()
-                    .filter(|m| m.file_type().is_symlink())
-                    .and_then(|_| std::fs::read_link(q).ok())
-            }),
+            Loc::Root(p) => {
+                // Below a fresh mount of this plan, a plain path needs no lookup of links:
+                // nothing but the kernel and syscage has written there yet. The deepest
+                // mount decides; a bind (content from outside) gets the full resolution.
+                let deepest = self
+                    .mounted
+                    .iter()
+                    .filter(|(at, ..)| p.starts_with(at))
+                    .max_by_key(|(at, ..)| at.components().count());
+                if let Some((at, host, true)) = deepest {
+                    let rest = p.strip_prefix(at).map_err(|_| Errno::EINVAL)?;
+                    if rest
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)))
+                    {
+                        return Ok(host.join(rest));
+                    }
+                }
+                mounts::secure_join(root, p, &|q: &Path| {
+                    std::fs::symlink_metadata(q)
+                        .ok()
+                        .filter(|m| m.file_type().is_symlink())
+                        .and_then(|_| std::fs::read_link(q).ok())
+                })
+            }
+        }
+    }
+
+    fn mounted_at(&mut self, loc: &Loc, host: &Path, fresh: bool) {
+        if let Loc::Root(p) = loc {
+            self.mounted.push((p.clone(), host.to_path_buf(), fresh));
         }
     }
 }
@@ -292,7 +323,9 @@ impl MountHost for RealMounts {
             }
             Op::Bind { src, dst } => {
                 let (s, d) = (self.resolve(src, root)?, self.resolve(dst, root)?);
-                mount(Some(&s), &d, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)
+                mount(Some(&s), &d, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)?;
+                self.mounted_at(dst, &d, false);
+                Ok(())
             }
             Op::Mount {
                 fs,
@@ -313,7 +346,9 @@ impl MountHost for RealMounts {
                     Some(name),
                     MsFlags::from_bits_truncate(*flags),
                     data,
-                )
+                )?;
+                self.mounted_at(dst, &d, true);
+                Ok(())
             }
             Op::Sysfs(l) => {
                 let d = self.resolve(l, root)?;
@@ -332,10 +367,13 @@ impl MountHost for RealMounts {
                             MsFlags::MS_BIND | MsFlags::MS_REC,
                             none,
                         )?;
-                        sys::restrict_recursive(&d, true)
+                        sys::restrict_recursive(&d, true)?;
                     }
-                    r => r,
+                    r => r?,
                 }
+                // The kernel's either way: sysfs links stay inside sysfs.
+                self.mounted_at(l, &d, true);
+                Ok(())
             }
             Op::Restrict { loc, read_only } => {
                 sys::restrict_recursive(&self.resolve(loc, root)?, *read_only)
@@ -388,5 +426,32 @@ impl MountHost for RealMounts {
                 nix::unistd::chdir("/")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_looked_up_except_below_a_fresh_mount() {
+        let t = std::env::temp_dir().join(format!("syscage-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(t.join("dev/bound")).unwrap();
+        std::fs::create_dir_all(t.join("etc")).unwrap();
+        std::os::unix::fs::symlink("/etc", t.join("dev/bound/link")).unwrap();
+        std::os::unix::fs::symlink("/etc", t.join("outside")).unwrap();
+        let mut m = RealMounts::default();
+        m.mounted_at(&Loc::Root("/dev".into()), &t.join("dev"), true);
+        m.mounted_at(&Loc::Root("/dev/bound".into()), &t.join("dev/bound"), false);
+        let r = |p: &str| m.resolve(&Loc::Root(PathBuf::from(p)), &t).unwrap();
+        // Below the fresh /dev: joined as is.
+        assert_eq!(r("/dev/null"), t.join("dev/null"));
+        // Below a bind inside it: links resolved inside the root.
+        assert_eq!(r("/dev/bound/link/x"), t.join("etc/x"));
+        // `..` never takes the short way.
+        assert_eq!(r("/dev/../outside/x"), t.join("etc/x"));
+        // Outside any mount: resolved.
+        assert_eq!(r("/outside/y"), t.join("etc/y"));
+        std::fs::remove_dir_all(&t).unwrap();
     }
 }
