@@ -45,3 +45,16 @@ unshare -m bash -c '
     mount -t tmpfs none /sys/fs/cgroup/unified
     python3 bench/measure.py "$@"
 ' bench "$PWD" "$ROOT" "$W" "$QUICK"
+
+# The README shows the latest full run (not --quick ones).
+if [ "$QUICK" = 0 ]; then
+    python3 - <<'PY'
+import re
+readme = open("README.md").read()
+latest = open("bench/results/latest.md").read().strip()
+block = f"<!-- bench:start -->\n{latest}\n<!-- bench:end -->"
+new = re.sub(r"<!-- bench:start -->.*?<!-- bench:end -->", lambda _: block, readme, flags=re.S)
+open("README.md", "w").write(new)
+PY
+    echo "README.md: benchmark section updated"
+fi
