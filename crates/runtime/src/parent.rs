@@ -180,6 +180,9 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                 ))?;
                 let l = take_listener(&shared, Pid::from_raw(p), target)?;
                 sup.listener(l, p).map_err(RunError::Supervisor)?;
+                // Only now may the command go on: a supervisor that failed (an OCI agent
+                // that is not there) fails the run before the command does anything.
+                shared.word(SHM_TAKEN).store(1, Ordering::SeqCst);
             }
             Next::Running => break,
             Next::Fail(f) => {
@@ -285,7 +288,8 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     Ok(code)
 }
 
-/// Copies the command's notification fd once its filter is loaded (see `exec`).
+/// Copies the command's notification fd once its filter is loaded (see `exec`). The
+/// command keeps waiting until the caller sets `SHM_TAKEN`.
 fn take_listener(shared: &SharedPage, command: Pid, target: i32) -> Result<OwnedFd, RunError> {
     let pidfd = sys::pidfd_open(command)
         .map_err(|e| RunError::parent("open a pidfd for the command", e))?;
@@ -313,7 +317,6 @@ fn take_listener(shared: &SharedPage, command: Pid, target: i32) -> Result<Owned
     let fd = sys::pidfd_getfd(pidfd.as_fd(), target)
         .map_err(|e| RunError::parent("take the notification fd", e))?;
     let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
-    shared.word(SHM_TAKEN).store(1, Ordering::SeqCst);
     if link.to_string_lossy() != "anon_inode:seccomp notify" {
         return Err(RunError::Protocol(
             "the fd taken from the command is not its seccomp listener",
