@@ -6,7 +6,7 @@
 
 use crate::exec;
 use crate::mounts::{self, Fs, Loc, MountHost, Op};
-use crate::protocol::{self, Failure, FailureKind, ToChild, ToParent};
+use crate::protocol::{self, failure as fail, Failure, FailureKind, ToChild, ToParent};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
@@ -32,20 +32,6 @@ pub const FORWARDED: &[Signal] = &[
 /// `si_code` of a signal the kernel sends on its own behalf, such as a terminal's SIGINT:
 /// the whole foreground process group got it already, so it is not forwarded again.
 const SI_KERNEL: i32 = 0x80;
-
-fn fail(
-    kind: FailureKind,
-    step: impl Into<String>,
-    errno: Option<Errno>,
-    hint: Option<String>,
-) -> Failure {
-    Failure {
-        kind,
-        step: step.into(),
-        errno: errno.map(|e| e as i32),
-        hint,
-    }
-}
 
 /// Runs in the cloned child; never returns.
 pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
@@ -385,20 +371,19 @@ impl MountHost for RealMounts {
                     r => r.map_err(errno_of),
                 }
             }
+            // What this kernel does not have is not there to hide: the mount's ENOENT (or
+            // ENOTDIR for a directory mask on a file) says so without a lookup first.
             Op::MaskFile(l) => {
                 let p = self.resolve(l, root)?;
-                if !p.exists() {
-                    return Ok(());
-                }
                 let null = self.resolve(&Loc::Root("/dev/null".into()), root)?;
-                mount(Some(&null), &p, none, MsFlags::MS_BIND, none)
+                match mount(Some(&null), &p, none, MsFlags::MS_BIND, none) {
+                    Err(Errno::ENOENT) => Ok(()),
+                    r => r,
+                }
             }
             Op::MaskDir(l) => {
                 let p = self.resolve(l, root)?;
-                if !p.is_dir() {
-                    return Ok(());
-                }
-                mount(
+                let r = mount(
                     Some("tmpfs"),
                     &p,
                     Some("tmpfs"),
@@ -407,15 +392,19 @@ impl MountHost for RealMounts {
                         | MsFlags::MS_NODEV
                         | MsFlags::MS_NOEXEC,
                     none,
-                )
+                );
+                match r {
+                    Err(Errno::ENOENT | Errno::ENOTDIR) => Ok(()),
+                    r => r,
+                }
             }
             Op::ReadOnlyPath(l) => {
                 let p = self.resolve(l, root)?;
-                if !p.exists() {
-                    return Ok(());
+                match mount(Some(&p), &p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none) {
+                    Err(Errno::ENOENT) => Ok(()),
+                    Err(e) => Err(e),
+                    Ok(()) => sys::restrict_recursive(&p, true),
                 }
-                mount(Some(&p), &p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)?;
-                sys::restrict_recursive(&p, true)
             }
             Op::PivotRoot => {
                 // pivot_root(".", ".") stacks the old root on top of the new one; detaching

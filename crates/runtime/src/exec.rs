@@ -14,7 +14,7 @@
 //! `execve` may make a system call the filter could deny or notify: the notification fd
 //! hand-over and the report of an `execve` failure go through shared memory.
 
-use crate::protocol::{self, Failure, FailureKind, ToParent};
+use crate::protocol::{self, failure, Failure, FailureKind, ToParent};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
@@ -33,20 +33,6 @@ pub const SHM_EXEC_ERRNO: usize = 2;
 
 /// How long the command waits, spinning, for the parent to take the notification fd.
 const TAKE_SPINS: u64 = 2_000_000_000;
-
-fn failure(
-    kind: FailureKind,
-    step: impl Into<String>,
-    errno: Option<Errno>,
-    hint: Option<String>,
-) -> Failure {
-    Failure {
-        kind,
-        step: step.into(),
-        errno: errno.map(|e| e as i32),
-        hint,
-    }
-}
 
 fn setup(step: &str) -> impl Fn(Errno) -> Failure + '_ {
     move |e| failure(FailureKind::Setup, step, Some(e), None)

@@ -63,6 +63,21 @@ pub struct Failure {
     pub hint: Option<String>,
 }
 
+/// A [`Failure`] of `kind` at `step`, with the errno and hint when there are.
+pub fn failure(
+    kind: FailureKind,
+    step: impl Into<String>,
+    errno: Option<Errno>,
+    hint: Option<String>,
+) -> Failure {
+    Failure {
+        kind,
+        step: step.into(),
+        errno: errno.map(|e| e as i32),
+        hint,
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToParent {
     /// The pseudo-terminal master is attached.
