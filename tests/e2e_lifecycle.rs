@@ -94,13 +94,7 @@ fn a_failure_at_any_step_leaves_nothing_behind() {
             args.push("--userns");
         }
         args.extend(["--", "/bin/sh", "-c", "echo RAN"]);
-        let child = Command::new(syscage())
-            .env("SYSCAGE_FAULT", step)
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_syscage(&[("SYSCAGE_FAULT", step)], &args);
         let pid = child.id();
         let r = wait_timeout(child, Duration::from_secs(30));
         assert_eq!(r.code, 125, "{step}: {r:?}");

@@ -278,8 +278,9 @@ fn pids_limit_stops_a_fork_bomb() {
 fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
-    let child = std::process::Command::new(syscage())
-        .args([
+    let child = spawn_syscage(
+        &[],
+        &[
             "run",
             "--rootfs",
             &root,
@@ -291,11 +292,8 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
             "/bin/sh",
             "-c",
             "grep cpu: /proc/self/cgroup; sleep 2",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let me = child.id();
     let dir = std::path::Path::new("/sys/fs/cgroup/cpu/syscage");
     let mut quota = None;
@@ -342,8 +340,9 @@ fn zombies_are_reaped() {
 fn sigterm_is_forwarded_to_the_command() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
-    let child = std::process::Command::new(syscage())
-        .args([
+    let child = spawn_syscage(
+        &[],
+        &[
             "run",
             "--rootfs",
             &root,
@@ -352,11 +351,8 @@ fn sigterm_is_forwarded_to_the_command() {
             "--",
             "/probe",
             "sigterm_wait",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(400));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),

@@ -5,7 +5,6 @@ mod support;
 
 use std::io::Read;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
-use std::time::Duration;
 use support::*;
 
 macro_rules! need_root {
@@ -103,9 +102,9 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
     for delay in ["0", "30"] {
-        let child = std::process::Command::new(syscage())
-            .env("SYSCAGE_SUPERVISOR_DELAY_MS", delay)
-            .args([
+        let r = syscage_run_env(
+            &[("SYSCAGE_SUPERVISOR_DELAY_MS", delay)],
+            &[
                 "run",
                 "--rootfs",
                 &root,
@@ -113,12 +112,8 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
                 "--",
                 "/probe",
                 "deny_and_exit",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let r = wait_timeout(child, Duration::from_secs(30));
+            ],
+        );
         assert_eq!(
             (r.code, r.stdout.as_str()),
             (0, "deny_and_exit: ok\n"),
@@ -127,9 +122,9 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
         assert!(r.stderr.contains("keyctl"), "{r:?}");
     }
     // A slow supervisor changes nothing but time.
-    let child = std::process::Command::new(syscage())
-        .env("SYSCAGE_SUPERVISOR_DELAY_MS", "5")
-        .args([
+    let r = syscage_run_env(
+        &[("SYSCAGE_SUPERVISOR_DELAY_MS", "5")],
+        &[
             "run",
             "--rootfs",
             &root,
@@ -138,12 +133,8 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
             "/probe",
             "deny_loop",
             "100",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let r = wait_timeout(child, Duration::from_secs(30));
+        ],
+    );
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (0, "deny_loop: ok value=100 errno=1\n"),
@@ -184,29 +175,21 @@ fn learn_then_run_then_report() {
                     /probe threads 8; /probe tcp_loopback; /probe fork_exec /bin/true; /probe mmap_file; /probe tiocgwinsz";
     let learn = {
         let root = rootfs().to_str().unwrap().to_string();
-        let out = std::process::Command::new(syscage())
-            .args([
-                "learn",
-                "-o",
-                prof.to_str().unwrap(),
-                "--rootfs",
-                &root,
-                "--tmpfs",
-                "/tmp",
-                "--",
-                "/bin/sh",
-                "-c",
-                workload,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        let r = syscage_run(&[
+            "learn",
+            "-o",
+            prof.to_str().unwrap(),
+            "--rootfs",
+            &root,
+            "--tmpfs",
+            "/tmp",
+            "--",
+            "/bin/sh",
+            "-c",
+            workload,
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+        r.stderr
     };
     assert!(learn.starts_with("syscage: learned "), "{learn}");
     let text = std::fs::read_to_string(&prof).unwrap();
@@ -246,31 +229,23 @@ fn learn_then_run_then_report() {
     // Merging widens.
     let merged = dir.join("merged.json");
     let root = rootfs().to_str().unwrap().to_string();
-    let out = std::process::Command::new(syscage())
-        .args([
-            "learn",
-            "--merge",
-            prof.to_str().unwrap(),
-            "-o",
-            merged.to_str().unwrap(),
-            "--rootfs",
-            &root,
-            "--tmpfs",
-            "/tmp",
-            "--seccomp-allow",
-            "keyctl",
-            "--",
-            "/probe",
-            "keyctl",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let r = syscage_run(&[
+        "learn",
+        "--merge",
+        prof.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+        "--rootfs",
+        &root,
+        "--tmpfs",
+        "/tmp",
+        "--seccomp-allow",
+        "keyctl",
+        "--",
+        "/probe",
+        "keyctl",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
     let r = container(
         &["--seccomp", merged.to_str().unwrap()],
         &["/bin/sh", "-c", &variant],

@@ -133,16 +133,27 @@ fn finish(out: Output) -> Run {
     }
 }
 
-/// Runs `syscage ARGS` and waits (at most 60 s).
-pub fn syscage_run(args: &[&str]) -> Run {
-    let child = Command::new(syscage())
+/// Starts `syscage ARGS` with these extra environment variables, stdin empty, output
+/// captured.
+pub fn spawn_syscage(env: &[(&str, &str)], args: &[&str]) -> std::process::Child {
+    Command::new(syscage())
+        .envs(env.iter().copied())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn syscage");
-    wait_timeout(child, Duration::from_secs(60))
+        .expect("spawn syscage")
+}
+
+/// Runs `syscage ARGS` with these extra environment variables and waits (at most 60 s).
+pub fn syscage_run_env(env: &[(&str, &str)], args: &[&str]) -> Run {
+    wait_timeout(spawn_syscage(env, args), Duration::from_secs(60))
+}
+
+/// Runs `syscage ARGS` and waits (at most 60 s).
+pub fn syscage_run(args: &[&str]) -> Run {
+    syscage_run_env(&[], args)
 }
 
 pub fn wait_timeout(mut child: std::process::Child, limit: Duration) -> Run {
