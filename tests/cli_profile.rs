@@ -154,9 +154,12 @@ fn run_refuses_bad_options() {
         (&["--rootfs", "/etc/passwd"], "syscage: --rootfs `/etc/passwd`: is not a directory\n"),
         (&["--memory", "0"], "syscage: --memory `0`: a memory limit must be at least 4m (the kernel needs room to start the command)\n"),
         (&["--memory", "abc"], "syscage: --memory `abc`: not a size (expected a number with an optional k, m or g suffix, e.g. `512m`)\n"),
-        (&["--pids-limit", "-1"], "syscage: --pids-limit `-1`: expected a positive whole number\n"),
+        (&["--pids-limit", "-1"], "syscage: --pids-limit `-1`: expected a whole number from 2 (the container's init counts as one) to 4194304 (the kernel's most)\n"),
         (&["--cap-add", "SYS_ADMN"], "syscage: --cap-add `SYS_ADMN`: unknown capability (did you mean `SYS_ADMIN`?)\n"),
         (&["-v", "/nonexistent-syscage:/data"], "syscage: --volume `/nonexistent-syscage:/data`: host path `/nonexistent-syscage` does not exist\n"),
+        (&["-v", "/tmp:/proc"], "syscage: --volume `/tmp:/proc`: syscage mounts the container's own /proc at `/proc`; choose another container path\n"),
+        (&["--tmpfs", "/"], "syscage: --tmpfs `/`: syscage mounts the container's own root file system at `/`; choose another container path\n"),
+        (&["--pids-limit", "1"], "syscage: --pids-limit `1`: expected a whole number from 2 (the container's init counts as one) to 4194304 (the kernel's most)\n"),
         (&["--seccomp-arch", "arm"], "syscage: --seccomp-arch `arm`: unknown architecture (expected x86, x32 or x86_64)\n"),
     ];
     for (opts, want) in cases {

@@ -221,6 +221,26 @@ fn volumes_read_write_and_read_only() {
 }
 
 #[test]
+fn volumes_under_dev_leave_the_proc_masks_in_place() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-devvol-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f"), "in-dev\n").unwrap();
+    let vol = format!("{}:/dev/extra:ro", dir.display());
+    // /proc/keys is masked with the null device: empty, while the host's lists keys.
+    let r = container(
+        &["-v", &vol],
+        &["/bin/sh", "-c", "cat /dev/extra/f; wc -c < /proc/keys"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!((r.code, r.stdout.as_str()), (0, "in-dev\n0\n"), "{r:?}");
+    assert!(
+        !rootfs().join("dev/extra").exists(),
+        "the mount point is made in the container's /dev, not in the root file system"
+    );
+}
+
+#[test]
 fn read_only_root_with_writable_tmp() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();

@@ -188,15 +188,14 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         .map(|v| rc::parse_volume(v))
         .collect::<Result<Vec<_>, _>>()
         .map_err(e)?;
-    let mut tmpfs = Vec::new();
-    for t in &a.tmpfs {
-        let p = PathBuf::from(t);
-        if !p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
-            return Err(e(format!(
-                "--tmpfs `{t}`: the container path must be absolute and must not contain `..`"
-            )));
-        }
-        tmpfs.push(p);
+    let tmpfs = a
+        .tmpfs
+        .iter()
+        .map(|t| rc::parse_tmpfs(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(e)?;
+    if a.command.first().is_some_and(|c| c.is_empty()) {
+        return Err(e(rc::ConfigError::EmptyCommand));
     }
     let hostname = match &a.hostname {
         Some(h) => rc::parse_hostname(h).map_err(e)?,

@@ -320,11 +320,7 @@ impl MountHost for RealMounts {
                 data,
             } => {
                 let d = self.resolve(dst, root)?;
-                let name = match fs {
-                    Fs::Proc => "proc",
-                    Fs::Tmpfs => "tmpfs",
-                    Fs::Devpts => "devpts",
-                };
+                let name = fs.name();
                 let data = (!data.is_empty()).then_some(data.as_str());
                 mount(
                     Some(name),
@@ -375,8 +371,9 @@ impl MountHost for RealMounts {
             // ENOTDIR for a directory mask on a file) says so without a lookup first.
             Op::MaskFile(l) => {
                 let p = self.resolve(l, root)?;
-                let null = self.resolve(&Loc::Root("/dev/null".into()), root)?;
-                match mount(Some(&null), &p, none, MsFlags::MS_BIND, none) {
+                // The host's null device, not the container's /dev/null: that one may be
+                // under a user's mount, and its absence must not pass for the target's.
+                match mount(Some("/dev/null"), &p, none, MsFlags::MS_BIND, none) {
                     Err(Errno::ENOENT) => Ok(()),
                     r => r,
                 }

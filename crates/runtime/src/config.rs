@@ -1,8 +1,8 @@
 //! The validated configuration of one container run, and the parsers for the option values
 //! users type (`--memory 512m`, `-v /src:/dst:ro`, `--user 1000:1000`, `-e K=V`).
 //!
-//! Everything here is pure: the CLI builds a [`RunConfig`] through [`RunConfigBuilder`],
-//! which refuses bad values with an error naming the option.
+//! The CLI builds the run's configuration from these; each refuses a bad value with an
+//! error naming the option. Only [`parse_volume`] looks at the host (its source must exist).
 
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
@@ -16,7 +16,7 @@ pub enum ConfigError {
     BadSize(String),
     #[error("--memory `{0}`: a memory limit must be at least 4m (the kernel needs room to start the command)")]
     SizeTooSmall(String),
-    #[error("--pids-limit `{0}`: expected a positive whole number")]
+    #[error("--pids-limit `{0}`: expected a whole number from 2 (the container's init counts as one) to 4194304 (the kernel's most)")]
     BadPids(String),
     #[error("--cpus `{0}`: expected a positive number of CPUs such as `0.5` or `2`")]
     BadCpus(String),
@@ -26,8 +26,21 @@ pub enum ConfigError {
         "--volume `{spec}`: the container path `{path}` must be absolute and must not contain `..`"
     )]
     BadVolumeTarget { spec: String, path: String },
-    #[error("--volume `{spec}`: host path `{path}` does not exist")]
-    MissingVolumeSource { spec: String, path: String },
+    #[error("{option} `{spec}`: syscage mounts the container's own {what} at `{path}`; choose another container path")]
+    ReservedTarget {
+        option: &'static str,
+        spec: String,
+        path: String,
+        what: &'static str,
+    },
+    #[error("--volume `{spec}`: host path `{path}` does not exist{link}")]
+    MissingVolumeSource {
+        spec: String,
+        path: String,
+        link: &'static str,
+    },
+    #[error("--tmpfs `{0}`: the container path must be absolute and must not contain `..`")]
+    BadTmpfs(String),
     #[error(
         "--env `{0}`: expected KEY=VALUE (or KEY to copy the variable from syscage's environment)"
     )]
@@ -58,8 +71,8 @@ pub enum ConfigError {
     RootfsEmpty(String),
     #[error("--read-only needs --rootfs (without it the host's / is already mounted read-only)")]
     ReadOnlyWithoutRootfs,
-    #[error("no command given; usage: syscage run [OPTIONS] -- COMMAND [ARG...]")]
-    NoCommand,
+    #[error("the command is an empty string; usage: syscage run [OPTIONS] -- COMMAND [ARG...]")]
+    EmptyCommand,
 }
 
 /// Parses a size such as `512m`, `1g`, `64k` or `1048576` (bytes). Suffixes are binary
@@ -94,7 +107,7 @@ pub fn parse_pids(s: &str) -> Result<u64, ConfigError> {
     s.trim()
         .parse::<u64>()
         .ok()
-        .filter(|n| *n > 0)
+        .filter(|n| (2..=4_194_304).contains(n))
         .ok_or_else(|| ConfigError::BadPids(s.to_string()))
 }
 
@@ -149,11 +162,18 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
             path: container.to_string(),
         });
     }
+    reserved("--volume", spec, cpath)?;
     let hpath = Path::new(host);
-    if std::fs::symlink_metadata(hpath).is_err() {
+    if std::fs::metadata(hpath).is_err() {
+        let dangling = std::fs::symlink_metadata(hpath).is_ok();
         return Err(ConfigError::MissingVolumeSource {
             spec: spec.to_string(),
             path: host.to_string(),
+            link: if dangling {
+                " (it is a link to nothing)"
+            } else {
+                ""
+            },
         });
     }
     let host = std::fs::canonicalize(hpath).unwrap_or_else(|_| hpath.to_path_buf());
@@ -162,6 +182,42 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
         container: cpath.to_path_buf(),
         read_only,
     })
+}
+
+/// Refuses a user mount where syscage mounts the container's own file systems: over `/`,
+/// `/proc`, `/sys` or `/dev` (or `/dev/pts`), it would hide them, and with them the masks
+/// on `/proc` and `/sys` (Docker refuses the same places).
+fn reserved(option: &'static str, spec: &str, path: &Path) -> Result<(), ConfigError> {
+    let what = if path == Path::new("/") {
+        Some("root file system")
+    } else if path.starts_with("/proc") {
+        Some("/proc")
+    } else if path.starts_with("/sys") {
+        Some("/sys")
+    } else if path == Path::new("/dev") || path.starts_with("/dev/pts") {
+        Some("/dev")
+    } else {
+        None
+    };
+    match what {
+        Some(what) => Err(ConfigError::ReservedTarget {
+            option,
+            spec: spec.to_string(),
+            path: path.display().to_string(),
+            what,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `--tmpfs PATH`: an absolute container path outside syscage's own mounts.
+pub fn parse_tmpfs(spec: &str) -> Result<PathBuf, ConfigError> {
+    let p = Path::new(spec);
+    if !p.is_absolute() || p.components().any(|c| c == Component::ParentDir) {
+        return Err(ConfigError::BadTmpfs(spec.to_string()));
+    }
+    reserved("--tmpfs", spec, p)?;
+    Ok(p.to_path_buf())
 }
 
 /// `--user UID[:GID]`; the group defaults to the user's number, as Docker's numeric form.
@@ -335,9 +391,16 @@ mod tests {
         assert_eq!(parse_pids("64"), Ok(64));
         assert_eq!(
             parse_pids("-1").unwrap_err().to_string(),
-            "--pids-limit `-1`: expected a positive whole number"
+            "--pids-limit `-1`: expected a whole number from 2 (the container's init counts as one) to 4194304 (the kernel's most)"
         );
         assert_eq!(parse_pids("0"), Err(ConfigError::BadPids("0".into())));
+        assert_eq!(parse_pids("1"), Err(ConfigError::BadPids("1".into())));
+        assert_eq!(parse_pids("2"), Ok(2));
+        assert_eq!(parse_pids("4194304"), Ok(4194304));
+        assert_eq!(
+            parse_pids("4194305"),
+            Err(ConfigError::BadPids("4194305".into()))
+        );
         assert_eq!(
             parse_cpus("0.5"),
             Ok(CpuQuota {
@@ -375,6 +438,53 @@ mod tests {
             parse_volume("/tmp"),
             Err(ConfigError::BadVolume("/tmp".into()))
         );
+        // Over syscage's own mounts: refused, naming the place.
+        for target in [
+            "/",
+            "/proc",
+            "/proc/sys",
+            "/sys",
+            "/sys/fs",
+            "/dev",
+            "/dev/pts/0",
+        ] {
+            assert!(
+                matches!(
+                    parse_volume(&format!("/tmp:{target}")),
+                    Err(ConfigError::ReservedTarget { .. })
+                ),
+                "{target}"
+            );
+        }
+        assert_eq!(
+            parse_volume("/tmp:/proc").unwrap_err().to_string(),
+            "--volume `/tmp:/proc`: syscage mounts the container's own /proc at `/proc`; choose another container path"
+        );
+        assert!(parse_volume("/tmp:/dev/shm").is_ok());
+        assert!(parse_volume("/tmp:/procfs").is_ok());
+        assert_eq!(
+            parse_tmpfs("/").unwrap_err().to_string(),
+            "--tmpfs `/`: syscage mounts the container's own root file system at `/`; choose another container path"
+        );
+        assert_eq!(
+            parse_tmpfs("tmp").unwrap_err(),
+            ConfigError::BadTmpfs("tmp".into())
+        );
+        assert_eq!(parse_tmpfs("/cache"), Ok(PathBuf::from("/cache")));
+        // A link to nothing is said to be one.
+        let dir = std::env::temp_dir().join(format!("syscage-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let link = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nothing"), &link).unwrap();
+        let spec = format!("{}:/data", link.display());
+        assert_eq!(
+            parse_volume(&spec).unwrap_err().to_string(),
+            format!(
+                "--volume `{spec}`: host path `{}` does not exist (it is a link to nothing)",
+                link.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             parse_volume("/tmp:/x:rx"),
             Err(ConfigError::BadVolume("/tmp:/x:rx".into()))

@@ -40,7 +40,7 @@ pub enum Fs {
 }
 
 impl Fs {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Fs::Proc => "proc",
             Fs::Tmpfs => "tmpfs",
@@ -362,7 +362,7 @@ enum UserKind<'a> {
 }
 
 /// A `--tmpfs` or a volume, and whether its path lies inside another mount syscage makes
-/// first (the scratch `/tmp` and `/run`, or another user mount).
+/// first (`/dev`, the scratch `/tmp` and `/run`, or another user mount).
 struct UserMount<'a> {
     kind: UserKind<'a>,
     nested: bool,
@@ -400,10 +400,12 @@ fn user_mounts(cfg: &MountConfig) -> Vec<UserMount<'_>> {
         }))
         .collect();
     all.sort_by_key(|m| m.dst().components().count());
+    // syscage's own mounts made before the user's: /dev always, the scratch /tmp and /run
+    // with a read-only or the host's root.
     let scratch: &[&str] = if cfg.rootfs.is_none() || cfg.read_only {
-        &["/tmp", "/run"]
+        &["/dev", "/tmp", "/run"]
     } else {
-        &[]
+        &["/dev"]
     };
     for i in 0..all.len() {
         let d = all[i].dst();
