@@ -218,3 +218,42 @@ fn the_exported_program_loads_in_bubblewrap() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(syscage())
+        .args(["profile", "list"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (
+            Some(125),
+            "syscage: cannot write to standard output: No space left on device (ENOSPC)\n"
+        )
+    );
+    // A reader that goes away early (`| head -1`) ends syscage quietly.
+    let mut child = std::process::Command::new(syscage())
+        .args(["profile", "show", "default", "--pfc"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "")
+    );
+}

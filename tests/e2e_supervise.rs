@@ -335,7 +335,7 @@ fn learn_refuses_bad_inputs_before_the_command_runs() {
         "RAN",
     ]);
     assert_eq!((r.code, r.stdout.as_str()), (125, ""));
-    assert_eq!(r.stderr, "syscage: -o `/nonexistent-dir/p.json`: cannot write the learned profile: No such file or directory (os error 2)\n");
+    assert_eq!(r.stderr, "syscage: -o `/nonexistent-dir/p.json`: cannot write the learned profile: No such file or directory (ENOENT)\n");
     let dir = temp("badmerge");
     let bad = dir.join("notaprofile.json");
     std::fs::write(&bad, "hello").unwrap();
@@ -380,7 +380,7 @@ fn learn_refuses_bad_inputs_before_the_command_runs() {
         "RAN",
     ]);
     assert_eq!((r.code, r.stdout.as_str()), (125, ""));
-    assert_eq!(r.stderr, "syscage: --report `/nonexistent-dir/r.jsonl`: cannot write the report: No such file or directory (os error 2)\n");
+    assert_eq!(r.stderr, "syscage: --report `/nonexistent-dir/r.jsonl`: cannot write the report: No such file or directory (ENOENT)\n");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -5,6 +5,7 @@ use super::CliError;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
+use syscage_policy::errno::io_text;
 use syscage_policy::profile::{self, ReadOptions};
 use syscage_policy::{builtin, resolve, Context};
 use syscage_seccomp::filter::NotifyMode;
@@ -75,7 +76,17 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     let text = profile::to_json(&prof);
     match out {
         Some(o) => o.finish(text.as_bytes())?,
-        None => print!("{text}"),
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes())
+                .and_then(|()| o.flush())
+                .map_err(|e| {
+                    CliError::setup(format!(
+                        "cannot write the learned profile to standard output: {}",
+                        io_text(&e)
+                    ))
+                })?
+        }
     }
     if !learned.by_name.is_empty() {
         let names: Vec<&str> = learned.by_name.iter().copied().collect();
@@ -150,8 +161,9 @@ impl Output {
         let shown = p.to_path_buf();
         let err = |e: std::io::Error| {
             CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {e}",
-                shown.display()
+                "-o `{}`: cannot write the learned profile: {}",
+                shown.display(),
+                io_text(&e)
             ))
         };
         match std::fs::metadata(p) {
@@ -191,8 +203,9 @@ impl Output {
     fn finish(self, text: &[u8]) -> Result<(), CliError> {
         let fail = |shown: &std::path::Path, e: std::io::Error| {
             CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {e}",
-                shown.display()
+                "-o `{}`: cannot write the learned profile: {}",
+                shown.display(),
+                io_text(&e)
             ))
         };
         match self {

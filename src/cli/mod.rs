@@ -1,5 +1,14 @@
 //! Command-line structure: one file per command, each a thin layer over the library.
 
+/// `print!` and `println!` that never panic: a closed pipe (`syscage profile show | head`)
+/// ends syscage quietly; any other failure to write is one line and status 125.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::emit(format_args!($($t)*), false) };
+}
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::cli::emit(format_args!($($t)*), true) };
+}
+
 mod learn;
 mod profile;
 mod run;
@@ -96,4 +105,24 @@ pub fn init_logging(verbose: bool) {
     } else {
         builder.without_time().try_init()
     };
+}
+
+/// Writes to standard output for [`out!`] and [`outln!`].
+pub fn emit(args: fmt::Arguments, newline: bool) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let r = o
+        .write_fmt(args)
+        .and_then(|()| if newline { o.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| o.flush());
+    if let Err(e) = r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!(
+            "syscage: cannot write to standard output: {}",
+            syscage_policy::errno::io_text(&e)
+        );
+        std::process::exit(125);
+    }
 }

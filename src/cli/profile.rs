@@ -95,7 +95,7 @@ pub fn run(cmd: ProfileCommand) -> Result<i32, CliError> {
     match cmd {
         ProfileCommand::List => {
             for b in builtin::BUILTINS {
-                println!("{:<11} {}", b.name, b.description);
+                outln!("{:<11} {}", b.name, b.description);
             }
             Ok(0)
         }
@@ -169,12 +169,12 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
                     .unwrap_or_default()
             }
         };
-        print!("{text}");
+        out!("{text}");
         return Ok(0);
     }
     let (_, name, p) = resolved(&a.target)?;
     if a.oci {
-        print!("{}", syscage_policy::profile::policy_to_oci(&p));
+        out!("{}", syscage_policy::profile::policy_to_oci(&p));
         return Ok(0);
     }
     let pl = plan::plan(&p)
@@ -188,16 +188,16 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     if a.pfc {
         let text = compile::pfc(&pl).map_err(CliError::setup)?;
         if let Some((action, max)) = &pl.newer {
-            println!("# before this program, syscage's prefix answers {action} for calls newer than the profile:");
+            outln!("# before this program, syscage's prefix answers {action} for calls newer than the profile:");
             for (arch, m) in max {
-                println!("#   {arch}: numbers above {m}");
+                outln!("#   {arch}: numbers above {m}");
             }
         }
         for e in &pl.exceptions {
             let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
-            println!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action, e.syscall.name, e.index, vals.join(", "), e.syscall.name);
+            outln!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action, e.syscall.name, e.index, vals.join(", "), e.syscall.name);
         }
-        print!("{text}");
+        out!("{text}");
         return Ok(0);
     }
     let mut out = String::new();
@@ -265,7 +265,7 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
             let _ = writeln!(out, "  {} {} on {}", e.action, e.syscall.name, e.arch);
         }
     }
-    print!("{out}");
+    out!("{out}");
     Ok(0)
 }
 
@@ -355,14 +355,14 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
             );
         }
     }
-    println!("{line}");
+    outln!("{line}");
     if real != decision.action {
         let omitted = compiled
             .omitted
             .iter()
             .any(|e| e.syscall.name == s.name && e.arch == arch);
         if omitted {
-            println!("note: libseccomp {} cannot name `{}` on {arch}; the profile's rule ({}) is left out", compile::libseccomp_version(), s.name, decision.action);
+            outln!("note: libseccomp {} cannot name `{}` on {arch}; the profile's rule ({}) is left out", compile::libseccomp_version(), s.name, decision.action);
             return Ok(0);
         }
         return Err(CliError::setup(format!(
@@ -372,7 +372,7 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
     }
     if let Action::Errno(e) = real {
         if errno::name(e).is_none() {
-            println!("note: {e} is not an errno Linux defines");
+            outln!("note: {e} is not an errno Linux defines");
         }
     }
     Ok(0)
@@ -382,7 +382,7 @@ fn run_lint(t: Target) -> Result<i32, CliError> {
     let req = request(&t)?;
     let loaded = builtin::load(&req.profile, req.read).map_err(CliError::setup)?;
     let Some(profile) = loaded.profile else {
-        println!(
+        outln!(
             "{}: no filter: every system call the capabilities allow is open",
             loaded.name
         );
@@ -391,10 +391,10 @@ fn run_lint(t: Target) -> Result<i32, CliError> {
     let (_, _, policy) = resolved(&t)?;
     let findings = lint::lint(&profile, &policy);
     for f in &findings {
-        println!("{f}");
+        outln!("{f}");
     }
     if findings.is_empty() {
-        println!("{}: no findings", loaded.name);
+        outln!("{}: no findings", loaded.name);
     }
     Ok(lint::exit_code(&findings))
 }
@@ -405,15 +405,15 @@ fn show_groups(group: Option<String>) -> Result<i32, CliError> {
             let members = groups::expand(&g).map_err(CliError::setup)?;
             let grp = groups::get(&g);
             if let Some(grp) = grp {
-                println!("{}  {}", grp.name, grp.description);
+                outln!("{}  {}", grp.name, grp.description);
             }
             let names: Vec<&str> = members.iter().map(|s| s.name).collect();
-            println!("{}", names.join(" "));
+            outln!("{}", names.join(" "));
         }
         None => {
             for g in groups::all() {
                 let n = groups::expand(g.name).map(|m| m.len()).unwrap_or(0);
-                println!("{:<16} {:>3} calls  {}", g.name, n, g.description);
+                outln!("{:<16} {:>3} calls  {}", g.name, n, g.description);
             }
         }
     }
@@ -439,7 +439,7 @@ fn diff(a: &str, b: &str) -> Result<i32, CliError> {
     let (pa, pb) = (load(a)?, load(b)?);
     let d = syscage_policy::diff::diff(&pa, &pb);
     for x in &d {
-        println!("{x}");
+        outln!("{x}");
     }
     Ok(i32::from(!d.is_empty()))
 }

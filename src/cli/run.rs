@@ -246,7 +246,8 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
                 Err(e) => {
                     return Err(CliError::setup(format!(
-                        "--userns: cannot read `{file}`: {e}"
+                        "--userns: cannot read `{file}`: {}",
+                        syscage_policy::errno::io_text(&e)
                     )))
                 }
             };

@@ -51,7 +51,7 @@ pub struct Loaded {
 
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("cannot load profile `{path}`: {source}")]
+    #[error("cannot load profile `{path}`: {}", crate::errno::io_text(.source))]
     Read {
         path: String,
         #[source]
@@ -157,7 +157,7 @@ mod tests {
             .to_string();
         assert_eq!(
             e,
-            "cannot load profile `/nonexistent/p.json`: No such file or directory (os error 2)"
+            "cannot load profile `/nonexistent/p.json`: No such file or directory (ENOENT)"
         );
     }
 }

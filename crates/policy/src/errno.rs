@@ -167,6 +167,23 @@ pub fn describe(errno: u16) -> String {
     }
 }
 
+/// An I/O error as syscage words system errors: `No such file or directory (ENOENT)`,
+/// rather than the standard library's `(os error 2)`.
+pub fn io_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let Some(code) = e.raw_os_error() else {
+        return text;
+    };
+    let bare = text
+        .rsplit_once(" (os error ")
+        .map(|(t, _)| t.to_string())
+        .unwrap_or(text);
+    match u16::try_from(code).ok().and_then(name) {
+        Some(n) => format!("{bare} ({n})"),
+        None => bare,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +202,13 @@ mod tests {
                 assert_eq!(number(n), Some(i), "{n}");
             }
         }
+    }
+
+    #[test]
+    fn io_errors_are_worded_with_their_names() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_text(&e), "No such file or directory (ENOENT)");
+        let other = std::io::Error::other("plain");
+        assert_eq!(io_text(&other), "plain");
     }
 }

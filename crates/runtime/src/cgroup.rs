@@ -14,6 +14,7 @@ use std::fs;
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use syscage_policy::errno::io_text;
 use thiserror::Error;
 
 /// The resource limits of a run.
@@ -89,20 +90,20 @@ pub enum CgroupError {
         option: &'static str,
         controller: &'static str,
     },
-    #[error("{option}: cannot create cgroup `{path}`: {source}{hint}")]
+    #[error("{option}: cannot create cgroup `{path}`: {}{hint}", io_text(.source))]
     Create {
         option: &'static str,
         path: String,
         source: io::Error,
         hint: &'static str,
     },
-    #[error("cannot write `{value}` to `{path}`: {source}")]
+    #[error("cannot write `{value}` to `{path}`: {}", io_text(.source))]
     Write {
         path: String,
         value: String,
         source: io::Error,
     },
-    #[error("cannot read the cgroup mounts in `/proc/self/mountinfo`: {0}")]
+    #[error("cannot read the cgroup mounts in `/proc/self/mountinfo`: {}", io_text(.0))]
     Mountinfo(io::Error),
 }
 

@@ -40,7 +40,7 @@ pub enum CompileError {
         got: Action,
         want: Action,
     },
-    #[error("cannot export the BPF program: {0}")]
+    #[error("cannot export the BPF program: {}", syscage_policy::errno::io_text(.0))]
     Export(std::io::Error),
     #[error("the exported program is invalid: {0}")]
     Invalid(#[from] bpf::BpfError),

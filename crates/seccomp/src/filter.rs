@@ -66,7 +66,7 @@ pub enum FilterError {
     Plan { name: String, source: PlanError },
     #[error("cannot compile profile `{name}`: {source}")]
     Compile { name: String, source: CompileError },
-    #[error("cannot read profile `{name}`: {source}")]
+    #[error("cannot read profile `{name}`: {}", syscage_policy::errno::io_text(.source))]
     Io {
         name: String,
         source: std::io::Error,

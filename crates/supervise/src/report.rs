@@ -30,7 +30,7 @@ pub const MAX_EVENTS: usize = 10_000;
 
 #[derive(Debug, Error)]
 pub enum ReportError {
-    #[error("--report `{path}`: cannot write the report: {source}")]
+    #[error("--report `{path}`: cannot write the report: {}", syscage_policy::errno::io_text(.source))]
     Open {
         path: String,
         source: std::io::Error,
@@ -373,6 +373,6 @@ mod tests {
         let err = Reporter::new(p, Some(Path::new("/nonexistent-dir/r.jsonl")))
             .err()
             .unwrap();
-        assert_eq!(err.to_string(), "--report `/nonexistent-dir/r.jsonl`: cannot write the report: No such file or directory (os error 2)");
+        assert_eq!(err.to_string(), "--report `/nonexistent-dir/r.jsonl`: cannot write the report: No such file or directory (ENOENT)");
     }
 }
