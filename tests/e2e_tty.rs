@@ -220,3 +220,32 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
     let lines: Vec<&str> = out.lines().map(str::trim_end).collect();
     assert_eq!(lines, ["^Ctrapped", "after=130"]);
 }
+
+#[test]
+fn tty_with_piped_input_ends_when_the_input_does() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    // stdin a pipe, not a terminal: its end becomes the container terminal's Ctrl-D (twice
+    // for the unfinished last line), so `cat` ends instead of waiting forever.
+    let mut child = Command::new(syscage())
+        .args(["run", "-t", "--rootfs", &root, "--", "/bin/cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"one\ntwo").unwrap();
+    let r = wait_timeout(child, Duration::from_secs(10));
+    assert_eq!(r.code, 0, "{r:?}");
+    // The terminal echoes what it is given and cat writes it back (with \r\n line ends);
+    // how the two interleave is the scheduler's.
+    assert_eq!(
+        (
+            r.stdout.matches("one\r\n").count(),
+            r.stdout.matches("two").count(),
+            r.stdout.len()
+        ),
+        (2, 2, 16),
+        "{r:?}"
+    );
+}

@@ -12,6 +12,8 @@ pub struct Relay {
     saved: Option<Termios>,
     stdin_open: bool,
     master_open: bool,
+    /// The last byte passed from stdin to the container's terminal.
+    last_in: Option<u8>,
 }
 
 fn stdin() -> BorrowedFd<'static> {
@@ -38,6 +40,7 @@ impl Relay {
             saved,
             stdin_open: true,
             master_open: true,
+            last_in: None,
         };
         r.resize();
         Ok(r)
@@ -64,10 +67,16 @@ impl Relay {
     /// Moves what is ready; `revents` are those of the fds added by `poll_fds`.
     pub fn pump(&mut self, revents: &[PollFlags]) {
         let ready = |i: usize| revents.get(i).is_some_and(|r| !r.is_empty());
-        if self.stdin_open && ready(0) && !copy(stdin(), self.master.as_fd()) {
-            self.stdin_open = false;
+        if self.stdin_open && ready(0) {
+            match copy(stdin(), self.master.as_fd()) {
+                Some(last) => self.last_in = Some(last),
+                None => {
+                    self.stdin_open = false;
+                    self.end_of_input();
+                }
+            }
         }
-        if self.master_open && ready(1) && !copy(self.master.as_fd(), stdout()) {
+        if self.master_open && ready(1) && copy(self.master.as_fd(), stdout()).is_none() {
             self.master_open = false;
         }
     }
@@ -78,7 +87,29 @@ impl Relay {
             self.master.as_fd(),
             nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
         );
-        while self.master_open && copy(self.master.as_fd(), stdout()) {}
+        while self.master_open && copy(self.master.as_fd(), stdout()).is_some() {}
+    }
+
+    /// syscage's stdin ended (a pipe or file, `echo hi | syscage run -t ...`): the
+    /// container's terminal gets its end-of-file character, as a user's Ctrl-D, twice when
+    /// a partial line must first be pushed through. (A terminal as stdin sends its own
+    /// Ctrl-D, in raw mode, as a byte.)
+    fn end_of_input(&self) {
+        if self.saved.is_some() {
+            return;
+        }
+        let Ok(t) = termios::tcgetattr(self.master.as_fd()) else {
+            return;
+        };
+        let eof = t.control_chars[termios::SpecialCharacterIndices::VEOF as usize];
+        let times = if matches!(self.last_in, None | Some(b'\n')) {
+            1
+        } else {
+            2
+        };
+        for _ in 0..times {
+            let _ = nix::unistd::write(self.master.as_fd(), &[eof]);
+        }
     }
 }
 
@@ -90,12 +121,12 @@ impl Drop for Relay {
     }
 }
 
-/// One read and its write; false at end of file or on error (EIO once the container's
-/// side of the terminal is closed).
-fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> bool {
+/// One read and its write; the last byte passed, or `None` at end of file or on error
+/// (EIO once the container's side of the terminal is closed).
+fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Option<u8> {
     let mut buf = [0u8; 8192];
     let n = match nix::unistd::read(from, &mut buf) {
-        Ok(0) | Err(_) => return false,
+        Ok(0) | Err(_) => return None,
         Ok(n) => n,
     };
     let mut off = 0;
@@ -103,8 +134,8 @@ fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> bool {
         match nix::unistd::write(to, &buf[off..n]) {
             Ok(w) => off += w,
             Err(Errno::EINTR) => {}
-            Err(_) => return false,
+            Err(_) => return None,
         }
     }
-    true
+    Some(buf[n - 1])
 }
