@@ -20,7 +20,7 @@ fn check_names_the_action_and_the_rule() {
     let r = syscage_run(&["profile", "check", "default", "ioctl", "0", "0x5401"]);
     assert_eq!(r.stdout, "ALLOW by rule 1 (ioctl except TIOCSTI and TIOCLINUX (terminal input injection), compared on the 32 bits the kernel reads)\n");
     let r = syscage_run(&["profile", "check", "default", "clone3"]);
-    assert_eq!(r.stdout, "ERRNO(ENOSYS) by rule 32 (clone3 passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone)\n");
+    assert_eq!(r.stdout, "ERRNO(ENOSYS) by rule 33 (clone3 passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone)\n");
     let r = syscage_run(&[
         "profile",
         "check",
@@ -31,7 +31,7 @@ fn check_names_the_action_and_the_rule() {
     ]);
     assert_eq!(
         r.stdout,
-        "ALLOW by rule 41 (with CAP_SYS_PTRACE, as Docker)\n"
+        "ALLOW by rule 42 (with CAP_SYS_PTRACE, as Docker)\n"
     );
     let r = syscage_run(&[
         "profile",

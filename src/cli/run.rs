@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use syscage_policy::arch::Arch;
 use syscage_policy::profile::{KernelVersion, ReadOptions};
 use syscage_policy::tweak::Tweak;
-use syscage_policy::Listener;
 use syscage_runtime::cgroup::Limits;
 use syscage_runtime::config::{self as rc};
 use syscage_runtime::idmap::{self, Userns};
@@ -119,29 +118,34 @@ pub fn run(a: RunArgs) -> Result<i32, CliError> {
     if built.program.is_none() {
         eprintln!("syscage: warning: no seccomp filter (--seccomp unconfined): the container can make any system call its capabilities allow");
     }
+    if let Some(p) = &built.policy {
+        let i386 = p.arches().contains(&Arch::X86);
+        let by_family = p
+            .rules()
+            .iter()
+            .any(|r| matches!(r.name(), "socket" | "socketpair") && !r.is_unconditional());
+        if i386 && by_family {
+            eprintln!("syscage: warning: --seccomp-arch x86: 32-bit programs make socket calls through socketcall(2), whose arguments seccomp cannot read; the profile's socket family rules do not bind them");
+        }
+    }
     let policy = built.policy.clone();
-    let mut sup: Box<dyn Supervisor> = match (&a.report, policy) {
-        (Some(file), Some(p)) => {
+    let listener = policy.as_ref().and_then(|p| p.listener().cloned());
+    let mut sup: Box<dyn Supervisor> = match (&a.report, policy, listener) {
+        (Some(file), Some(p), _) => {
             Box::new(Reporter::new(p, file.as_deref()).map_err(CliError::setup)?)
         }
-        (None, Some(p)) if p.listener().is_some() => {
-            let l = p.listener().cloned().unwrap_or_else(|| Listener {
-                path: String::new(),
-                metadata: None,
-            });
-            Box::new(Agent {
-                path: l.path,
-                metadata: l.metadata,
-                container_id: cfg.hostname.clone(),
-                bundle: cfg
-                    .mounts
-                    .rootfs
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("/"))
-                    .display()
-                    .to_string(),
-            })
-        }
+        (None, Some(_), Some(l)) => Box::new(Agent {
+            path: l.path,
+            metadata: l.metadata,
+            container_id: cfg.hostname.clone(),
+            bundle: cfg
+                .mounts
+                .rootfs
+                .as_deref()
+                .unwrap_or(std::path::Path::new("/"))
+                .display()
+                .to_string(),
+        }),
         _ => Box::new(NoSupervisor),
     };
     syscage_runtime::run(&cfg, sup.as_mut()).map_err(|e| CliError::new(&e, e.exit_code()))
@@ -310,7 +314,9 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         notify,
     };
     let cache = Cache::open_default();
-    let built = filter::build(&req, cache.as_ref(), false).map_err(e)?;
+    // With i386 admitted, the policy is looked at for a warning (see `run`).
+    let i386 = req.extra_arches.contains(&Arch::X86);
+    let built = filter::build(&req, cache.as_ref(), i386).map_err(e)?;
     if let Some(p) = &built.program {
         tracing::info!(
             "seccomp: profile {} ({} instructions{})",

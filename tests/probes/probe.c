@@ -720,6 +720,24 @@ static int p_socket(const char *n, int c, char **v)
 	return 2;
 }
 
+/* socketpair(FAMILY, SOCK_DGRAM, 0): the families' own socket code is reached as by
+ * socket(); vsock answers ENODEV or EOPNOTSUPP itself when reached. */
+static int p_socketpair(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	long family = !strcmp(n, "socketpair_unix") ? AF_UNIX
+		    : !strcmp(n, "socketpair_vsock") ? 40
+		    : !strcmp(n, "socketpair_vsock_high") ? (long)(40 | HIGH32)
+		    : 30 /* AF_TIPC */;
+	int sv[2];
+	long r = SC(__NR_socketpair, family, SOCK_DGRAM, 0, sv);
+	if (!is_err(r)) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	return report(n, r, 0);
+}
+
 /* ---- io_uring ---- */
 static int p_io_uring_setup(const char *n, int c, char **v)
 {
@@ -1801,6 +1819,10 @@ static const struct probe {
 	P("tiocgwinsz", p_tiocgwinsz, "ioctl(pty, TIOCGWINSZ) (must be ok)")
 	P("tcgets", p_tcgets, "ioctl(pty, TCGETS) (must be ok)")
 	P("vhangup", p_vhangup, "vhangup() after dropping any controlling tty")
+	P("socketpair_unix", p_socketpair, "socketpair(AF_UNIX, SOCK_DGRAM, 0) (must be ok)")
+	P("socketpair_vsock", p_socketpair, "socketpair(AF_VSOCK=40, SOCK_DGRAM, 0)")
+	P("socketpair_vsock_high", p_socketpair, "socketpair(40 | 1<<32, SOCK_DGRAM, 0)")
+	P("socketpair_tipc", p_socketpair, "socketpair(AF_TIPC=30, SOCK_DGRAM, 0)")
 	P("socket_unix", p_socket, "socket(AF_UNIX, SOCK_STREAM, 0)")
 	P("socket_inet", p_socket, "socket(AF_INET, SOCK_STREAM, 0)")
 	P("socket_inet6", p_socket, "socket(AF_INET6, SOCK_STREAM, 0)")
