@@ -34,6 +34,11 @@ say syscage profile check default socket 0x100000028
 $S profile check default socket 0x100000028 || true
 
 say syscage run --rootfs $ROOT --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1
-$S run --rootfs "$ROOT" --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1 || echo "exit status $? (killed by the memory limit)"
+status=0
+$S run --rootfs "$ROOT" --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1 || status=$?
+case $status in
+    137) echo "exit status 137 (killed by the memory limit)" ;;
+    *) echo "exit status $status" ;;
+esac
 echo
 echo "Try it yourself: $S run --rootfs $ROOT -- sh"

@@ -193,9 +193,9 @@ fn the_exported_program_loads_in_bubblewrap() {
             .output()
             .is_err()
     {
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"SKIPPED the_exported_program_loads_in_bubblewrap: needs root and bwrap\n",
+        skip(
+            "the_exported_program_loads_in_bubblewrap",
+            "needs root and bwrap",
         );
         return;
     }

@@ -20,9 +20,7 @@ macro_rules! need_root {
 fn leftovers(pid: u32, marker: &str) -> Vec<String> {
     let mut out = Vec::new();
     for d in syscage_cgroups() {
-        if d.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{pid}-")))
-        {
+        if cgroup_owner(&d).pid == pid {
             out.push(format!("cgroup {}", d.display()));
         }
     }
@@ -59,7 +57,7 @@ fn a_failure_at_any_step_leaves_nothing_behind() {
         "set the hostname",
         "make `/` a recursive slave mount",
         "create directory `/proc`",
-        "make `/",
+        "nodev",
         "mount `proc` on `/proc`",
         "mount `tmpfs` on `/dev`",
         "bind `/dev/null` on `/dev/null`",
@@ -101,6 +99,7 @@ fn a_failure_at_any_step_leaves_nothing_behind() {
         assert_eq!(r.stdout, "", "{step}: the command must not run: {r:?}");
         assert!(
             r.stderr.starts_with("syscage: cannot ")
+                && r.stderr.contains(step)
                 && r.stderr.contains("State not recoverable (ENOTRECOVERABLE)"),
             "{step}: {r:?}"
         );
@@ -251,11 +250,10 @@ fn a_thousand_runs_in_a_row_leave_nothing_behind() {
     let mine: Vec<_> = syscage_cgroups();
     // Other tests may be running containers right now; none of this test's may remain, and
     // every remaining one must belong to a live syscage.
+    let me = syscage_runtime::cgroup::Owner::me().unwrap();
     for d in mine {
-        let name = d.file_name().unwrap().to_string_lossy().into_owned();
-        let pid: u32 = name.split('-').next().unwrap().parse().unwrap();
         assert!(
-            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            cgroup_owner(&d).alive_from(&me),
             "stale cgroup {}",
             d.display()
         );

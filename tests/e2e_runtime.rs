@@ -22,13 +22,15 @@ fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {
         &[
             "/bin/sh",
             "-c",
-            "echo $$; ps -o pid,comm | tail -n +2 | wc -l; cat /proc/1/comm",
+            "echo $$; ps -o pid= > /tmp/ps; tr -d ' ' < /tmp/ps | tr '\\n' ' '; echo; cat /proc/1/comm",
         ],
     );
     assert_eq!(r.code, 0, "{r:?}");
-    // init (pid 1, syscage), the shell (2), ps and wc or tail.
+    // The shell is pid 2; ps sees the init (1, syscage), the shell and itself: nothing of
+    // the host.
     let lines = r.lines();
     assert_eq!(lines[0], "2");
+    assert_eq!(lines[1], "1 2 3 ");
     assert_eq!(lines[2], "syscage");
 }
 
@@ -323,10 +325,7 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
             .into_iter()
             .flatten()
             .flatten()
-            .find(|e| {
-                // <pid namespace>-<pid>-<start time>
-                e.file_name().to_string_lossy().split('-').nth(1) == Some(&me.to_string())
-            });
+            .find(|e| e.path().is_dir() && cgroup_owner(&e.path()).pid == me);
         if let Some(e) = found {
             quota = std::fs::read_to_string(e.path().join("cpu.cfs_quota_us")).ok();
             break;
@@ -339,11 +338,12 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
         (0, "1:cpu:/\n"),
         "the cgroup namespace shows / : {r:?}"
     );
-    assert!(
-        !std::fs::read_dir(dir).unwrap().flatten().any(|e| e
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{me}-"))),
+    assert_eq!(
+        syscage_cgroups()
+            .into_iter()
+            .filter(|d| cgroup_owner(d).pid == me)
+            .collect::<Vec<_>>(),
+        Vec::<std::path::PathBuf>::new(),
         "cgroup removed"
     );
 }
@@ -373,16 +373,22 @@ fn sigterm_is_forwarded_to_the_command() {
             "sigterm_wait",
         ],
     );
-    std::thread::sleep(Duration::from_millis(400));
+    let mut child = child;
+    // SIGTERM once the probe has its handler (it says `ready`).
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    std::io::BufRead::read_line(&mut out, &mut ready).unwrap();
+    assert_eq!(ready, "sigterm_wait: ready\n");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
+    child.stdout = Some(out.into_inner());
     let r = wait_timeout(child, Duration::from_secs(10));
     assert_eq!(
         (r.code, r.stdout.as_str()),
-        (0, "sigterm_wait: ready\nsigterm_wait: got SIGTERM\n"),
+        (0, "sigterm_wait: got SIGTERM\n"),
         "{r:?}"
     );
 }
@@ -445,7 +451,23 @@ fn userns_maps_root_to_an_unprivileged_range() {
 #[test]
 fn an_unprivileged_user_runs_through_a_user_namespace() {
     need_root!();
-    let root = rootfs().to_str().unwrap().to_string();
+    // The build tree may sit in a directory only root can enter (/root): the user gets
+    // its own copies of syscage and the root file system in a world-readable place.
+    let dir = std::env::temp_dir().join(format!("syscage-nobody-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(syscage())
+        .arg(rootfs())
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let bin = dir.join("syscage");
+    let syscage = || bin.to_str().unwrap();
+    let root = dir.join("rootfs").to_str().unwrap().to_string();
     let out = std::process::Command::new("setpriv")
         .args([
             "--reuid=65534",
@@ -498,6 +520,7 @@ fn an_unprivileged_user_runs_through_a_user_namespace() {
         "{err}"
     );
     assert!(err.contains("hint: cgroup limits need root"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

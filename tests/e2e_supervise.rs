@@ -119,7 +119,22 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
             (0, "deny_and_exit: ok\n"),
             "delay {delay}: {r:?}"
         );
-        assert!(r.stderr.contains("keyctl"), "{r:?}");
+        // The denied calls, the one still pending at exit included, are counted.
+        let keyctl: Vec<&str> = r
+            .stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("  keyctl           x"))
+            .collect();
+        assert!(
+            keyctl.len() == 1
+                && keyctl[0].ends_with("ERRNO(EPERM) by the default action")
+                && keyctl[0]
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|n| n >= 1),
+            "delay {delay}: {r:?}"
+        );
     }
     // A slow supervisor changes nothing but time.
     let r = syscage_run_env(
@@ -138,6 +153,12 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (0, "deny_loop: ok value=100 errno=1\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.starts_with(
+            "syscage: report: 100 denied calls (1 kind)\n  keyctl           x100      ERRNO(EPERM) by the default action\n"
+        ),
         "{r:?}"
     );
 }

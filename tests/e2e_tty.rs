@@ -91,7 +91,8 @@ fn wait(mut child: std::process::Child) -> i32 {
     loop {
         if let Ok(Some(s)) = child.try_wait() {
             use std::os::unix::process::ExitStatusExt;
-            return s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0));
+            // Killed by a signal: minus its number (never the 128+N syscage exits with).
+            return s.code().unwrap_or_else(|| -s.signal().unwrap_or(0));
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -110,9 +111,12 @@ fn interactive_shell_on_syscages_terminal() {
         .unwrap();
     let out = read_until(&mut m, "sum 42");
     assert!(out.contains("sum 42"), "{out}");
+    // syscage's TERM (xterm when it has none) is passed when stdin is a terminal; the
+    // line below is the shell's output, not the echo of the typed `TERM=$TERM`.
+    let term = std::env::var("TERM").unwrap_or_else(|_| "xterm".into());
     assert!(
-        out.contains("TERM="),
-        "TERM is passed when stdin is a terminal: {out}"
+        out.contains(&format!("\nTERM={term}\r\n")),
+        "TERM is passed when stdin is a terminal: {out:?}"
     );
     m.write_all(b"exit 3\n").unwrap();
     assert_eq!(wait(child), 3);
@@ -210,9 +214,12 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
         "--",
         "/bin/sh",
         "-c",
-        "trap 'echo trapped' INT; sleep 100; echo after=$?",
+        "trap 'echo trapped' INT; echo armed; sleep 100; echo after=$?",
     ]);
-    std::thread::sleep(Duration::from_millis(500));
+    // Ctrl-C once the trap is set and the sleep has had time to start.
+    let armed = read_until(&mut m, "armed\r\n");
+    assert!(armed.ends_with("armed\r\n"), "{armed:?}");
+    std::thread::sleep(Duration::from_millis(300));
     m.write_all(&[3]).unwrap();
     // Everything until the terminal closes.
     let out = read_until(&mut m, "\0");

@@ -16,13 +16,41 @@ pub fn syscage() -> &'static str {
 /// Whether the tests that create containers can run. When they cannot, the test says so
 /// on the real stderr (not captured), so a skipped test is never a silent pass.
 pub fn root(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
+    nix::unistd::geteuid().is_root()
+        || skip(
+            test,
+            "end-to-end tests need root (run the test command with sudo)",
+        )
+}
+
+/// Whether the running kernel is at least `major.minor`.
+pub fn kernel_at_least(major: u32, minor: u32) -> bool {
+    let release = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut it = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u32>().ok());
+    (it.next().unwrap_or(0), it.next().unwrap_or(0)) >= (major, minor)
+}
+
+/// What a probe of a call the profile allows answers: `ok` on a kernel that has the call
+/// (it came in `major.minor`), ENOSYS from the kernel on an older one.
+pub fn ok_since(major: u32, minor: u32) -> &'static str {
+    if kernel_at_least(major, minor) {
+        "ok"
+    } else {
+        "blocked errno=38 (ENOSYS)"
     }
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: end-to-end tests need root (run the test command with sudo)"
-    );
+}
+
+/// Says on the real stderr that `test` is skipped and why, and returns false; with
+/// SYSCAGE_REQUIRE_E2E set (CI sets it), a skip is a failure instead.
+pub fn skip(test: &str, why: &str) -> bool {
+    if std::env::var_os("SYSCAGE_REQUIRE_E2E").is_some_and(|v| !v.is_empty()) {
+        panic!("{test} cannot run: {why} (SYSCAGE_REQUIRE_E2E is set)");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
     false
 }
 
@@ -122,10 +150,12 @@ impl std::fmt::Debug for Run {
 
 fn finish(out: Output) -> Run {
     use std::os::unix::process::ExitStatusExt;
+    // syscage's own status; if syscage itself was killed by a signal, minus its number,
+    // so that it never passes for the 128+N syscage reports for a killed command.
     let code = out
         .status
         .code()
-        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0));
+        .unwrap_or_else(|| -out.status.signal().unwrap_or(0));
     Run {
         code,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -157,17 +187,43 @@ pub fn syscage_run(args: &[&str]) -> Run {
 }
 
 pub fn wait_timeout(mut child: std::process::Child, limit: Duration) -> Run {
+    // The pipes are read while waiting: a child writing more than a pipe holds would
+    // otherwise block and never exit.
+    fn drain<R: std::io::Read + Send + 'static>(r: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
     let start = Instant::now();
-    loop {
-        if let Ok(Some(_)) = child.try_wait() {
-            return finish(child.wait_with_output().expect("output"));
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
         }
         if start.elapsed() > limit {
             let _ = child.kill();
-            let r = finish(child.wait_with_output().expect("output"));
-            panic!("syscage did not finish in {limit:?}: {r:?}");
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(5));
+    };
+    let output = |status| Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    };
+    match status {
+        Some(s) => finish(output(s)),
+        None => {
+            let s = child.wait().expect("reaped");
+            let r = finish(output(s));
+            panic!("syscage did not finish in {limit:?}: {r:?}");
+        }
     }
 }
 
@@ -200,9 +256,12 @@ pub fn host_mounts_with(needle: &str) -> Vec<String> {
 
 /// The cgroup directories syscage has made on the host.
 pub fn syscage_cgroups() -> Vec<PathBuf> {
+    // Every hierarchy this machine mounts (v1 controllers, the cgroup2 mount, or a pure v2
+    // /sys/fs/cgroup), found as syscage finds them.
+    let layout = syscage_runtime::cgroup::Layout::detect().expect("cgroup mounts readable");
     let mut out = Vec::new();
-    for h in ["memory", "pids", "cpu", "unified"] {
-        if let Ok(rd) = std::fs::read_dir(Path::new("/sys/fs/cgroup").join(h).join("syscage")) {
+    for h in &layout.hierarchies {
+        if let Ok(rd) = std::fs::read_dir(h.path().join("syscage")) {
             for e in rd.flatten() {
                 if e.path().is_dir() {
                     out.push(e.path());
@@ -210,7 +269,16 @@ pub fn syscage_cgroups() -> Vec<PathBuf> {
             }
         }
     }
+    out.sort();
+    out.dedup();
     out
+}
+
+/// The syscage process a cgroup directory of [`syscage_cgroups`] belongs to.
+pub fn cgroup_owner(dir: &Path) -> syscage_runtime::cgroup::Owner {
+    let name = dir.file_name().expect("a cgroup name").to_string_lossy();
+    syscage_runtime::cgroup::Owner::parse(&name)
+        .unwrap_or_else(|| panic!("`{}` is not named <pidns>-<pid>-<start>", dir.display()))
 }
 
 /// Host processes whose executable is syscage or whose command line runs the probe.

@@ -317,7 +317,7 @@ fn unknown(plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
 }
 
 /// Higher is stricter, in the kernel's precedence order (seccomp(2)).
-fn strictness(a: Action) -> u8 {
+pub fn strictness(a: Action) -> u8 {
     match a {
         Action::KillProcess => 7,
         Action::KillThread => 6,
