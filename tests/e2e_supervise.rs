@@ -501,3 +501,31 @@ fn an_oci_listener_gets_the_fd_and_answers() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_run_that_fails_before_its_command_keeps_the_old_report() {
+    need_root!();
+    let dir = temp("report-kept");
+    let old = dir.join("old.jsonl");
+    std::fs::write(&old, "{\"old\":1}\n").unwrap();
+    let new = dir.join("new.jsonl");
+    for (file, want) in [(&old, Some("{\"old\":1}\n")), (&new, None)] {
+        let flag = format!("--report={}", file.display());
+        let r = container(&[&flag], &["/no/such/command"]);
+        assert_eq!(r.code, 127, "{r:?}");
+        assert_eq!(
+            std::fs::read_to_string(file).ok().as_deref(),
+            want,
+            "{}",
+            file.display()
+        );
+    }
+    // A run whose command starts replaces it.
+    let flag = format!("--report={}", old.display());
+    let r = probe_line(&[&flag], &["keyctl"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&old).unwrap();
+    assert!(!text.contains("\"old\""), "{text}");
+    assert!(text.contains("\"syscall\":\"keyctl\""), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

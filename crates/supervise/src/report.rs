@@ -77,6 +77,9 @@ pub struct Reporter {
     state: Arc<Mutex<State>>,
     worker: Option<Worker>,
     command: Option<i32>,
+    /// Whether the report file was made by this run (and so is removed if the command
+    /// never starts).
+    created: bool,
 }
 
 impl Reporter {
@@ -84,13 +87,21 @@ impl Reporter {
     /// The file, if any, is created now, so that an unwritable path fails before the
     /// container starts.
     pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
+        // Opened without truncating: a run that fails before its command starts leaves an
+        // earlier report as it was (the file is emptied when the command starts).
+        let created = path.is_some_and(|p| !p.exists());
         let file = match path {
-            Some(p) => Some(BufWriter::new(File::create(p).map_err(|source| {
-                ReportError::Open {
-                    path: p.display().to_string(),
-                    source,
-                }
-            })?)),
+            Some(p) => Some(BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(p)
+                    .map_err(|source| ReportError::Open {
+                        path: p.display().to_string(),
+                        source,
+                    })?,
+            )),
             None => None,
         };
         Ok(Reporter {
@@ -102,6 +113,7 @@ impl Reporter {
             })),
             worker: None,
             command: None,
+            created,
         })
     }
 
@@ -269,9 +281,23 @@ pub fn event(
     }
 }
 
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        if let (None, true, Some(p)) = (self.command, self.created, &self.path) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 impl Supervisor for Reporter {
     fn started(&mut self, host_pid: i32) {
         self.command = Some(host_pid);
+        if let Ok(s) = self.state.lock() {
+            if let Some(f) = &s.file {
+                // A regular file starts empty; a FIFO or device cannot be emptied.
+                let _ = f.get_ref().set_len(0);
+            }
+        }
     }
 
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
