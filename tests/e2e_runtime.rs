@@ -126,7 +126,7 @@ fn exit_statuses_follow_docker() {
         (ni.code, ni.stderr.as_str()),
         (
             127,
-            "syscage: cannot execute `/tmp/script`: not found; hint: the file exists; its interpreter (the `#!` line) or its dynamic loader is missing from the root file system\n"
+            "syscage: cannot execute `/tmp/script`: the file is there, but its interpreter (its `#!` line) or its dynamic loader is: not found\n"
         )
     );
     // SIGSYS: killed by the filter (an x32 call is a foreign ABI).
@@ -588,4 +588,37 @@ fn a_symlink_chain_in_the_root_file_system_is_refused_past_40_links() {
         (127, "syscage: cannot execute `/bin/true`: not found\n")
     );
     assert_eq!(host_mounts_with("syscage-links-"), Vec::<String>::new());
+}
+
+#[test]
+fn mount_errors_say_what_to_do() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-mnt-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ro = format!("{}:/tmp/ro:ro", dir.display());
+    let cases: &[(&[&str], &str)] = &[
+        (&["-v", "/tmp:/etc/passwd"], "syscage: cannot create directory `/etc/passwd`: File exists (EEXIST); hint: a file is there; a directory volume needs a directory (or mount a file)\n"),
+        (&["-v", &ro, "-v", "/etc:/tmp/ro/inner"], "syscage: cannot create directory `/tmp/ro/inner`: Read-only file system (EROFS); hint: the path is inside a read-only volume; mount that one :rw or choose another path\n"),
+    ];
+    for (opts, want) in cases {
+        let r = container(opts, &["/bin/true"]);
+        assert_eq!((r.code, r.stderr.as_str()), (125, *want), "{opts:?}");
+    }
+    let r = syscage_run(&[
+        "run",
+        "-v",
+        "/tmp:/no-such-dir-on-the-host",
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (125, "syscage: cannot bind `/tmp` on `/no-such-dir-on-the-host`: No such file or directory (ENOENT); hint: without --rootfs the host's / is the container's, read-only: mount volumes on paths that exist on the host\n")
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing made in the read-only volume's source"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -216,9 +216,17 @@ fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
     match (op, err) {
         (Op::Mkdir(_) | Op::Touch(_), Errno::EROFS) => Some(if cfg.mounts.rootfs.is_none() {
             "the host's / is read-only in the container; mount volumes on paths that exist on the host".into()
-        } else {
+        } else if cfg.mounts.read_only {
             "the root file system is read-only; create the mount point in it first".into()
+        } else {
+            "the path is inside a read-only volume; mount that one :rw or choose another path".into()
         }),
+        (Op::Mkdir(_), Errno::EEXIST) => {
+            Some("a file is there; a directory volume needs a directory (or mount a file)".into())
+        }
+        (Op::Bind { .. }, Errno::ENOENT) if cfg.mounts.rootfs.is_none() => Some(
+            "without --rootfs the host's / is the container's, read-only: mount volumes on paths that exist on the host".into(),
+        ),
         (Op::Mount { fs: Fs::Proc, .. }, Errno::EPERM) => {
             Some("a fully visible /proc is needed to mount a new one in a user namespace".into())
         }

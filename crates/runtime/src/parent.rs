@@ -266,23 +266,19 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
         } else {
             protocol::FailureKind::CannotExecute
         };
+        let cmd = cfg.command.first().map(String::as_str).unwrap_or("");
+        // The file was found before execve: an ENOENT is about what it needs.
+        let step = if e == libc::ENOENT {
+            format!("execute `{cmd}`: the file is there, but its interpreter (its `#!` line) or its dynamic loader is")
+        } else {
+            format!("execute `{cmd}`")
+        };
         return Err(RunError::Container(protocol::Failure {
             kind,
-            step: format!(
-                "execute `{}`",
-                cfg.command.first().map(String::as_str).unwrap_or("")
-            ),
+            step,
             errno: Some(e),
-            hint: match e {
-                libc::EPERM | libc::EACCES => {
-                    Some("the seccomp profile may deny execve".to_string())
-                }
-                // The file was found before execve: what is missing is what it needs.
-                libc::ENOENT => Some(
-                    "the file exists; its interpreter (the `#!` line) or its dynamic loader is missing from the root file system".to_string(),
-                ),
-                _ => None,
-            },
+            hint: (e == libc::EPERM || e == libc::EACCES)
+                .then(|| "the seccomp profile may deny execve".to_string()),
         }));
     }
     Ok(code)
