@@ -45,6 +45,9 @@ pub enum RunError {
     Container(Failure),
     #[error("{0}")]
     Protocol(&'static str),
+    /// The init went away during set-up, with how it ended when that is known.
+    #[error("{0}")]
+    InitGone(String),
     #[error("{0}")]
     Supervisor(String),
 }

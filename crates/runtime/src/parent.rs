@@ -190,7 +190,31 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
                 guard.armed = false;
                 return Err(RunError::Container(f));
             }
-            Next::Abort(why) => return Err(RunError::Protocol(why)),
+            Next::Abort(why) => {
+                // Say how the init ended (a crash, the OOM killer, a kill): it closed its
+                // end of the socket, so it is on its way out; wait for it a little.
+                let mut how = String::new();
+                for _ in 0..20 {
+                    match waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+                        Ok(WaitStatus::Exited(_, c)) => {
+                            how = format!(" (it exited with status {c})")
+                        }
+                        Ok(WaitStatus::Signaled(_, s, _)) => {
+                            how = format!(" (it was killed by {s})")
+                        }
+                        Ok(WaitStatus::StillAlive) => {
+                            std::thread::sleep(Duration::from_millis(5));
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    break;
+                }
+                if !how.is_empty() {
+                    guard.armed = false;
+                }
+                return Err(RunError::InitGone(format!("{why}{how}")));
+            }
         }
     }
     drop(psock);
