@@ -73,7 +73,8 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
-    let text = profile::to_json(&prof);
+    let text = profile::to_json(&prof)
+        .map_err(|e| CliError::setup(format!("cannot write the learned profile: {e}")))?;
     match out {
         Some(o) => o.finish(text.as_bytes())?,
         None => {

@@ -131,32 +131,73 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
     })
 }
 
-/// A call whose only rule is `action if arg != v1 && arg != v2 ...` on one 32- or 16-bit
-/// argument (at most 8 values): the action outright, except those values, which get the
-/// default.
+/// A call whose rules all take one action other than the default, each on one 32- or
+/// 16-bit argument (the same for all), and together admit every value of it but a few (at
+/// most 8): the action outright, except those values, which get the default. This is how
+/// `ioctl` except TIOCSTI and TIOCLINUX reads, however the profile spells it (as `!=`
+/// conditions, or as the masks that differ from both that runtimes comparing 64 bits
+/// read exactly).
 fn exception(
     policy: &Policy,
     nr: u32,
     s: &'static SyscallInfo,
     rules: &[&Rule],
 ) -> Option<(Action, Exception)> {
-    let [r] = rules else { return None };
-    let first = r.conds().first()?;
-    let index = first.index();
+    let first = rules.first()?;
+    let action = first.action();
+    let index = first.conds().first()?.index();
     let bits = arg_bits(s, Arch::X86_64, index);
-    let same_arg = r
-        .conds()
-        .iter()
-        .all(|c| c.index() == index && c.op() == crate::cond::Op::Ne);
-    if !same_arg || bits > 32 || r.conds().len() > 8 || r.action() == policy.default_action() {
+    let one_arg = rules.iter().all(|r| {
+        r.action() == action
+            && !r.conds().is_empty()
+            && r.conds().iter().all(|c| c.index() == index)
+    });
+    if !one_arg || bits > 32 || action == policy.default_action() {
         return None;
     }
+    let width = |_: u8| bits;
+    let mut admitted = Vec::new();
+    for r in rules {
+        admitted.extend(cube::rule_cubes(r.conds(), &width, MAX_CUBES)?);
+    }
+    // What no rule admits, a cube at a time; more than a few cubes is not an exception.
+    let mut refused = vec![Cube::ALL];
+    for c in &admitted {
+        refused = refused.iter().flat_map(|x| x.minus(c)).collect();
+        if refused.len() > 4 * MAX_EXCEPTION_VALUES {
+            return None;
+        }
+    }
     let m = crate::cond::width_mask(bits);
-    let mut values: Vec<u64> = r.conds().iter().map(|c| c.value() & m).collect();
+    let i = usize::from(index);
+    let mut values = Vec::new();
+    for c in &refused {
+        let (mask, value) = c.args[i];
+        let other = c.args.iter().enumerate().any(|(j, a)| j != i && a.0 != 0);
+        let free = m & !mask;
+        if other || free.count_ones() > 3 {
+            return None;
+        }
+        // Every value of the cube: the free bits in each combination.
+        let mut sub = free;
+        loop {
+            values.push(value | sub);
+            if sub == 0 {
+                break;
+            }
+            sub = (sub - 1) & free;
+        }
+        if values.len() > MAX_EXCEPTION_VALUES {
+            return None;
+        }
+    }
     values.sort_unstable();
     values.dedup();
+    if values.is_empty() || values.len() > MAX_EXCEPTION_VALUES {
+        return None;
+    }
     Some((
-        r.action(),
+        action,
         Exception {
             nr,
             syscall: s,
@@ -167,6 +208,9 @@ fn exception(
         },
     ))
 }
+
+/// At most this many values of an [`Exception`].
+const MAX_EXCEPTION_VALUES: usize = 8;
 
 fn plan_call(
     policy: &Policy,

@@ -5,11 +5,11 @@
 use crate::action::Action;
 use crate::arch::Arch;
 use crate::caps::CapSet;
-use crate::cond::{fit_value, Cond};
+use crate::cond::{fit_value, width_mask, Cond, Op};
 use crate::eval::{self, DecidedBy};
 use crate::model::{Flags, Listener, Origin, Policy, Rule, Skipped};
-use crate::profile::{FilterFlag, KernelVersion, Profile, SyscallEntry};
-use crate::syscalls;
+use crate::profile::{ArgSpec, FilterFlag, KernelVersion, Profile, SyscallEntry};
+use crate::syscalls::{self, SyscallInfo};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -54,6 +54,8 @@ pub enum ResolveError {
     DeniesExecve { action: Action, by: String },
     #[error("architecture `{0}` cannot be admitted on this machine: syscage filters the x86 ABIs (x86_64, x86, x32)")]
     ForeignArch(Arch),
+    #[error("{path}: argument index `{index}` is above 5: seccomp sees only six arguments")]
+    IndexRange { path: String, index: u8 },
 }
 
 /// Resolves a profile for a run.
@@ -146,52 +148,29 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
             continue;
         }
         for name in &entry.names {
-            if arches.contains(&Arch::X86) {
-                if let Some(r) = multiplexed_rule(name, entry, index, &origin) {
-                    derived.push(r);
-                }
-            }
-            let Some(info) = syscalls::lookup(name) else {
+            let info = syscalls::lookup(name);
+            if info.is_none() {
                 skipped.push(Skipped {
                     origin: origin.clone(),
                     what: name.clone(),
                     why: "not a system call of the x86 ABIs".to_string(),
                 });
-                continue;
-            };
-            let mut conds = Vec::new();
-            for (ai, a) in entry.args.iter().enumerate() {
-                let ty = info
-                    .args
-                    .get(usize::from(a.index))
-                    .map(|x| x.ty)
-                    .unwrap_or(syscalls::ArgType::Long);
-                let fit = |v: u64| {
-                    fit_value(v, ty).ok_or_else(|| ResolveError::ValueTooWide {
-                        path: format!("syscalls[{index}].args[{ai}]"),
-                        value: v,
-                        syscall: name.clone(),
-                        arg: info
-                            .args
-                            .get(usize::from(a.index))
-                            .map(|x| x.name.to_string())
-                            .unwrap_or_else(|| format!("arg{}", a.index)),
-                        bits: ty.bits(),
-                    })
-                };
-                let value = fit(a.value)?;
-                let op = match a.op {
-                    crate::cond::Op::MaskedEq(m) => {
-                        crate::cond::Op::MaskedEq(m & crate::cond::width_mask(ty.bits()))
-                    }
-                    op => op,
-                };
-                // Index was checked by the reader.
-                if let Some(c) = Cond::new(a.index, op, value) {
-                    conds.push(c);
-                }
             }
-            rules.push(Rule::new(info, entry.action, conds, origin.clone()));
+            // Same-argument conditions are alternatives (see `SyscallEntry::alternatives`):
+            // one rule each, in the entry's place.
+            for alt in entry.alternatives() {
+                if arches.contains(&Arch::X86) {
+                    if let Some(r) = multiplexed_rule(name, entry, &alt, &origin)? {
+                        derived.push(r);
+                    }
+                }
+                let Some(info) = info else { continue };
+                let mut conds = Vec::new();
+                for (ai, a) in alt {
+                    conds.push(condition(info, index, ai, &a)?);
+                }
+                rules.push(Rule::new(info, entry.action, conds, origin.clone()));
+            }
         }
         rules.append(&mut derived);
     }
@@ -227,34 +206,85 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
 
 pub(crate) const ENOSYS: u16 = 38;
 
-/// The i386 multiplexer form of a rule (see [`syscalls::MULTIPLEXED`]): `socketcall` or
-/// `ipc` with `arg0 == CALL` and the rule's other conditions, as libseccomp adds it.
+/// The condition an argument spec makes for one call: its value fitted to the width the
+/// kernel reads (see [`fit_value`]), a mask narrowed to it.
+fn condition(
+    info: &SyscallInfo,
+    entry: usize,
+    position: usize,
+    a: &ArgSpec,
+) -> Result<Cond, ResolveError> {
+    let path = || format!("syscalls[{entry}].args[{position}]");
+    let ty = info
+        .args
+        .get(usize::from(a.index))
+        .map(|x| x.ty)
+        .unwrap_or(syscalls::ArgType::Long);
+    // libseccomp compares a MASKED_EQ value under its mask (see `Cond::new`).
+    let raw = match a.op {
+        Op::MaskedEq(m) => a.value & m,
+        _ => a.value,
+    };
+    let value = fit_value(raw, ty).ok_or_else(|| ResolveError::ValueTooWide {
+        path: path(),
+        value: raw,
+        syscall: info.name.to_string(),
+        arg: info
+            .args
+            .get(usize::from(a.index))
+            .map(|x| x.name.to_string())
+            .unwrap_or_else(|| format!("arg{}", a.index)),
+        bits: ty.bits(),
+    })?;
+    let op = match a.op {
+        Op::MaskedEq(m) => Op::MaskedEq(m & width_mask(ty.bits())),
+        op => op,
+    };
+    Cond::new(a.index, op, value).ok_or(ResolveError::IndexRange {
+        path: path(),
+        index: a.index,
+    })
+}
+
+/// The i386 multiplexer form of one rule of an entry (see [`syscalls::MULTIPLEXED`]):
+/// `socketcall` or `ipc` with `arg0 == CALL` and the rule's other conditions, as
+/// libseccomp adds it.
 fn multiplexed_rule(
     name: &str,
     entry: &SyscallEntry,
-    index: usize,
+    alt: &[(usize, ArgSpec)],
     origin: &Origin,
-) -> Option<Rule> {
-    let (mux, call) = syscalls::multiplexed(name)?;
-    let info = syscalls::lookup(mux)?;
-    let mut conds = vec![Cond::new(0, crate::cond::Op::Eq, call)?];
-    for a in entry.args.iter().filter(|a| a.index != 0) {
-        conds.push(Cond::new(a.index, a.op, a.value)?);
+) -> Result<Option<Rule>, ResolveError> {
+    let Some((mux, call)) = syscalls::multiplexed(name) else {
+        return Ok(None);
+    };
+    let Some(info) = syscalls::lookup(mux) else {
+        return Ok(None);
+    };
+    let Origin::Profile { index, .. } = origin else {
+        return Ok(None);
+    };
+    let mut conds = vec![Cond::new(0, Op::Eq, call).ok_or(ResolveError::IndexRange {
+        path: format!("syscalls[{index}]"),
+        index: 0,
+    })?];
+    for (pos, a) in alt.iter().filter(|(_, a)| a.index != 0) {
+        let c = Cond::new(a.index, a.op, a.value).ok_or(ResolveError::IndexRange {
+            path: format!("syscalls[{index}].args[{pos}]"),
+            index: a.index,
+        })?;
+        conds.push(c);
     }
-    let _ = index;
     let why: &'static str = if mux == "socketcall" {
         "i386 socketcall form (libseccomp)"
     } else {
         "i386 ipc form (libseccomp)"
     };
-    let origin = match origin {
-        Origin::Profile { index, .. } => Origin::Profile {
-            index: *index,
-            comment: Some(format!("{name}: {why}")),
-        },
-        _ => Origin::Builtin(why),
+    let origin = Origin::Profile {
+        index: *index,
+        comment: Some(format!("{name}: {why}")),
     };
-    Some(Rule::derived(info, entry.action, conds, origin))
+    Ok(Some(Rule::derived(info, entry.action, conds, origin)))
 }
 
 /// Why an entry does not apply to this run, following moby's `setupSeccomp`: excludes
@@ -304,5 +334,134 @@ pub(crate) fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
                 other => other.to_string(),
             },
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{self, ReadOptions};
+
+    fn policy(text: &str) -> Policy {
+        let p = profile::parse(text, ReadOptions::default()).unwrap();
+        resolve("t", &p, &Context::docker_default()).unwrap()
+    }
+
+    fn decide(p: &Policy, name: &str, args: [u64; 6]) -> Action {
+        let s = syscalls::lookup(name).unwrap();
+        eval::decide_syscall(p, Arch::X86_64, s, &args).action
+    }
+
+    #[test]
+    fn conditions_on_one_argument_are_alternatives() {
+        // As runc, crun and youki read it: one libseccomp rule per condition.
+        let p = policy(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["execve"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [
+                {"index": 0, "value": 100, "op": "SCMP_CMP_EQ"},
+                {"index": 0, "value": 200, "op": "SCMP_CMP_EQ"}]}]}"#,
+        );
+        assert_eq!(decide(&p, "dup3", [100, 1, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "dup3", [200, 1, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "dup3", [300, 1, 0, 0, 0, 0]), Action::Errno(1));
+        let p = policy(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["process_vm_writev"], "action": "SCMP_ACT_ERRNO", "errnoRet": 55, "args": [
+                {"index": 0, "value": 1234, "op": "SCMP_CMP_EQ"},
+                {"index": 0, "value": 5678, "op": "SCMP_CMP_EQ"}]}]}"#,
+        );
+        assert_eq!(
+            decide(&p, "process_vm_writev", [1234, 0, 0, 0, 0, 0]),
+            Action::Errno(55)
+        );
+        assert_eq!(
+            decide(&p, "process_vm_writev", [5678, 0, 0, 0, 0, 0]),
+            Action::Errno(55)
+        );
+        assert_eq!(
+            decide(&p, "process_vm_writev", [1, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+    }
+
+    #[test]
+    fn not_equal_twice_on_one_argument_matches_every_value() {
+        // What the default profile once wrote for ioctl: under runc each `!=` is a rule of
+        // its own, and every request differs from TIOCSTI or from TIOCLINUX.
+        let p = policy(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["execve"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [
+                {"index": 1, "value": 21522, "op": "SCMP_CMP_NE"},
+                {"index": 1, "value": 21532, "op": "SCMP_CMP_NE"}]}]}"#,
+        );
+        assert_eq!(decide(&p, "ioctl", [0, 0x5412, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "ioctl", [0, 0x541c, 0, 0, 0, 0]), Action::Allow);
+    }
+
+    #[test]
+    fn a_repeated_argument_splits_the_whole_entry() {
+        // runc, crun and youki split every condition of such an entry, the ones on other
+        // arguments too: `arg1 == 5` alone lets the call run.
+        let p = policy(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["execve"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [
+                {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"},
+                {"index": 0, "value": 2, "op": "SCMP_CMP_EQ"},
+                {"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}]}]}"#,
+        );
+        assert_eq!(decide(&p, "dup3", [1, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "dup3", [7, 5, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "dup3", [7, 4, 0, 0, 0, 0]), Action::Errno(1));
+        // Without a repeated argument, the conditions hold together.
+        let p = policy(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["execve"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [
+                {"index": 0, "value": 1, "op": "SCMP_CMP_EQ"},
+                {"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}]}]}"#,
+        );
+        assert_eq!(decide(&p, "dup3", [1, 5, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "dup3", [1, 4, 0, 0, 0, 0]), Action::Errno(1));
+        assert_eq!(decide(&p, "dup3", [7, 5, 0, 0, 0, 0]), Action::Errno(1));
+    }
+
+    #[test]
+    fn the_default_profile_refuses_terminal_injection() {
+        let text = crate::builtin::get("default").unwrap().text().unwrap();
+        let p = policy(text);
+        for req in [0x5412u64, 0x541c, 0x1_0000_5412, 0xffff_ffff_0000_541c] {
+            assert_eq!(
+                decide(&p, "ioctl", [0, req, 0, 0, 0, 0]),
+                Action::Errno(1),
+                "{req:#x}"
+            );
+        }
+        for req in [0x5401u64, 0x5413, 0x541d, 0x5402, 0x8000_5412, 0] {
+            assert_eq!(
+                decide(&p, "ioctl", [0, req, 0, 0, 0, 0]),
+                Action::Allow,
+                "{req:#x}"
+            );
+        }
+        assert_eq!(decide(&p, "prctl", [22, 0, 0, 0, 0, 0]), Action::Errno(1));
+        assert_eq!(
+            decide(&p, "prctl", [22 | 1 << 32, 0, 0, 0, 0, 0]),
+            Action::Errno(1)
+        );
+        assert_eq!(decide(&p, "prctl", [15, 0, 0, 0, 0, 0]), Action::Allow);
+        // The compiler still decides the few refused values before libseccomp's program.
+        let plan = crate::plan::plan(&p).unwrap();
+        let ex: Vec<(&str, Vec<u64>)> = plan
+            .exceptions
+            .iter()
+            .map(|e| (e.syscall.name, e.values.clone()))
+            .collect();
+        assert_eq!(
+            ex,
+            vec![("ioctl", vec![0x5412, 0x541c]), ("prctl", vec![22])]
+        );
     }
 }

@@ -357,7 +357,7 @@ mod tests {
     #[test]
     fn the_learned_profile_allows_exactly_what_ran() {
         let p = learned().to_profile();
-        let text = profile::to_json(&p);
+        let text = profile::to_json(&p).unwrap();
         let back = profile::parse(&text, Default::default()).unwrap();
         assert_eq!(back, p, "what syscage writes, syscage reads");
         let policy = resolve::resolve("learned", &back, &Context::docker_default()).unwrap();

@@ -4,9 +4,11 @@
 //! `read` turns text into a [`Profile`]; `crate::resolve` turns a profile plus the run's
 //! context into a [`crate::Policy`]; `write` turns a profile back into JSON.
 
+pub mod portable;
 mod read;
 mod write;
 
+pub use portable::PortableError;
 pub use read::{parse, ErrorKind, ReadError, ReadOptions};
 pub use write::{policy_to_oci, to_json};
 
@@ -118,6 +120,33 @@ pub struct SyscallEntry {
     pub comment: Option<String>,
     pub includes: Filter,
     pub excludes: Filter,
+}
+
+impl SyscallEntry {
+    /// The entry's conditions as the rules they make, each a list of (position in `args`,
+    /// condition) that must all hold; the entry matches a call when any rule does.
+    ///
+    /// This is how runc (`matchCall`), crun (`seccomp.c`) and youki read the format, since
+    /// libseccomp compares each argument at most once per rule: when the entry compares
+    /// some argument more than once, every condition becomes a rule of its own; otherwise
+    /// all of them form one rule. So `arg0 == 100`, `arg0 == 200` means either value, and
+    /// `arg1 != TIOCSTI`, `arg1 != TIOCLINUX` matches every request.
+    pub fn alternatives(&self) -> Vec<Vec<(usize, ArgSpec)>> {
+        alternatives(&self.args)
+    }
+}
+
+/// See [`SyscallEntry::alternatives`].
+pub fn alternatives(args: &[ArgSpec]) -> Vec<Vec<(usize, ArgSpec)>> {
+    let repeated = args
+        .iter()
+        .enumerate()
+        .any(|(i, a)| args[..i].iter().any(|b| b.index == a.index));
+    if repeated {
+        args.iter().copied().enumerate().map(|x| vec![x]).collect()
+    } else {
+        vec![args.iter().copied().enumerate().collect()]
+    }
 }
 
 /// One entry of `args[]`.
