@@ -20,9 +20,14 @@ fn check_names_the_action_and_the_rule() {
     let r = syscage_run(&["profile", "check", "default", "ioctl", "0", "0x5401"]);
     assert_eq!(r.stdout, "ALLOW by rule 5 (ioctl except TIOCSTI and TIOCLINUX (terminal input injection): the request's 32 bits, masks that differ from both (part 5 of 6))\n");
     let r = syscage_run(&["profile", "check", "default", "personality", "5"]);
-    assert_eq!(r.stdout, "ERRNO(EPERM) by the default action (none of the rules for personality matches: rule 36 needs arg0 & 0xffffffff == 0x0; rule 37 needs arg0 & 0xffffffff == 0x8; rule 38 needs arg0 & 0xffffffff == 0x20000; rule 39 needs arg0 & 0xffffffff == 0x20008; rule 40 needs arg0 & 0xffffffff == 0xffffffff)\n");
+    assert_eq!(r.stdout, "ERRNO(EPERM) by the default action (none of the rules for personality matches: rule 40 needs arg0 & 0xffffffff == 0x0; rule 41 needs arg0 & 0xffffffff == 0x8; rule 42 needs arg0 & 0xffffffff == 0x20000; rule 43 needs arg0 & 0xffffffff == 0x20008; rule 44 needs arg0 & 0xffffffff == 0xffffffff)\n");
+    // The mode counts only when the flags create.
+    let r = syscage_run(&["profile", "check", "default", "open", "0", "0", "04000"]);
+    assert_eq!(r.stdout, "ALLOW by rule 12 (open that creates nothing (neither O_CREAT nor __O_TMPFILE): the kernel ignores the mode, whatever the register holds)\n");
+    let r = syscage_run(&["profile", "check", "default", "open", "0", "0101", "04000"]);
+    assert_eq!(r.stdout, "ERRNO(EPERM) by the default action (none of the rules for open matches: rule 12 needs arg1 & 0x400040 == 0x0; rule 13 needs arg1 & 0x200000 == 0x200000; rule 14 needs arg2 & 0xc00 == 0x0)\n");
     let r = syscage_run(&["profile", "check", "default", "clone3"]);
-    assert_eq!(r.stdout, "ERRNO(ENOSYS) by rule 43 (clone3 passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone)\n");
+    assert_eq!(r.stdout, "ERRNO(ENOSYS) by rule 47 (clone3 passes its flags in memory, which seccomp cannot read: ENOSYS makes libc fall back to clone)\n");
     let r = syscage_run(&[
         "profile",
         "check",
@@ -33,7 +38,7 @@ fn check_names_the_action_and_the_rule() {
     ]);
     assert_eq!(
         r.stdout,
-        "ALLOW by rule 52 (with CAP_SYS_PTRACE, as Docker)\n"
+        "ALLOW by rule 56 (with CAP_SYS_PTRACE, as Docker)\n"
     );
     let r = syscage_run(&[
         "profile",

@@ -99,6 +99,10 @@ const ATTACKS: &[(&str, &str)] = &[
     ("fchmodat_sgid", EPERM),
     ("fchmodat2_suid", EPERM),
     ("fchmodat2_sgid", EPERM),
+    // ... and creating a set-user-ID file with open, openat and O_TMPFILE.
+    ("open_creat_suid", EPERM),
+    ("openat_creat_suid", EPERM),
+    ("openat_tmpfile_suid", EPERM),
     // Device nodes.
     ("mknod_dev", EPERM),
     ("mknodat_dev", EPERM),
@@ -179,6 +183,11 @@ fn what_the_attack_suite_denies_is_allowed_where_it_is_harmless() {
         ("personality_linux", "ok value=0"),
         ("chmod_plain", "ok"),
         ("fchmod_plain", "ok"),
+        // The mode counts only when the flags create: a read with a stale set-user-ID
+        // mode in the register (jemalloc's raw open) and O_PATH|O_CREAT are harmless.
+        ("open_junk", "ok"),
+        ("openat_junk", "ok"),
+        ("open_path_creat", "ok"),
         // Calls newer than some kernels: allowed, so the kernel answers.
         ("fchmodat2_plain", ok_since(6, 6)),
         ("statmount", ok_since(6, 8)),
@@ -231,6 +240,14 @@ fn seed_demo_unshare_under_the_contained_profile() {
     assert_eq!(probe_result(&c, "unshare_userns"), EPERM);
     assert_eq!(probe_result(&c, "clone3_userns"), ENOSYS);
     assert_eq!(probe_result(&c, "fchmodat2_suid"), EPERM);
+    assert_eq!(probe_result(&c, "open_creat_suid"), EPERM);
+    assert_eq!(probe_result(&c, "openat_tmpfile_suid"), EPERM);
+    assert_eq!(
+        probe_result(&c, "open_junk"),
+        "ok",
+        "the mode counts only when creating"
+    );
+    assert_eq!(probe_result(&c, "openat_junk"), "ok");
     assert_eq!(probe_result(&c, "tiocsti"), EPERM);
     assert_eq!(
         probe_result(&c, "tiocgwinsz"),

@@ -21,6 +21,7 @@ pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod profile;
+pub mod reads;
 pub mod resolve;
 pub mod syscalls;
 pub mod tweak;

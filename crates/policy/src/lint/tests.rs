@@ -517,7 +517,7 @@ fn the_default_profile() {
     };
     let found = lint_with(DEFAULT, ReadOptions::default(), &ctx);
     let mut with_caps = expected.clone();
-    with_caps.push(("ptrace-allowed", "syscalls[52]".to_string()));
+    with_caps.push(("ptrace-allowed", "syscalls[56]".to_string()));
     with_caps.sort();
     assert_eq!(summary(&found), with_caps);
     // Admitting i386 opens `socketcall`, which the default profile lists unconditionally:
