@@ -406,3 +406,23 @@ fn admitting_i386_filters_it_by_the_same_rules_and_says_what_it_cannot() {
     // memory, where the filter cannot look.
     assert_eq!(probe_result(&x86, "i386_socketcall"), "ok");
 }
+
+#[test]
+fn report_hints_never_reopen_a_deliberate_refusal() {
+    need_root!();
+    // Creating a set-user-ID file is refused on purpose: no rule is suggested (a rule on
+    // the mode alone would also admit this very call).
+    let r = probe_line(&["--report"], &["open_creat_suid"]);
+    assert_eq!(r.stdout, format!("open_creat_suid: {EPERM}\n"), "{r:?}");
+    assert!(
+        r.stderr.contains("      to allow: nothing to do: `open` is refused on purpose here: it would make a set-user-ID or set-group-ID file, a program the container could run with other rights; create the file without those bits, and set them when building the image, outside the container\n"),
+        "{r:?}"
+    );
+    // A family the profile does not list: the rule admits that family only, on the 32
+    // bits the kernel reads.
+    let r = probe_line(&["--report"], &["socket_kcm"]);
+    assert!(
+        r.stderr.contains(r#"      to allow: a rule {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "valueTwo": 41, "op": "SCMP_CMP_MASKED_EQ"}]} (it admits this call only (family 0x29))"#),
+        "{r:?}"
+    );
+}

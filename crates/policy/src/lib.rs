@@ -17,6 +17,7 @@ pub mod diff;
 pub mod errno;
 pub mod eval;
 pub mod groups;
+pub mod hint;
 pub mod lint;
 pub mod model;
 pub mod plan;
