@@ -69,7 +69,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         Err(e) => return Err(CliError::new(&e, e.exit_code())),
     };
     let learned = learner.learned();
-    let mut prof = learned.to_profile();
+    let mut prof = learned.to_profile().map_err(CliError::setup)?;
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
@@ -129,6 +129,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
                 caps: cfg.caps,
                 kernel: super::run::kernel_version(),
                 extra_arches: vec![],
+                supervised: false,
             },
         ) {
             for w in learn::beyond(&reference, &learned) {

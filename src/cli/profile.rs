@@ -198,15 +198,15 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     }
     if a.pfc {
         let text = compile::pfc(&pl).map_err(CliError::setup)?;
-        if let Some((action, max)) = &pl.newer {
+        if let Some((action, max)) = pl.newer() {
             outln!("# before this program, syscage's prefix answers {action} for calls newer than the profile:");
             for (arch, m) in max {
                 outln!("#   {arch}: numbers above {m}");
             }
         }
-        for e in &pl.exceptions {
-            let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
-            outln!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action, e.syscall.name, e.index, vals.join(", "), e.syscall.name);
+        for e in pl.exceptions() {
+            let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
+            outln!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action(), e.syscall().name, e.index(), vals.join(", "), e.syscall().name);
         }
         out!("{text}");
         return Ok(0);
@@ -245,15 +245,15 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         }
     );
     let _ = writeln!(out, "program: {} BPF instructions", compiled.program.len());
-    for e in &pl.exceptions {
-        let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+    for e in pl.exceptions() {
+        let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
         let _ = writeln!(
             out,
             "checked before libseccomp's program: {} arg{} in {{{}}} -> {}",
-            e.syscall.name,
-            e.index,
+            e.syscall().name,
+            e.index(),
             vals.join(", "),
-            e.action
+            e.action()
         );
     }
     let _ = writeln!(out, "\nrules ({}):", p.rules().len());
@@ -273,7 +273,7 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
             compile::libseccomp_version()
         );
         for e in &compiled.omitted {
-            let _ = writeln!(out, "  {} {} on {}", e.action, e.syscall.name, e.arch);
+            let _ = writeln!(out, "  {} {} on {}", e.action(), e.syscall().name, e.arch());
         }
     }
     out!("{out}");
@@ -351,7 +351,7 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
         let omitted = compiled
             .omitted
             .iter()
-            .any(|e| e.syscall.name == s.name && e.arch == arch);
+            .any(|e| e.syscall().name == s.name && e.arch() == arch);
         if omitted {
             outln!("note: libseccomp {} cannot name `{}` on {arch}; the profile's rule ({}) is left out", compile::libseccomp_version(), s.name, decision.action);
             return Ok(0);
@@ -390,11 +390,11 @@ fn unmatched(p: &Policy, pl: &plan::Plan, arch: Arch, s: &syscalls::SyscallInfo)
         }
     }
     if let Some(e) = pl
-        .exceptions
+        .exceptions()
         .iter()
-        .find(|e| arch == Arch::X86_64 && e.syscall.name == s.name)
+        .find(|e| arch == Arch::X86_64 && e.syscall().name == s.name)
     {
-        let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+        let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
         let nums: Vec<&str> = places
             .iter()
             .filter_map(|w| w.strip_prefix("rule "))
@@ -413,7 +413,7 @@ fn unmatched(p: &Policy, pl: &plan::Plan, arch: Arch, s: &syscalls::SyscallInfo)
         };
         return format!(
             " ({who} {verb} every arg{} of {} but {})",
-            e.index,
+            e.index(),
             s.name,
             vals.join(", ")
         );

@@ -174,7 +174,7 @@ mod portable_tests {
         for b in BUILTINS {
             let Some(text) = b.text() else { continue };
             let p = crate::profile::parse(text, ReadOptions::default()).unwrap();
-            for (i, e) in p.syscalls.iter().enumerate() {
+            for (i, e) in p.syscalls().iter().enumerate() {
                 assert!(portable::is_portable(e), "{} syscalls[{i}]", b.name);
             }
             let back = crate::profile::to_json(&p).unwrap();

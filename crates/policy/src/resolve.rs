@@ -23,6 +23,9 @@ pub struct Context {
     pub kernel: Option<KernelVersion>,
     /// ABIs admitted beyond the profile's (`--seccomp-arch`).
     pub extra_arches: Vec<Arch>,
+    /// Whether syscage answers notified calls itself (`--report`, `learn`), so that a
+    /// NOTIFY rule needs no `listenerPath`.
+    pub supervised: bool,
 }
 
 impl Context {
@@ -33,6 +36,7 @@ impl Context {
             caps: CapSet::docker_default(),
             kernel: None,
             extra_arches: Vec::new(),
+            supervised: false,
         }
     }
 }
@@ -40,8 +44,6 @@ impl Context {
 /// Why a profile could not become a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ResolveError {
-    #[error("missing field `defaultAction`")]
-    NoDefaultAction,
     #[error("{path}: value `{value:#x}` cannot be what `{syscall}` sees in its argument `{arg}`: the kernel uses only the low {bits} bits")]
     ValueTooWide {
         path: String,
@@ -56,13 +58,16 @@ pub enum ResolveError {
     ForeignArch(Arch),
     #[error("{path}: argument index `{index}` is above 5: seccomp sees only six arguments")]
     IndexRange { path: String, index: u8 },
+    #[error("{place}: SCMP_ACT_NOTIFY on `{syscall}` needs a supervisor to answer, and the profile names no `listenerPath`: the kernel would fail the call with ENOSYS; give `listenerPath` (an OCI seccomp agent), run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG (runc refuses it too)")]
+    NotifyWithoutListener {
+        place: String,
+        syscall: &'static str,
+    },
 }
 
 /// Resolves a profile for a run.
 pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, ResolveError> {
-    let default_action = profile
-        .default_action
-        .ok_or(ResolveError::NoDefaultAction)?;
+    let default_action = profile.default_action();
     let native = Arch::native();
     let mut skipped = Vec::new();
 
@@ -80,12 +85,12 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
             arches.push(a);
         }
     };
-    for a in &profile.architectures {
+    for a in profile.architectures() {
         add(*a, &mut skipped);
     }
-    for e in profile.arch_map.iter().filter(|e| e.arch == native) {
-        add(e.arch, &mut skipped);
-        for s in &e.sub {
+    for e in profile.arch_map().iter().filter(|e| e.arch() == native) {
+        add(e.arch(), &mut skipped);
+        for s in e.sub() {
             add(*s, &mut skipped);
         }
     }
@@ -103,8 +108,8 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
     // not: calls above it are newer than the profile (runc's rule for its ENOSYS stub).
     let mut known_max: BTreeMap<Arch, u32> = BTreeMap::new();
     let mut derived = Vec::new();
-    for (index, entry) in profile.syscalls.iter().enumerate() {
-        for name in &entry.names {
+    for (index, entry) in profile.syscalls().iter().enumerate() {
+        for name in entry.names() {
             if let Some(s) = syscalls::lookup(name) {
                 for a in &arches {
                     // x32's own numbers (512..=547) are old compat entry points below
@@ -120,34 +125,34 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
         }
         let origin = Origin::Profile {
             index,
-            comment: entry.comment.clone(),
+            comment: entry.comment().map(str::to_string),
         };
         if let Some(why) = not_applied(entry, ctx) {
             skipped.push(Skipped {
                 origin,
-                what: entry.names.join(","),
+                what: entry.names().join(","),
                 why,
             });
             continue;
         }
-        for name in &entry.unknown {
+        for name in entry.unknown() {
             skipped.push(Skipped {
                 origin: origin.clone(),
                 what: name.clone(),
                 why: "unknown system call (skipped as asked)".to_string(),
             });
         }
-        if entry.action == default_action {
+        if entry.action() == default_action {
             // libseccomp refuses a rule whose action is the default (EACCES); runc, crun and
             // youki skip it, and so must we for Docker's files to load.
             skipped.push(Skipped {
                 origin,
-                what: entry.names.join(","),
+                what: entry.names().join(","),
                 why: format!("same action as the default ({default_action})"),
             });
             continue;
         }
-        for name in &entry.names {
+        for name in entry.names() {
             let info = syscalls::lookup(name);
             if info.is_none() {
                 skipped.push(Skipped {
@@ -169,7 +174,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
                 for (ai, a) in alt {
                     conds.push(condition(info, index, ai, &a)?);
                 }
-                rules.push(Rule::new(info, entry.action, conds, origin.clone()));
+                rules.push(Rule::new(info, entry.action(), conds, origin.clone()));
             }
         }
         rules.append(&mut derived);
@@ -178,7 +183,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
     let newer_action = (default_action.is_denial() && default_action != Action::Errno(ENOSYS))
         .then_some(Action::Errno(ENOSYS));
     let mut flags = Flags::default();
-    for f in &profile.flags {
+    for f in profile.flags() {
         match f {
             FilterFlag::Tsync => {}
             FilterFlag::Log => flags.log = true,
@@ -186,7 +191,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
             FilterFlag::WaitKillableRecv => flags.wait_killable_recv = true,
         }
     }
-    let policy = Policy {
+    let mut policy = Policy {
         name: name.to_string(),
         default_action,
         arches,
@@ -194,14 +199,46 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
         newer_action,
         newer_max: known_max.into_iter().collect(),
         flags,
-        listener: profile.listener_path.as_ref().map(|p| Listener {
-            path: p.clone(),
-            metadata: profile.listener_metadata.clone(),
-        }),
+        listener: None,
         skipped,
     };
     check_execve(&policy)?;
+    listener(profile, ctx, &mut policy)?;
     Ok(policy)
+}
+
+/// Who answers the calls the profile notifies. runc refuses SCMP_ACT_NOTIFY without
+/// `listenerPath` ("seccomp listenerPath is not set"): nothing would answer and the kernel
+/// would fail each call with ENOSYS; syscage does too, unless it answers them itself
+/// (`--report`, `learn`). A `listenerPath` without a NOTIFY rule is left out, as runc
+/// does (its filter then has no notification fd to hand over; the runtime spec sends the
+/// state "when the SCMP_ACT_NOTIFY action is used"); crun connects to the agent anyway.
+fn listener(profile: &Profile, ctx: &Context, policy: &mut Policy) -> Result<(), ResolveError> {
+    let notifies = policy.rules.iter().find(|r| r.action() == Action::Notify);
+    match (profile.listener_path(), notifies) {
+        (Some(path), Some(_)) => {
+            policy.listener = Some(Listener {
+                path: path.to_string(),
+                metadata: profile.listener_metadata().map(str::to_string),
+            })
+        }
+        (Some(path), None) => policy.skipped.push(Skipped {
+            origin: Origin::Builtin("listenerPath"),
+            what: path.to_string(),
+            why: "no rule answers SCMP_ACT_NOTIFY, so there is nothing to hand the agent (runc does the same)".to_string(),
+        }),
+        (None, Some(r)) if !ctx.supervised => {
+            return Err(ResolveError::NotifyWithoutListener {
+                place: match r.origin() {
+                    Origin::Profile { index, .. } => format!("syscalls[{index}].action"),
+                    other => other.to_string(),
+                },
+                syscall: r.name(),
+            })
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub(crate) const ENOSYS: u16 = 38;
@@ -217,13 +254,13 @@ fn condition(
     let path = || format!("syscalls[{entry}].args[{position}]");
     let ty = info
         .args
-        .get(usize::from(a.index))
+        .get(usize::from(a.index()))
         .map(|x| x.ty)
         .unwrap_or(syscalls::ArgType::Long);
     // libseccomp compares a MASKED_EQ value under its mask (see `Cond::new`).
-    let raw = match a.op {
-        Op::MaskedEq(m) => a.value & m,
-        _ => a.value,
+    let raw = match a.op() {
+        Op::MaskedEq(m) => a.value() & m,
+        _ => a.value(),
     };
     let value = fit_value(raw, ty).ok_or_else(|| ResolveError::ValueTooWide {
         path: path(),
@@ -231,18 +268,18 @@ fn condition(
         syscall: info.name.to_string(),
         arg: info
             .args
-            .get(usize::from(a.index))
+            .get(usize::from(a.index()))
             .map(|x| x.name.to_string())
-            .unwrap_or_else(|| format!("arg{}", a.index)),
+            .unwrap_or_else(|| format!("arg{}", a.index())),
         bits: ty.bits(),
     })?;
-    let op = match a.op {
+    let op = match a.op() {
         Op::MaskedEq(m) => Op::MaskedEq(m & width_mask(ty.bits())),
         op => op,
     };
-    Cond::new(a.index, op, value).ok_or(ResolveError::IndexRange {
+    Cond::new(a.index(), op, value).ok_or(ResolveError::IndexRange {
         path: path(),
-        index: a.index,
+        index: a.index(),
     })
 }
 
@@ -268,10 +305,10 @@ fn multiplexed_rule(
         path: format!("syscalls[{index}]"),
         index: 0,
     })?];
-    for (pos, a) in alt.iter().filter(|(_, a)| a.index != 0) {
-        let c = Cond::new(a.index, a.op, a.value).ok_or(ResolveError::IndexRange {
+    for (pos, a) in alt.iter().filter(|(_, a)| a.index() != 0) {
+        let c = Cond::new(a.index(), a.op(), a.value()).ok_or(ResolveError::IndexRange {
             path: format!("syscalls[{index}].args[{pos}]"),
-            index: a.index,
+            index: a.index(),
         })?;
         conds.push(c);
     }
@@ -284,7 +321,7 @@ fn multiplexed_rule(
         index: *index,
         comment: Some(format!("{name}: {why}")),
     };
-    Ok(Some(Rule::derived(info, entry.action, conds, origin)))
+    Ok(Some(Rule::derived(info, entry.action(), conds, origin)))
 }
 
 /// Why an entry does not apply to this run, following moby's `setupSeccomp`: excludes
@@ -292,26 +329,26 @@ fn multiplexed_rule(
 /// capabilities must be in the set); arches are Docker's names for the native machine.
 fn not_applied(entry: &SyscallEntry, ctx: &Context) -> Option<String> {
     let native = Arch::native().docker_name();
-    let ex = &entry.excludes;
-    if ex.arches.iter().any(|a| a == native) {
+    let ex = &entry.excludes();
+    if ex.arches().iter().any(|a| a == native) {
         return Some(format!("excluded on {native}"));
     }
-    if let Some(c) = ex.caps.iter().find(|c| ctx.caps.contains(**c)) {
+    if let Some(c) = ex.caps().iter().find(|c| ctx.caps.contains(**c)) {
         return Some(format!("excluded because the container has {c}"));
     }
-    if let (Some(min), Some(k)) = (ex.min_kernel, ctx.kernel) {
+    if let (Some(min), Some(k)) = (ex.min_kernel(), ctx.kernel) {
         if k >= min {
             return Some(format!("excluded on kernel {min} and later"));
         }
     }
-    let inc = &entry.includes;
-    if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == native) {
-        return Some(format!("only for {}", inc.arches.join(",")));
+    let inc = &entry.includes();
+    if !inc.arches().is_empty() && !inc.arches().iter().any(|a| a == native) {
+        return Some(format!("only for {}", inc.arches().join(",")));
     }
-    if let Some(c) = inc.caps.iter().find(|c| !ctx.caps.contains(**c)) {
+    if let Some(c) = inc.caps().iter().find(|c| !ctx.caps.contains(**c)) {
         return Some(format!("only with {c}"));
     }
-    if let (Some(min), Some(k)) = (inc.min_kernel, ctx.kernel) {
+    if let (Some(min), Some(k)) = (inc.min_kernel(), ctx.kernel) {
         if k < min {
             return Some(format!("only on kernel {min} and later"));
         }
@@ -455,9 +492,9 @@ mod tests {
         // The compiler still decides the few refused values before libseccomp's program.
         let plan = crate::plan::plan(&p).unwrap();
         let ex: Vec<(&str, Vec<u64>)> = plan
-            .exceptions
+            .exceptions()
             .iter()
-            .map(|e| (e.syscall.name, e.values.clone()))
+            .map(|e| (e.syscall().name, e.values().to_vec()))
             .collect();
         assert_eq!(
             ex,

@@ -112,6 +112,8 @@ fn policy_from(
         caps: req.caps,
         kernel: req.kernel,
         extra_arches: req.extra_arches.clone(),
+        // --report and learn answer notified calls themselves.
+        supervised: req.notify != NotifyMode::Plain,
     };
     let mut p =
         resolve::resolve(&loaded.name, &profile, &ctx).map_err(|source| FilterError::Resolve {
@@ -289,27 +291,12 @@ pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError
     if let Some(e) = cache.and_then(|c| c.get(&key)) {
         return Ok(e.program);
     }
-    let entries = INIT_CALLS
-        .iter()
-        .filter_map(|n| syscage_policy::syscalls::lookup(n))
-        .filter_map(|s| {
-            Some(plan::Entry {
-                arch: Arch::X86_64,
-                nr: syscage_policy::syscalls::number(s, Arch::X86_64)?,
-                syscall: s,
-                action: Action::Allow,
-                checks: vec![],
-            })
-        })
-        .collect();
-    let pl = plan::Plan {
-        default_action: Action::KillProcess,
-        arches: vec![Arch::X86_64],
-        newer: None,
-        entries,
-        exceptions: vec![],
-        flags: Default::default(),
-    };
+    let pl = plan::Plan::allow_only(Arch::X86_64, INIT_CALLS, Action::KillProcess).map_err(
+        |source| FilterError::Plan {
+            name: name.clone(),
+            source,
+        },
+    )?;
     let compiled = compile::compile(&pl).map_err(|source| FilterError::Compile { name, source })?;
     if let Some(c) = cache {
         c.put(

@@ -80,6 +80,7 @@ fn run_rows(name: &str, rows: &[(&'static str, [u64; 6])]) -> Vec<(Action, u16)>
         caps: CapSet::docker_default(),
         kernel: None,
         extra_arches: vec![],
+        supervised: false,
     };
     let policy = resolve::resolve(name, &p, &ctx).unwrap();
     let pl = plan::plan(&policy).unwrap();

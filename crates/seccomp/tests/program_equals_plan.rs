@@ -21,6 +21,7 @@ fn compiled_with(text: &str, caps: CapSet, extra_arches: Vec<Arch>) -> (Plan, Ve
         caps,
         kernel: None,
         extra_arches,
+        supervised: false,
     };
     let policy = resolve::resolve("t", &p, &ctx).expect("resolve");
     let pl = plan::plan(&policy).expect("plan");
@@ -30,16 +31,15 @@ fn compiled_with(text: &str, caps: CapSet, extra_arches: Vec<Arch>) -> (Plan, Ve
     // comparison below is against the plan without them.
     for e in &c.omitted {
         assert!(
-            e.arch != Arch::X86_64
-                && compile::strictness(e.action) <= compile::strictness(pl.default_action),
+            e.arch() != Arch::X86_64
+                && compile::strictness(e.action()) <= compile::strictness(pl.default_action()),
             "the compiler left out {} {} on {}",
-            e.action,
-            e.syscall.name,
-            e.arch
+            e.action(),
+            e.syscall().name,
+            e.arch()
         );
     }
-    let mut effective = pl.clone();
-    effective.entries.retain(|e| !c.omitted.contains(e));
+    let effective = pl.without(&c.omitted);
     (effective, c.program)
 }
 
@@ -262,7 +262,7 @@ fn many_not_equal_rules_stay_exact() {
         rules.join(", ")
     );
     let (pl, prog) = compiled(&text);
-    assert_eq!(pl.exceptions.len(), syscage_policy::plan::MAX_EXCEPTIONS);
+    assert_eq!(pl.exceptions().len(), syscage_policy::plan::MAX_EXCEPTIONS);
     for c in calls {
         let info = syscalls::lookup(c).unwrap();
         let nr = syscalls::number(info, Arch::X86_64).unwrap();

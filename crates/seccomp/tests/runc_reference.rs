@@ -388,7 +388,7 @@ fn syscage_decides_as_runc_builds_the_profile() {
         };
         let p = profile::parse(&text, Default::default()).expect(&text);
         split += p
-            .syscalls
+            .syscalls()
             .iter()
             .filter(|e| e.alternatives().len() > 1)
             .count();
@@ -558,9 +558,9 @@ fn what_syscage_writes_means_the_same_under_runc() {
             written.push(("json", profile::to_json(&p).expect(text)));
         }
         let names: Vec<&'static str> = p
-            .syscalls
+            .syscalls()
             .iter()
-            .flat_map(|e| e.names.iter())
+            .flat_map(|e| e.names().iter())
             .filter_map(|n| syscalls::lookup(n).map(|s| s.name))
             .filter(|n| {
                 ScmpSyscall::from_name(n).is_ok() && syscalls::lookup(n).unwrap().x86_64.is_some()

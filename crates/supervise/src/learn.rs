@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use syscage_policy::arch::Arch;
 use syscage_policy::cond::Op;
 use syscage_policy::eval;
-use syscage_policy::profile::{ArgSpec, Filter, Profile, SyscallEntry};
+use syscage_policy::profile::{ArgSpec, Profile, SyscallEntry};
 use syscage_policy::{syscalls, Action, Policy};
 use syscage_runtime::Supervisor;
 use syscage_seccomp::notify;
@@ -93,7 +93,7 @@ impl Learned {
 
     /// The learned profile: default-deny with EPERM, the calls that ran (with their
     /// learned values), clone3 and openat2 answering ENOSYS.
-    pub fn to_profile(&self) -> Profile {
+    pub fn to_profile(&self) -> Result<Profile, LearnError> {
         let mut arches: Vec<Arch> = vec![Arch::X86_64];
         for (a, _) in self.used.keys() {
             if !arches.contains(a) {
@@ -122,24 +122,21 @@ impl Learned {
                 Action::Allow,
                 vec![],
                 Some("learned: calls the command made"),
-            ));
+            )?);
         }
         for (name, vals) in &values {
             let Some((i, mask, what)) = constraint(name) else {
                 continue;
             };
             for v in vals {
-                let spec = ArgSpec {
-                    index: i,
-                    op: Op::MaskedEq(mask),
-                    value: *v,
-                };
+                let spec = ArgSpec::new(i, Op::MaskedEq(mask), *v)
+                    .map_err(|kind| LearnError::Build(kind.to_string()))?;
                 entries.push(entry(
                     vec![name.to_string()],
                     Action::Allow,
                     vec![spec],
                     Some(&format!("learned: {name} with {what} {}", shown(name, *v))),
-                ));
+                )?);
             }
         }
         entries.push(entry(
@@ -147,13 +144,12 @@ impl Learned {
             Action::Errno(38),
             vec![],
             Some("arguments in memory: ENOSYS makes libc fall back to clone and openat"),
-        ));
-        Profile {
-            default_action: Some(Action::Errno(1)),
-            architectures: if arches.len() > 1 { arches } else { vec![] },
-            syscalls: entries,
-            ..Profile::default()
-        }
+        )?);
+        let p = Profile::new(Action::Errno(1))
+            .map_err(|kind| LearnError::Build(kind.to_string()))?
+            .with_architectures(if arches.len() > 1 { arches } else { vec![] })
+            .with_syscalls(entries);
+        Ok(p)
     }
 }
 
@@ -178,42 +174,40 @@ fn entry(
     action: Action,
     args: Vec<ArgSpec>,
     comment: Option<&str>,
-) -> SyscallEntry {
-    SyscallEntry {
-        names,
-        unknown: vec![],
-        action,
-        args,
-        comment: comment.map(str::to_string),
-        includes: Filter::default(),
-        excludes: Filter::default(),
-    }
+) -> Result<SyscallEntry, LearnError> {
+    SyscallEntry::new(names, action, args)
+        .map(|e| e.with_comment(comment.map(str::to_string)))
+        .map_err(|e| LearnError::Build(e.to_string()))
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LearnError {
     #[error("--merge `{0}`: not an allow-list (its default action lets every call run), so there is nothing to widen; merge learned or allow-list profiles")]
     NotAllowList(String),
+    #[error("cannot build the learned profile: {0}")]
+    Build(String),
 }
 
 /// Widens `old` with what `new` allows: every allow rule of either (rules with one action
 /// for one call are alternatives, so keeping both allows the union).
 pub fn merge(old_name: &str, old: &Profile, new: &Profile) -> Result<Profile, LearnError> {
-    if old.default_action.is_some_and(|a| a.runs_call()) {
+    if old.default_action().runs_call() {
         return Err(LearnError::NotAllowList(old_name.to_string()));
     }
     let mut out = new.clone();
-    for a in &old.architectures {
-        if !out.architectures.contains(a) {
-            if out.architectures.is_empty() {
-                out.architectures.push(Arch::X86_64);
+    let mut arches = out.architectures().to_vec();
+    for a in old.architectures() {
+        if !arches.contains(a) {
+            if arches.is_empty() {
+                arches.push(Arch::X86_64);
             }
-            out.architectures.push(*a);
+            arches.push(*a);
         }
     }
-    for e in &old.syscalls {
-        if !out.syscalls.contains(e) {
-            out.syscalls.push(e.clone());
+    out = out.with_architectures(arches);
+    for e in old.syscalls() {
+        if !out.syscalls().contains(e) {
+            out.push_syscall(e.clone());
         }
     }
     Ok(out)
@@ -346,7 +340,7 @@ mod tests {
 
     #[test]
     fn the_learned_profile_allows_exactly_what_ran() {
-        let p = learned().to_profile();
+        let p = learned().to_profile().unwrap();
         let text = profile::to_json(&p).unwrap();
         let back = profile::parse(&text, Default::default()).unwrap();
         assert_eq!(back, p, "what syscage writes, syscage reads");
@@ -376,11 +370,11 @@ mod tests {
 
     #[test]
     fn merging_widens() {
-        let a = learned().to_profile();
+        let a = learned().to_profile().unwrap();
         let mut l = Learned::default();
         l.record(Arch::X86_64, "write", &[0; 6]);
         l.record(Arch::X86_64, "ioctl", &[1, 0x5412, 0, 0, 0, 0]);
-        let b = l.to_profile();
+        let b = l.to_profile().unwrap();
         let m = merge("old.json", &a, &b).unwrap();
         let policy = resolve::resolve("m", &m, &Context::docker_default()).unwrap();
         let d = |n: &str, a: [u64; 6]| {
@@ -409,9 +403,9 @@ mod tests {
             l.used[&(Arch::X86_64, "ioctl")].1.is_empty(),
             "memory stays bounded"
         );
-        let p = l.to_profile();
-        assert_eq!(p.syscalls[0].names, vec!["ioctl".to_string()]);
-        assert!(p.syscalls[0].args.is_empty());
+        let p = l.to_profile().unwrap();
+        assert_eq!(p.syscalls()[0].names(), vec!["ioctl".to_string()]);
+        assert!(p.syscalls()[0].args().is_empty());
     }
 
     #[test]

@@ -411,18 +411,20 @@ fn overlapping_rules_with_different_actions_conflict() {
 }
 
 #[test]
-fn notify_without_a_listener() {
+fn notify_without_a_listener_is_refused_unless_syscage_supervises() {
     let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
         {"names": ["execve"], "action": "SCMP_ACT_ALLOW"},
         {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}"#;
+    let p = profile::parse(text, ReadOptions::default()).unwrap();
     assert_eq!(
-        lint_text(text),
-        [warning(
-            "notify-used",
-            Some("syscalls[1]"),
-            "`mkdir` and `mkdirat` wait for a supervisor's answer (SCMP_ACT_NOTIFY) and the profile names no `listenerPath`: syscage runs a supervisor only with --report or in learn mode, and without one the kernel fails the call with ENOSYS; give `listenerPath`, run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG"
-        )]
+        resolve::resolve("t", &p, &Context::docker_default()).unwrap_err().to_string(),
+        "syscalls[1].action: SCMP_ACT_NOTIFY on `mkdir` needs a supervisor to answer, and the profile names no `listenerPath`: the kernel would fail the call with ENOSYS; give `listenerPath` (an OCI seccomp agent), run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG (runc refuses it too)"
     );
+    let supervised = Context {
+        supervised: true,
+        ..Context::docker_default()
+    };
+    assert_eq!(lint_with(text, ReadOptions::default(), &supervised), []);
     let with_agent = text.replace(
         r#""syscalls""#,
         r#""listenerPath": "/run/agent.sock", "syscalls""#,
@@ -463,11 +465,7 @@ fn display_and_exit_codes() {
 
 #[test]
 fn escapes_are_found_only_in_the_opening_direction() {
-    let spec = |op, value| ArgSpec {
-        index: 0,
-        op,
-        value,
-    };
+    let spec = |op, value| ArgSpec::new(0, op, value).unwrap();
     assert_eq!(escape(&spec(Op::Gt, 40), 32, true), Some(0x1_0000_0028));
     assert_eq!(escape(&spec(Op::Ne, 40), 32, true), Some(0x1_0000_0028));
     assert_eq!(escape(&spec(Op::Ge, 40), 32, true), Some(0x1_0000_0027));

@@ -57,21 +57,69 @@ fn exact(a: &ArgSpec, bits: u32) -> bool {
         return true;
     }
     let w = width_mask(bits);
-    matches!(a.op, Op::MaskedEq(m) if m & !w == 0)
+    matches!(a.op(), Op::MaskedEq(m) if m & !w == 0)
 }
 
 /// Whether runc, crun and syscage read the entry alike (see the module's comment).
 pub fn is_portable(e: &SyscallEntry) -> bool {
-    let first = e.args.first().map(|a| a.index);
-    let one_arg = e.args.iter().all(|a| Some(a.index) == first);
-    let repeated = alternatives(&e.args).len() > 1;
-    if repeated && !(one_arg && e.args.len() <= MAX_CONDITIONS) {
+    let args = e.args();
+    let first = args.first().map(|a| a.index());
+    let one_arg = args.iter().all(|a| Some(a.index()) == first);
+    let repeated = alternatives(args).len() > 1;
+    if repeated && !(one_arg && args.len() <= MAX_CONDITIONS) {
         return false;
     }
-    e.names.iter().chain(&e.unknown).all(|n| {
+    e.names().iter().chain(e.unknown()).all(|n| {
         let w = widths(n);
-        e.args.iter().all(|a| exact(a, w[usize::from(a.index)]))
+        args.iter().all(|a| exact(a, w[usize::from(a.index())]))
     })
+}
+
+/// One rule (conditions that hold together, each argument at most once) as rules of
+/// portable conditions with the same matches, for arguments of widths `w`.
+fn lower_alt(
+    w: &[u32; 6],
+    conds: &[ArgSpec],
+    place: &str,
+) -> Result<Vec<Vec<ArgSpec>>, PortableError> {
+    let mut combos: Vec<Vec<ArgSpec>> = vec![vec![]];
+    for a in conds {
+        let bits = w[usize::from(a.index())];
+        let choices: Vec<ArgSpec> = if exact(a, bits) {
+            vec![*a]
+        } else {
+            // A value the kernel cannot see in that argument: the entry's constructor
+            // refuses it, so its spelling does not matter.
+            blocks(a, bits).unwrap_or_else(|| vec![*a])
+        };
+        combos = combos
+            .iter()
+            .flat_map(|c| {
+                choices.iter().map(move |x| {
+                    let mut c = c.clone();
+                    c.push(*x);
+                    c
+                })
+            })
+            .collect();
+        if combos.len() > MAX_ENTRIES {
+            return Err(PortableError::TooComplex {
+                place: place.to_string(),
+            });
+        }
+    }
+    Ok(combos)
+}
+
+/// A resolved rule of call `s` as lists of portable conditions (each list one rule; the
+/// rule matches when any does), packed as [`pack`] does.
+pub fn lower_rule(
+    s: &syscalls::SyscallInfo,
+    conds: &[ArgSpec],
+    place: &str,
+) -> Result<Vec<Vec<ArgSpec>>, PortableError> {
+    let w = widths(s.name);
+    Ok(pack(lower_alt(&w, conds, place)?))
 }
 
 /// The entry as portable entries with the same matches (itself when it is portable).
@@ -82,17 +130,17 @@ pub fn lower(e: &SyscallEntry, place: &str) -> Result<Vec<SyscallEntry>, Portabl
     }
     // Names whose arguments have the same widths are written together.
     let mut groups: Vec<([u32; 6], Vec<String>, Vec<String>)> = Vec::new();
-    let named = e.names.iter().map(|n| (n, false));
-    for (n, unknown) in named.chain(e.unknown.iter().map(|n| (n, true))) {
+    let named = e.names().iter().map(|n| (n, false));
+    for (n, unknown) in named.chain(e.unknown().iter().map(|n| (n, true))) {
         let w = widths(n);
-        let g = match groups.iter_mut().position(|(gw, ..)| *gw == w) {
-            Some(i) => &mut groups[i],
+        let i = match groups.iter().position(|(gw, ..)| *gw == w) {
+            Some(i) => i,
             None => {
                 groups.push((w, vec![], vec![]));
-                let last = groups.len() - 1;
-                &mut groups[last]
+                groups.len() - 1
             }
         };
+        let g = &mut groups[i];
         if unknown {
             g.2.push(n.clone());
         } else {
@@ -102,42 +150,14 @@ pub fn lower(e: &SyscallEntry, place: &str) -> Result<Vec<SyscallEntry>, Portabl
     let mut out = Vec::new();
     for (w, names, unknown) in groups {
         let mut conds: Vec<Vec<ArgSpec>> = Vec::new();
-        for alt in alternatives(&e.args) {
-            let mut combos: Vec<Vec<ArgSpec>> = vec![vec![]];
-            for (_, a) in alt {
-                let bits = w[usize::from(a.index)];
-                let choices: Vec<ArgSpec> = if exact(&a, bits) {
-                    vec![a]
-                } else {
-                    match blocks(&a, bits) {
-                        Some(b) => b,
-                        // A value the kernel cannot see in that argument: resolution
-                        // refuses the profile, so its spelling does not matter.
-                        None => vec![a],
-                    }
-                };
-                combos = combos
-                    .iter()
-                    .flat_map(|c| {
-                        choices.iter().map(move |x| {
-                            let mut c = c.clone();
-                            c.push(*x);
-                            c
-                        })
-                    })
-                    .collect();
-                if combos.len() > MAX_ENTRIES {
-                    return Err(PortableError::TooComplex {
-                        place: place.to_string(),
-                    });
-                }
+        for alt in alternatives(e.args()) {
+            let alt: Vec<ArgSpec> = alt.into_iter().map(|(_, a)| a).collect();
+            conds.extend(lower_alt(&w, &alt, place)?);
+            if conds.len() > MAX_ENTRIES {
+                return Err(PortableError::TooComplex {
+                    place: place.to_string(),
+                });
             }
-            conds.extend(combos);
-        }
-        if conds.len() > MAX_ENTRIES {
-            return Err(PortableError::TooComplex {
-                place: place.to_string(),
-            });
         }
         let parts = pack(conds);
         let n = parts.len();
@@ -150,18 +170,11 @@ pub fn lower(e: &SyscallEntry, place: &str) -> Result<Vec<SyscallEntry>, Portabl
             } else {
                 "as masks on the bits the kernel reads".to_string()
             };
-            out.push(SyscallEntry {
-                names: names.clone(),
-                unknown: unknown.clone(),
-                action: e.action,
-                args,
-                comment: Some(match &e.comment {
-                    Some(c) => format!("{c} ({note})"),
-                    None => format!("{place} ({note})"),
-                }),
-                includes: e.includes.clone(),
-                excludes: e.excludes.clone(),
-            });
+            let comment = match e.comment() {
+                Some(c) => format!("{c} ({note})"),
+                None => format!("{place} ({note})"),
+            };
+            out.push(e.rewritten(names.clone(), unknown.clone(), args, Some(comment)));
         }
     }
     Ok(out)
@@ -170,33 +183,26 @@ pub fn lower(e: &SyscallEntry, place: &str) -> Result<Vec<SyscallEntry>, Portabl
 /// The values of one argument a condition admits, as MASKED_EQ blocks within the kernel's
 /// `bits`; `None` when the value cannot be what the kernel sees.
 fn blocks(a: &ArgSpec, bits: u32) -> Option<Vec<ArgSpec>> {
-    let ty_bits = bits;
-    let raw = match a.op {
-        Op::MaskedEq(m) => a.value & m,
-        _ => a.value,
+    let raw = match a.op() {
+        Op::MaskedEq(m) => a.value() & m,
+        _ => a.value(),
     };
     let value = fit_value(
         raw,
-        match ty_bits {
+        match bits {
             16 => syscalls::ArgType::UShort,
             32 => syscalls::ArgType::UInt,
             _ => syscalls::ArgType::Long,
         },
     )?;
-    let op = match a.op {
+    let op = match a.op() {
         Op::MaskedEq(m) => Op::MaskedEq(m & width_mask(bits)),
         op => op,
     };
-    Some(
-        cube::blocks(op, value, bits)
-            .into_iter()
-            .map(|(mask, value)| ArgSpec {
-                index: a.index,
-                op: Op::MaskedEq(mask),
-                value,
-            })
-            .collect(),
-    )
+    cube::blocks(op, value, bits)
+        .into_iter()
+        .map(|(mask, value)| ArgSpec::new(a.index(), Op::MaskedEq(mask), value).ok())
+        .collect()
 }
 
 /// Rules (each a list of conditions that hold together) as entries: rules of a single
@@ -208,7 +214,7 @@ fn pack(rules: Vec<Vec<ArgSpec>>) -> Vec<Vec<ArgSpec>> {
     for r in rules {
         if let [one] = r.as_slice() {
             if let Some(i) = open {
-                let same = out[i].first().map(|a| a.index) == Some(one.index);
+                let same = out[i].first().map(|a| a.index()) == Some(one.index());
                 if same && out[i].len() < MAX_CONDITIONS {
                     out[i].push(*one);
                     continue;
@@ -228,35 +234,26 @@ fn pack(rules: Vec<Vec<ArgSpec>>) -> Vec<Vec<ArgSpec>> {
 mod tests {
     use super::*;
     use crate::action::Action;
-    use crate::profile::Filter;
 
     fn entry(names: &[&str], args: &[(u8, Op, u64)]) -> SyscallEntry {
-        SyscallEntry {
-            names: names.iter().map(|s| s.to_string()).collect(),
-            unknown: vec![],
-            action: Action::Allow,
-            args: args
-                .iter()
-                .map(|(index, op, value)| ArgSpec {
-                    index: *index,
-                    op: *op,
-                    value: *value,
-                })
+        SyscallEntry::new(
+            names.iter().map(|s| s.to_string()).collect(),
+            Action::Allow,
+            args.iter()
+                .map(|(index, op, value)| ArgSpec::new(*index, *op, *value).unwrap())
                 .collect(),
-            comment: None,
-            includes: Filter::default(),
-            excludes: Filter::default(),
-        }
+        )
+        .unwrap()
     }
 
     /// Whether any of `entries` matches `args` as runc reads them: 64-bit comparisons,
     /// an entry with a repeated argument split into its conditions.
     fn runc_matches(entries: &[SyscallEntry], args: &[u64; 6]) -> bool {
         entries.iter().any(|e| {
-            alternatives(&e.args).iter().any(|alt| {
+            alternatives(e.args()).iter().any(|alt| {
                 alt.iter().all(|(_, a)| {
-                    let c = crate::cond::Cond::new(a.index, a.op, a.value).unwrap();
-                    c.matches(args[usize::from(a.index)], 64)
+                    let c = crate::cond::Cond::new(a.index(), a.op(), a.value()).unwrap();
+                    c.matches(args[usize::from(a.index())], 64)
                 })
             })
         })
@@ -289,12 +286,8 @@ mod tests {
         let out = lower(&e, "syscalls[0]").unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(
-            out[0].args,
-            vec![ArgSpec {
-                index: 0,
-                op: Op::MaskedEq(0xffff_ffff),
-                value: 8
-            }]
+            out[0].args(),
+            [ArgSpec::new(0, Op::MaskedEq(0xffff_ffff), 8).unwrap()]
         );
         assert!(runc_matches(&out, &[8 | 1 << 32, 0, 0, 0, 0, 0]));
     }
@@ -320,12 +313,16 @@ mod tests {
         // `personality` reads 32 bits of arg0, `brk` all 64.
         let e = entry(&["personality", "brk"], &[(0, Op::Ne, 8)]);
         let out = lower(&e, "syscalls[0]").unwrap();
-        let brk: Vec<&SyscallEntry> = out.iter().filter(|x| x.names == ["brk"]).collect();
+        let brk: Vec<&SyscallEntry> = out.iter().filter(|x| x.names() == ["brk"]).collect();
         assert_eq!(brk.len(), 1);
-        assert_eq!(brk[0].args, e.args, "a 64-bit argument keeps its condition");
+        assert_eq!(
+            brk[0].args(),
+            e.args(),
+            "a 64-bit argument keeps its condition"
+        );
         let pers: Vec<SyscallEntry> = out
             .iter()
-            .filter(|x| x.names == ["personality"])
+            .filter(|x| x.names() == ["personality"])
             .cloned()
             .collect();
         assert_eq!(pers.len(), 6, "32 masks, six to an entry");
