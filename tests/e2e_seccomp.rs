@@ -426,3 +426,34 @@ fn report_hints_never_reopen_a_deliberate_refusal() {
         "{r:?}"
     );
 }
+
+#[test]
+fn notify_needs_a_listener_and_a_listener_needs_notify() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-notify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A listenerPath without a NOTIFY rule: as runc, nothing is handed over and nothing
+    // connects (the socket does not even exist), and the container runs.
+    let quiet = dir.join("quiet.json");
+    std::fs::write(&quiet, r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/nonexistent/agent.sock", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}"#).unwrap();
+    let r = probe_line(&["--seccomp", quiet.to_str().unwrap()], &["keyctl"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n", ""),
+        "{r:?}"
+    );
+    // A NOTIFY rule without listenerPath: refused before anything runs, as runc refuses
+    // it, unless --report answers the calls.
+    let notify = dir.join("notify.json");
+    std::fs::write(&notify, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_NOTIFY"}]}"#).unwrap();
+    let r = probe_line(&["--seccomp", notify.to_str().unwrap()], &["keyctl"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, format!("syscage: cannot use profile `{}`: syscalls[0].action: SCMP_ACT_NOTIFY on `keyctl` needs a supervisor to answer, and the profile names no `listenerPath`: the kernel would fail the call with ENOSYS; give `listenerPath` (an OCI seccomp agent), run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG (runc refuses it too)\n", notify.display()));
+    let r = probe_line(
+        &["--seccomp", notify.to_str().unwrap(), "--report"],
+        &["getpid"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -501,4 +501,44 @@ mod tests {
             vec![("ioctl", vec![0x5412, 0x541c]), ("prctl", vec![22])]
         );
     }
+
+    #[test]
+    fn a_listener_is_kept_only_for_a_profile_that_notifies() {
+        // runc hands an agent nothing when no rule notifies; neither does syscage.
+        let quiet = policy(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock", "syscalls": [
+            {"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}"#,
+        );
+        assert_eq!(quiet.listener(), None);
+        assert_eq!(
+            quiet.skipped().last().map(|s| (s.what.as_str(), s.why.as_str())),
+            Some(("/run/agent.sock", "no rule answers SCMP_ACT_NOTIFY, so there is nothing to hand the agent (runc does the same)"))
+        );
+        let notifying = policy(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock", "listenerMetadata": "m", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}"#,
+        );
+        assert_eq!(
+            notifying.listener(),
+            Some(&crate::model::Listener {
+                path: "/run/agent.sock".into(),
+                metadata: Some("m".into())
+            })
+        );
+        // Without a listener, only a run syscage supervises may notify.
+        let text = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}"#;
+        let p = profile::parse(text, ReadOptions::default()).unwrap();
+        let ctx = Context {
+            supervised: true,
+            ..Context::docker_default()
+        };
+        assert!(resolve("t", &p, &ctx).unwrap().uses_notify());
+        assert!(matches!(
+            resolve("t", &p, &Context::docker_default()),
+            Err(ResolveError::NotifyWithoutListener {
+                syscall: "mkdir",
+                ..
+            })
+        ));
+    }
 }
