@@ -457,3 +457,34 @@ fn notify_needs_a_listener_and_a_listener_needs_notify() {
     assert_eq!(r.code, 0, "{r:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn run_warns_of_skipped_names_and_rules_that_cannot_match() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.json");
+    std::fs::write(&p, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["keyctl", "frobnicate", "add_kee"], "action": "SCMP_ACT_ERRNO"},
+        {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_GT"}]},
+        {"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 21522, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 21532, "op": "SCMP_CMP_NE"}]}]}"#).unwrap();
+    let path = p.display().to_string();
+    let want = format!("syscage: warning: --seccomp-ignore-unknown skipped unknown system calls in profile `{path}`: `frobnicate` (syscalls[0]) and `add_kee` (syscalls[0], did you mean `add_key`?); the profile's rules for them do not apply
+syscage: warning: profile `{path}`: syscalls[1].args[0]: `arg0 > 0xffffffff` holds for no value of `family` of `socket`, of which the kernel reads 32 bits: the entry never applies; fix or remove the condition
+syscage: warning: profile `{path}`: syscalls[2]: the conditions `arg1 != 0x5412`, `arg1 != 0x541c` compare one argument more than once, so runc, crun and syscage read them as alternatives (one rule each), and together they admit every `ioctl` call: the entry applies unconditionally; to exclude several values, write the values to admit (each a SCMP_CMP_MASKED_EQ) or the ones to refuse as entries of their own
+");
+    // The second run takes the program from the cache and says the same.
+    for _ in 0..2 {
+        let r = probe_line(
+            &["--seccomp", &path, "--seccomp-ignore-unknown"],
+            &["keyctl"],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "keyctl: blocked errno=1 (EPERM)\n"),
+            "{r:?}"
+        );
+        assert_eq!(r.stderr, want);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

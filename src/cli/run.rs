@@ -317,6 +317,9 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     // With i386 admitted, the policy is looked at for a warning (see `run`).
     let i386 = req.extra_arches.contains(&Arch::X86);
     let built = filter::build(&req, cache.as_ref(), i386).map_err(e)?;
+    for w in &built.warnings {
+        eprintln!("syscage: warning: {w}");
+    }
     if let Some(p) = &built.program {
         tracing::info!(
             "seccomp: profile {} ({} instructions{})",

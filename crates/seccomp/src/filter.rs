@@ -11,7 +11,7 @@ use syscage_policy::plan::{self, PlanError};
 use syscage_policy::profile::ReadOptions;
 use syscage_policy::resolve::{self, ResolveError};
 use syscage_policy::tweak::{self, Tweak, TweakError};
-use syscage_policy::{Action, Arch, CapSet, Context, KernelVersion, Policy};
+use syscage_policy::{lint, Action, Arch, CapSet, Context, KernelVersion, Policy, Profile};
 use thiserror::Error;
 
 /// What the run asks for.
@@ -52,6 +52,8 @@ pub struct Built {
     /// The resolved policy, when it was computed (always on a cache miss, or on request).
     pub policy: Option<Policy>,
     pub cached: bool,
+    /// What to tell the user about the profile (see `warnings`), one line each.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -97,13 +99,49 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
 
 /// Resolves the request into a policy (no compile). `None` for `unconfined`.
 pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
-    policy_from(&builtin::read_source(&req.profile)?, req)
+    Ok(policy_from(&builtin::read_source(&req.profile)?, req)?.map(|(n, p, _)| (n, p)))
+}
+
+/// What a run says about the profile on stderr: names `--seccomp-ignore-unknown` skipped,
+/// and rules that cannot match what they seem to (see `lint::rule_warnings`).
+fn warnings(name: &str, profile: &Profile) -> Vec<String> {
+    let mut out = Vec::new();
+    let skipped: Vec<String> = profile
+        .syscalls()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            e.unknown().iter().map(move |n| {
+                let hint = syscage_policy::syscalls::suggest(n)
+                    .map(|s| format!(", did you mean `{s}`?"))
+                    .unwrap_or_default();
+                format!("`{n}` (syscalls[{i}]{hint})")
+            })
+        })
+        .collect();
+    if !skipped.is_empty() {
+        let (what, list) = match skipped.as_slice() {
+            [one] => ("an unknown system call", one.clone()),
+            [init @ .., last] => (
+                "unknown system calls",
+                format!("{} and {last}", init.join(", ")),
+            ),
+            [] => ("", String::new()),
+        };
+        out.push(format!(
+            "--seccomp-ignore-unknown skipped {what} in profile `{name}`: {list}; the profile's rules for them do not apply"
+        ));
+    }
+    for w in lint::rule_warnings(profile) {
+        out.push(format!("profile `{name}`: {w}"));
+    }
+    out
 }
 
 fn policy_from(
     src: &builtin::Source,
     req: &Request,
-) -> Result<Option<(String, Policy)>, FilterError> {
+) -> Result<Option<(String, Policy, Vec<String>)>, FilterError> {
     let loaded = builtin::parse_source(src, req.read)?;
     let Some(profile) = loaded.profile else {
         return Ok(None);
@@ -121,7 +159,8 @@ fn policy_from(
             source,
         })?;
     tweak::apply(&mut p, &req.tweaks)?;
-    Ok(Some((loaded.name, p)))
+    let w = warnings(&loaded.name, &profile);
+    Ok(Some((loaded.name, p, w)))
 }
 
 /// Builds the filter, from the cache when it has it.
@@ -137,6 +176,7 @@ pub fn build(
         flags: 0,
         policy: None,
         cached: false,
+        warnings: vec![],
     };
     if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
         return Ok(unconfined);
@@ -159,13 +199,14 @@ pub fn build(
             flags: e.flags,
             policy: None,
             cached: true,
+            warnings: e.warnings.clone(),
         });
     }
-    let (name, policy) = match policy_from(&src, req)? {
+    let (name, policy, warnings) = match policy_from(&src, req)? {
         Some(x) => x,
         None if plain => return Ok(unconfined),
         // Reporting or learning without a filter: an allow-everything policy to watch.
-        None => (req.profile.clone(), Policy::allow_all()),
+        None => (req.profile.clone(), Policy::allow_all(), vec![]),
     };
     if let Some(e) = cached {
         return Ok(Built {
@@ -174,6 +215,7 @@ pub fn build(
             flags: e.flags,
             policy: Some(policy),
             cached: true,
+            warnings,
         });
     }
     let instrumented = match req.notify {
@@ -199,6 +241,7 @@ pub fn build(
             &Entry {
                 program: compiled.program.clone(),
                 flags,
+                warnings: warnings.clone(),
             },
         );
     }
@@ -208,6 +251,7 @@ pub fn build(
         flags,
         policy: Some(policy),
         cached: false,
+        warnings,
     })
 }
 
@@ -304,6 +348,7 @@ pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError
             &Entry {
                 program: compiled.program.clone(),
                 flags: load::FLAG_TSYNC,
+                warnings: vec![],
             },
         );
     }

@@ -20,7 +20,9 @@
 //! - `io-uring-allowed`, `ptrace-allowed`: calls that step around seccomp or into other
 //!   processes;
 //! - `dead-rule`, `conflicting-rules`: rules that never apply, or overlap with another
-//!   action so that runtimes may disagree.
+//!   action so that runtimes may disagree;
+//! - `never-matches`, `no-such-argument`, `always-matches` (errors), `ignored-argument`,
+//!   `split-entry`: conditions that cannot match what they seem to (see `matching`).
 //!
 //! (SCMP_ACT_NOTIFY without `listenerPath` is not a finding: resolution refuses it unless
 //! syscage supervises the run.)
@@ -104,6 +106,8 @@ pub fn lint(profile: &Profile, policy: &Policy) -> Vec<Finding> {
     l.ptrace();
     l.dead_rules();
     l.conflicting_rules();
+    l.out.extend(matching::matching(profile));
+    l.out.extend(matching::ignored_arguments(policy));
     l.out
 }
 
@@ -902,6 +906,9 @@ fn example(c: &Cube) -> String {
         format!("e.g. {}", parts.join(", "))
     }
 }
+
+mod matching;
+pub use matching::{matching, rule_warnings};
 
 #[cfg(test)]
 mod tests;

@@ -593,3 +593,46 @@ fn podmans_profile() {
         without
     );
 }
+
+#[test]
+fn rules_that_cannot_match_what_they_seem_to() {
+    let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["execve", "read"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_GT"}]},
+        {"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 21522, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 21532, "op": "SCMP_CMP_NE"}]},
+        {"names": ["dup3"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 5, "op": "SCMP_CMP_EQ"}]},
+        {"names": ["open"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 3072, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}]}"#;
+    let found: Vec<Finding> = lint_text(text)
+        .into_iter()
+        .filter(|f| {
+            [
+                "never-matches",
+                "no-such-argument",
+                "always-matches",
+                "split-entry",
+                "ignored-argument",
+            ]
+            .contains(&f.code)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            error("never-matches", Some("syscalls[1].args[0]"), "`arg0 > 0xffffffff` holds for no value of `family` of `socket`, of which the kernel reads 32 bits: the entry never applies; fix or remove the condition"),
+            error("no-such-argument", Some("syscalls[2].args[0]"), "`arg0 == 0x1` compares arg0 of `getpid`, which takes no argument: the register holds whatever the caller left there, so the rule matches by chance; remove the condition"),
+            error("always-matches", Some("syscalls[3]"), "the conditions `arg1 != 0x5412`, `arg1 != 0x541c` compare one argument more than once, so runc, crun and syscage read them as alternatives (one rule each), and together they admit every `ioctl` call: the entry applies unconditionally; to exclude several values, write the values to admit (each a SCMP_CMP_MASKED_EQ) or the ones to refuse as entries of their own"),
+            warning("split-entry", Some("syscalls[4]"), "the entry compares one argument more than once and also another: runc, crun and youki then add every condition as a rule of its own, so each condition alone lets a call match (syscage reads it the same way); if conditions on different arguments are meant to hold together, write one entry per value of the repeated argument"),
+            warning("ignored-argument", Some("syscalls[5]"), "`open` with `filename` 0x0, `flags` 0x0 gets ALLOW (rule 5), but ERRNO(EPERM) (the default action) when `mode` holds 0xffffffffffffffff, which the kernel ignores in that form of the call: the decision rests on whatever the caller left in the register; make the rules depend on the arguments that make the kernel read it (as `syscage profile show default --json` does for `open`)"),
+        ]
+    );
+    let p = profile::parse(text, ReadOptions::default()).unwrap();
+    assert_eq!(
+        rule_warnings(&p),
+        [
+            "syscalls[1].args[0]: `arg0 > 0xffffffff` holds for no value of `family` of `socket`, of which the kernel reads 32 bits: the entry never applies; fix or remove the condition",
+            "syscalls[2].args[0]: `arg0 == 0x1` compares arg0 of `getpid`, which takes no argument: the register holds whatever the caller left there, so the rule matches by chance; remove the condition",
+            "syscalls[3]: the conditions `arg1 != 0x5412`, `arg1 != 0x541c` compare one argument more than once, so runc, crun and syscage read them as alternatives (one rule each), and together they admit every `ioctl` call: the entry applies unconditionally; to exclude several values, write the values to admit (each a SCMP_CMP_MASKED_EQ) or the ones to refuse as entries of their own",
+        ]
+    );
+}
