@@ -91,7 +91,10 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
     if f.spec_allow {
         flags |= load::FLAG_SPEC_ALLOW;
     }
-    if f.wait_killable_recv {
+    // It concerns notified calls only, and the kernel refuses it without NEW_LISTENER
+    // (EINVAL, seccomp_set_mode_filter): a profile without a listener just has no use
+    // for it.
+    if f.wait_killable_recv && listener {
         flags |= load::FLAG_WAIT_KILLABLE_RECV;
     }
     flags
