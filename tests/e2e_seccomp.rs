@@ -217,6 +217,55 @@ fn capabilities_open_the_matching_rules() {
 }
 
 #[test]
+fn cap_add_all_means_what_the_bounding_set_holds() {
+    need_root!();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bnd = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:\t"))
+        .unwrap()
+        .to_string();
+    let bits = u64::from_str_radix(&bnd, 16).unwrap();
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let missing: Vec<u32> = (0..=last).filter(|n| bits & (1 << n) == 0).collect();
+    let r = probe_line(&["--cap-add", "ALL"], &["status"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("status: CapEff:\t{bnd}\n")),
+        "{r:?}"
+    );
+    if missing.is_empty() {
+        assert_eq!(r.stderr, "");
+        eprintln!("SKIPPED part of cap_add_all_means_what_the_bounding_set_holds: this host's bounding set holds every capability, so the note and the refusal are not exercised");
+        return;
+    }
+    // This machine's root lacks CAP_SYS_RESOURCE (24).
+    let names: Vec<String> = missing
+        .iter()
+        .map(|n| {
+            syscage_policy::Cap::from_number(*n as u8)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "syscage: note: left out {}, which syscage's own bounding set lacks\n",
+            names.join(", ")
+        )
+    );
+    let one = names[0].trim_start_matches("CAP_").to_string();
+    let r = probe_line(&["--cap-add", &one], &["status"]);
+    assert_eq!((r.code, r.stdout.as_str()), (125, ""), "{r:?}");
+    assert_eq!(r.stderr, format!("syscage: --cap-add `{one}`: syscage's own bounding set lacks {}, so no process it starts can have it; hint: run syscage where the bounding set holds it (`grep CapBnd /proc/self/status`)\n", names[0]));
+}
+
+#[test]
 fn seed_demo_errno_100_returns_minus_100() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-seed-{}", std::process::id()));

@@ -213,7 +213,20 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         None => (0, 0),
     };
     let last_cap = syscage_runtime::exec::last_cap();
-    let caps = rc::resolve_caps(&a.cap_add, &a.cap_drop, last_cap).map_err(e)?;
+    // Within syscage's own bounding set: ALL (and the default set) means what it holds.
+    let bounding = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| rc::bounding_from_status(&s))
+        .unwrap_or(syscage_policy::CapSet::all_up_to(last_cap));
+    let (caps, left_out) =
+        rc::resolve_caps_within(&a.cap_add, &a.cap_drop, last_cap, bounding).map_err(e)?;
+    if !left_out.is_empty() {
+        let names: Vec<String> = left_out.iter().map(|c| c.to_string()).collect();
+        eprintln!(
+            "syscage: note: left out {}, which syscage's own bounding set lacks",
+            names.join(", ")
+        );
+    }
     let limits = Limits {
         memory: a
             .memory
