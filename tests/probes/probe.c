@@ -51,6 +51,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/ptrace.h>
@@ -1492,6 +1493,62 @@ static int p_status(const char *n, int c, char **v)
 	return 0;
 }
 
+/* Bytes readable from `path` (at most 64 KiB), 0 if it is not there. */
+static long readable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[4096];
+	long total = 0;
+	ssize_t r;
+	while (total < 65536 && (r = read(fd, buf, sizeof buf)) > 0)
+		total += r;
+	close(fd);
+	return total;
+}
+
+static const char *fs_kind(const char *path)
+{
+	struct statfs s;
+	if (statfs(path, &s) < 0)
+		return errname(errno);
+	switch ((unsigned long)s.f_type) {
+	case 0x9fa0: return "proc";
+	case 0x62656572: return "sysfs";
+	case 0x01021994: return "tmpfs";
+	default: return "other";
+	}
+}
+
+/* The walls set up around the command, in one line: whether /proc/sys opens for writing,
+ * how many bytes the masked /proc files give, and what /proc, /sys and /dev are. */
+static int p_walls(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY | O_CLOEXEC);
+	const char *w = fd < 0 ? errname(errno) : "WRITABLE";
+	if (fd >= 0)
+		close(fd);
+	long masked = readable("/proc/keys") + readable("/proc/timer_list") +
+		      readable("/proc/interrupts") + readable("/proc/sched_debug");
+	printf("%s: proc_sys=%s masked=%ld proc=%s sys=%s dev=%s\n", n, w, masked,
+	       fs_kind("/proc"), fs_kind("/sys"), fs_kind("/dev"));
+	return 0;
+}
+
+/* open(PATH, O_WRONLY) without writing: whether the file is writable to this process. */
+static int p_open_write(const char *n, int c, char **v)
+{
+	if (c < 3)
+		return out_err_at(n, EINVAL, "usage");
+	int fd = open(v[2], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return out_err(n, errno);
+	close(fd);
+	return out_ok(n);
+}
+
 static int p_deny_loop(const char *n, int c, char **v)
 {
 	long cnt = argl(c, v, 2, 1000);
@@ -1914,6 +1971,8 @@ static const struct probe {
 	P("fork_exec", p_fork_exec, "fork_exec [PATH=/bin/true]; value = exit status")
 	P("tcp_loopback", p_tcp_loopback, "TCP ping/pong over 127.0.0.1")
 	P("mmap_file", p_mmap_file, "write/mmap/verify/msync/munmap 1 MiB /tmp file")
+	P("walls", p_walls, "one line: /proc/sys writable?, bytes of masked /proc files, kinds of /proc, /sys, /dev")
+	P("open_write", p_open_write, "open_write PATH: open(PATH, O_WRONLY), nothing written")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
 	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS)")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
