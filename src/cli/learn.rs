@@ -101,7 +101,11 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     let with_args = learned
         .used
         .iter()
-        .filter(|((_, n), _)| learn::CONSTRAINED.iter().any(|(c, ..)| c == n))
+        .filter(|((_, n), _)| {
+            syscage_supervise::constrained::CONSTRAINED
+                .iter()
+                .any(|(c, ..)| c == n)
+        })
         .count();
     let observed: u64 = learned.used.values().map(|(n, _)| n).sum();
     eprintln!("syscage: learned {calls} system calls ({with_args} with their arguments) from {observed} calls{}", a.output.as_ref().map(|p| format!("; wrote {}", p.display())).unwrap_or_default());

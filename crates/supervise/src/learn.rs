@@ -8,10 +8,11 @@
 //! each as a SCMP_CMP_MASKED_EQ on the bits the kernel reads, which every runtime judges
 //! the same way.
 
-use crate::report::{self, abi_of};
+use crate::answer::{self, abi_of, Kills};
+use crate::constrained::{constraint, shown, ENOSYS_CALLS};
 use crate::Worker;
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 use syscage_policy::arch::Arch;
 use syscage_policy::cond::Op;
@@ -19,58 +20,11 @@ use syscage_policy::eval;
 use syscage_policy::profile::{ArgSpec, Filter, Profile, SyscallEntry};
 use syscage_policy::{syscalls, Action, Policy};
 use syscage_runtime::Supervisor;
-use syscage_seccomp::notify;
 use thiserror::Error;
-
-/// (call, argument index, mask of the bits that matter, what the values are)
-pub const CONSTRAINED: &[(&str, u8, u64, &str)] = &[
-    ("clone", 0, 0x7E02_0000, "namespace flags"),
-    ("unshare", 0, 0x7E02_0080, "namespace flags"),
-    ("socket", 0, 0xffff_ffff, "family"),
-    ("ioctl", 1, 0xffff_ffff, "request"),
-    ("personality", 0, 0xffff_ffff, "persona"),
-    ("prctl", 0, 0xffff_ffff, "option"),
-    ("chmod", 1, 0o6000, "setuid/setgid bits"),
-    ("fchmod", 1, 0o6000, "setuid/setgid bits"),
-    ("fchmodat", 2, 0o6000, "setuid/setgid bits"),
-    ("fchmodat2", 2, 0o6000, "setuid/setgid bits"),
-    ("creat", 1, 0o6000, "setuid/setgid bits"),
-    ("open", 2, 0o6000, "setuid/setgid bits"),
-    ("openat", 3, 0o6000, "setuid/setgid bits"),
-    ("mknod", 1, 0o176000, "file type and setuid/setgid bits"),
-    ("mknodat", 2, 0o176000, "file type and setuid/setgid bits"),
-];
 
 /// At most this many values of a call's constrained argument are learned; a program that
 /// uses more (or tries to make syscage's memory grow) gets the call allowed by name.
 pub const MAX_VALUES: usize = 64;
-
-/// Calls a learned profile always answers with ENOSYS: their arguments are in memory, and
-/// libc falls back to calls whose arguments seccomp can read.
-pub const ENOSYS_CALLS: &[&str] = &["clone3", "openat2"];
-
-fn constraint(name: &str) -> Option<(u8, u64, &'static str)> {
-    CONSTRAINED
-        .iter()
-        .find(|(n, ..)| *n == name)
-        .map(|(_, i, m, w)| (*i, *m, *w))
-}
-
-/// What `--report` suggests to allow a denied call.
-pub fn allow_hint(name: &str, args: &[u64; 6]) -> String {
-    if ENOSYS_CALLS.contains(&name) {
-        return format!("nothing to do: {name} answers ENOSYS on purpose and libc falls back to a call seccomp can check");
-    }
-    match constraint(name) {
-        Some((i, mask, _)) => {
-            let v = args[usize::from(i)] & mask;
-            format!(
-                "a rule {{\"names\": [\"{name}\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{{\"index\": {i}, \"value\": {mask}, \"valueTwo\": {v}, \"op\": \"SCMP_CMP_MASKED_EQ\"}}]}} (or --seccomp-allow {name} for every value)"
-            )
-        }
-        None => format!("--seccomp-allow {name}"),
-    }
-}
 
 /// What a run used.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -167,22 +121,6 @@ impl Learned {
     }
 }
 
-fn shown(name: &str, v: u64) -> String {
-    match name {
-        "ioctl" => crate::decode::ioctl_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{v:#x}")),
-        "prctl" => crate::decode::prctl_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string()),
-        "socket" => crate::decode::family_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string()),
-        _ if v > 9 => format!("{v:#x}"),
-        _ => v.to_string(),
-    }
-}
-
 fn entry(
     names: Vec<String>,
     action: Action,
@@ -269,7 +207,7 @@ pub fn beyond(reference: &Policy, learned: &Learned) -> Vec<String> {
 pub struct Learner {
     base: Arc<Policy>,
     state: Arc<Mutex<Learned>>,
-    killed: Arc<Mutex<Vec<u32>>>,
+    kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
 }
@@ -279,7 +217,7 @@ impl Learner {
         Learner {
             base: Arc::new(base),
             state: Arc::new(Mutex::new(Learned::default())),
-            killed: Arc::new(Mutex::new(Vec::new())),
+            kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
         }
@@ -298,9 +236,9 @@ impl Supervisor for Learner {
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
         let base = Arc::clone(&self.base);
         let state = Arc::clone(&self.state);
-        let killed = Arc::clone(&self.killed);
+        let kills = Arc::clone(&self.kills);
         self.worker = Some(Worker::spawn(fd, move |fd, n| {
-            let (d, resp, kill) = report::answer(&base, n);
+            let (d, resp, kill) = answer::answer(&base, n);
             let arch = abi_of(n.data.arch, n.data.nr);
             if let (Some(s), Ok(mut st)) = (syscalls::by_number(arch, n.data.nr), state.lock()) {
                 if d.action.runs_call() {
@@ -310,15 +248,7 @@ impl Supervisor for Learner {
                 }
             }
             if kill {
-                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
-                match notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
-                    Ok(()) => {
-                        if let Ok(mut k) = killed.lock() {
-                            k.push(tgid);
-                        }
-                    }
-                    Err(e) => tracing::debug!("kill pid {}: {e}", n.pid),
-                }
+                kills.kill(fd, n);
             }
             resp
         })?);
@@ -329,11 +259,7 @@ impl Supervisor for Learner {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        let killed = self.killed.lock().map(|k| k.clone()).unwrap_or_default();
-        if code == 137 && self.command.is_some_and(|c| killed.contains(&(c as u32))) {
-            return 128 + libc::SIGSYS;
-        }
-        code
+        self.kills.exit_code(code, self.command)
     }
 }
 

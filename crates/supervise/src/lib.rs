@@ -7,6 +7,8 @@
 //! supervisor; calls the policy allows outright never reach it.
 #![deny(unsafe_code)]
 
+pub mod answer;
+pub mod constrained;
 pub mod decode;
 pub mod learn;
 pub mod oci;

@@ -7,21 +7,21 @@
 //! was the command): the kernel offers no way to answer a notification with SIGSYS. TRAP
 //! stays in the kernel and is not reported.
 
+use crate::answer::{abi_of, Kills};
+use crate::constrained::allow_hint;
 use crate::decode::{self, Processes};
-use crate::learn;
 use crate::Worker;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, X32_SYSCALL_BIT};
 use syscage_policy::eval::{self, DecidedBy};
-use syscage_policy::{syscalls, Action, Policy};
+use syscage_policy::{syscalls, Policy};
 use syscage_runtime::Supervisor;
-use syscage_seccomp::notify::{self, Notification, Response};
+use syscage_seccomp::notify::{self, Notification};
 use thiserror::Error;
 
 /// Events beyond this many go into the counts only (a loop of a million denied calls
@@ -67,7 +67,6 @@ struct State {
     written: usize,
     total: u64,
     groups: BTreeMap<(String, String, String), Group>,
-    killed: HashSet<u32>,
     procs: Processes,
 }
 
@@ -75,6 +74,7 @@ pub struct Reporter {
     policy: Arc<Policy>,
     path: Option<PathBuf>,
     state: Arc<Mutex<State>>,
+    kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
     /// Whether the report file was made by this run (and so is removed if the command
@@ -111,6 +111,7 @@ impl Reporter {
                 file,
                 ..State::default()
             })),
+            kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
             created,
@@ -206,31 +207,6 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     )
 }
 
-/// The ABI of a notified call.
-pub fn abi_of(audit_arch: u32, nr: u32) -> Arch {
-    if audit_arch == AUDIT_ARCH_I386 {
-        Arch::X86
-    } else if nr & X32_SYSCALL_BIT != 0 {
-        Arch::X32
-    } else {
-        Arch::X86_64
-    }
-}
-
-/// How the policy answers a notified call, and whether syscage must kill its process.
-pub fn answer(policy: &Policy, n: &Notification) -> (eval::Decision, Response, bool) {
-    let d = eval::decide_raw(policy, n.data.arch, n.data.nr, &n.data.args);
-    let (resp, kill) = match d.action {
-        Action::Errno(e) => (Response::Errno(i32::from(e)), false),
-        Action::KillProcess | Action::KillThread => (Response::Errno(libc::EPERM), true),
-        Action::Allow | Action::Log => (Response::Continue, false),
-        // A notification or trace the user's profile asked for, with no one to answer it:
-        // the call fails as a call without a tracer does.
-        Action::Notify | Action::Trace(_) | Action::Trap => (Response::Errno(libc::ENOSYS), false),
-    };
-    (d, resp, kill)
-}
-
 /// Builds the event for a denied call.
 pub fn event(
     policy: &Policy,
@@ -303,8 +279,9 @@ impl Supervisor for Reporter {
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
         let policy = Arc::clone(&self.policy);
         let state = Arc::clone(&self.state);
+        let kills = Arc::clone(&self.kills);
         let worker = Worker::spawn(fd, move |fd, n| {
-            let (d, resp, kill) = answer(&policy, n);
+            let (d, resp, kill) = crate::answer::answer(&policy, n);
             if !d.action.is_denial() {
                 return resp;
             }
@@ -328,7 +305,7 @@ impl Supervisor for Reporter {
                     }
                     s.written += 1;
                 }
-                let hint = learn::allow_hint(name, &n.data.args);
+                let hint = allow_hint(name, &n.data.args);
                 s.groups.entry(key.clone()).or_insert(Group {
                     count: 0,
                     first: e,
@@ -339,12 +316,7 @@ impl Supervisor for Reporter {
                 g.count += 1;
             }
             if kill {
-                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
-                if let Err(e) = notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
-                    tracing::debug!("kill pid {}: {e}", n.pid);
-                } else {
-                    s.killed.insert(tgid);
-                }
+                kills.kill(fd, n);
             }
             resp
         })?;
@@ -356,7 +328,6 @@ impl Supervisor for Reporter {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        let mut code = code;
         if let Ok(mut s) = self.state.lock() {
             let counts: Vec<serde_json::Value> = s
                 .groups
@@ -372,13 +343,9 @@ impl Supervisor for Reporter {
                 );
                 let _ = f.flush();
             }
-            // The kernel kills with SIGSYS; the supervisor could only use SIGKILL.
-            if code == 137 && self.command.is_some_and(|c| s.killed.contains(&(c as u32))) {
-                code = 128 + libc::SIGSYS;
-            }
         }
         eprint!("{}", self.summary());
-        code
+        self.kills.exit_code(code, self.command)
     }
 }
 
