@@ -1,0 +1,128 @@
+//! `--report` and `learn` change nothing a program sees: every ABI the profile admits (all
+//! of them under `unconfined`) runs as it does without them, a denial asked for on top of
+//! `unconfined` holds, and what the filter kills is said. Root needed.
+
+mod support;
+
+use support::*;
+
+macro_rules! need_root {
+    () => {
+        if !root(module_path!()) {
+            return;
+        }
+    };
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("syscage-out-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `learn -o FILE` of one probe: its status and output line, and the learned profile.
+fn learn_probe(extra: &[&str], probe: &str, out: &std::path::Path) -> Run {
+    let root = rootfs().to_str().unwrap().to_string();
+    let o = out.to_str().unwrap().to_string();
+    let mut args = vec!["learn", "-o", &o, "--rootfs", &root];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "/probe", probe]);
+    syscage_run(&args)
+}
+
+#[test]
+fn every_abi_has_the_same_outcome_with_and_without_report_and_learn() {
+    need_root!();
+    let dir = temp("abi");
+    for profile in ["default", "unconfined"] {
+        for probe in ["getpid", "i386_getpid", "x32_getpid"] {
+            let plain = probe_line(&["--seccomp", profile], &[probe]);
+            let reported = probe_line(&["--seccomp", profile, "--report"], &[probe]);
+            let learned_file = dir.join(format!("{profile}-{probe}.json"));
+            let learned = learn_probe(&["--seccomp", profile], probe, &learned_file);
+            let outcome = |r: &Run| (r.code, r.stdout.clone());
+            assert_eq!(
+                outcome(&reported),
+                outcome(&plain),
+                "{profile} {probe} --report: {reported:?}\nwithout: {plain:?}"
+            );
+            assert_eq!(
+                outcome(&learned),
+                outcome(&plain),
+                "{profile} {probe} learn: {learned:?}\nwithout: {plain:?}"
+            );
+            // The outcomes themselves: the native ABI runs; i386 and x32 are killed unless
+            // admitted; under unconfined i386 runs, and x32 does what the kernel does with
+            // it (ENOSYS on a kernel built without x32).
+            let want_native = (0, format!("{probe}: raw=2\n"));
+            match (profile, probe) {
+                (_, "getpid") | ("unconfined", "i386_getpid") => {
+                    assert_eq!(outcome(&plain), want_native, "{profile} {probe}: {plain:?}")
+                }
+                ("default", _) => {
+                    assert_eq!(
+                        outcome(&plain),
+                        (159, String::new()),
+                        "{profile} {probe}: {plain:?}"
+                    )
+                }
+                _ => assert!(
+                    plain.code == 0
+                        && (plain.stdout == want_native.1
+                            || plain.stdout == format!("{probe}: raw=-38\n")),
+                    "{plain:?}"
+                ),
+            }
+            // What learn wrote runs the probe as it ran while learning.
+            if learned.code == 0 {
+                let p = learned_file.to_str().unwrap();
+                let again = probe_line(&["--seccomp", p], &[probe]);
+                assert_eq!(
+                    outcome(&again),
+                    outcome(&plain),
+                    "{profile} {probe} under the learned profile: {again:?}"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_deny_on_top_of_unconfined_holds_on_every_abi() {
+    need_root!();
+    let deny = ["--seccomp", "unconfined", "--seccomp-deny", "keyctl"];
+    let r = probe_line(&deny, &["keyctl"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n", ""),
+        "{r:?}"
+    );
+    // Everything else, on every ABI, is still allowed.
+    let r = probe_line(&deny, &["i386_getpid"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "i386_getpid: raw=2\n"),
+        "{r:?}"
+    );
+    let r = probe_line(&deny, &["getpid"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "getpid: raw=2\n"), "{r:?}");
+    // The same under --report, which records the denial.
+    let mut reported = deny.to_vec();
+    reported.push("--report");
+    let r = probe_line(&reported, &["keyctl"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n"),
+        "{r:?}"
+    );
+    assert!(r.stderr.starts_with("syscage: report: 1 denied call (1 kind)\n  keyctl           x1        ERRNO(EPERM) by --seccomp-deny keyctl\n"), "{r:?}");
+    // An allow on top of unconfined changes nothing: still no filter, and it says so.
+    let r = probe_line(
+        &["--seccomp", "unconfined", "--seccomp-allow", "keyctl"],
+        &["getpid"],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "getpid: raw=2\n"), "{r:?}");
+    assert_eq!(r.stderr, "syscage: warning: no seccomp filter (--seccomp unconfined): the container can make any system call its capabilities allow\n");
+}
