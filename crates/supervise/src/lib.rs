@@ -12,6 +12,7 @@ pub mod constrained;
 pub mod decode;
 pub mod learn;
 pub mod oci;
+pub mod output;
 pub mod report;
 
 use std::os::fd::{AsFd, OwnedFd};

@@ -10,10 +10,10 @@
 use crate::answer::{abi_of, Kills};
 use crate::constrained::allow_hint;
 use crate::decode::{self, Processes};
+use crate::output::Output;
 use crate::Worker;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -31,7 +31,7 @@ pub const MAX_EVENTS: usize = 10_000;
 #[derive(Debug, Error)]
 pub enum ReportError {
     #[error("--report `{path}`: cannot write the report: {}", syscage_policy::errno::io_text(.source))]
-    Open {
+    Write {
         path: String,
         source: std::io::Error,
     },
@@ -63,7 +63,9 @@ struct Group {
 
 #[derive(Default)]
 struct State {
-    file: Option<BufWriter<File>>,
+    file: Option<BufWriter<Output>>,
+    /// The first error writing the file: nothing more is written, and the run says so.
+    write_error: Option<std::io::Error>,
     written: usize,
     total: u64,
     groups: BTreeMap<(String, String, String), Group>,
@@ -77,31 +79,22 @@ pub struct Reporter {
     kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
-    /// Whether the report file was made by this run (and so is removed if the command
-    /// never starts).
-    created: bool,
 }
 
 impl Reporter {
     /// A reporter for `policy` (the policy as the user gave it, before instrumenting).
-    /// The file, if any, is created now, so that an unwritable path fails before the
-    /// container starts.
+    /// The file, if any, is opened now, so that an unwritable path fails before the
+    /// container starts; it is put in place when the run ends (see [`Output`]), so a run
+    /// that fails before its command starts, or a syscage killed, leaves an earlier report
+    /// as it was and makes none.
     pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
-        // Opened without truncating: a run that fails before its command starts leaves an
-        // earlier report as it was (the file is emptied when the command starts).
-        let created = path.is_some_and(|p| !p.exists());
         let file = match path {
-            Some(p) => Some(BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(p)
-                    .map_err(|source| ReportError::Open {
-                        path: p.display().to_string(),
-                        source,
-                    })?,
-            )),
+            Some(p) => Some(BufWriter::new(Output::open(p).map_err(|source| {
+                ReportError::Write {
+                    path: p.display().to_string(),
+                    source,
+                }
+            })?)),
             None => None,
         };
         Ok(Reporter {
@@ -114,7 +107,6 @@ impl Reporter {
             kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
-            created,
         })
     }
 
@@ -257,23 +249,9 @@ pub fn event(
     }
 }
 
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        if let (None, true, Some(p)) = (self.command, self.created, &self.path) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 impl Supervisor for Reporter {
     fn started(&mut self, host_pid: i32) {
         self.command = Some(host_pid);
-        if let Ok(s) = self.state.lock() {
-            if let Some(f) = &s.file {
-                // A regular file starts empty; a FIFO or device cannot be emptied.
-                let _ = f.get_ref().set_len(0);
-            }
-        }
     }
 
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
@@ -298,10 +276,8 @@ impl Supervisor for Reporter {
             if need_event {
                 let e = event(&policy, n, &d, fd, &mut s.procs);
                 if s.written < MAX_EVENTS {
-                    if let Some(f) = s.file.as_mut() {
-                        if let Ok(line) = serde_json::to_string(&e) {
-                            let _ = writeln!(f, "{line}");
-                        }
+                    if let Ok(line) = serde_json::to_string(&e) {
+                        s.write(&line);
                     }
                     s.written += 1;
                 }
@@ -328,24 +304,48 @@ impl Supervisor for Reporter {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        if let Ok(mut s) = self.state.lock() {
-            let counts: Vec<serde_json::Value> = s
-                .groups
-                .values()
-                .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
-                .collect();
-            let total = s.total;
-            if let Some(f) = s.file.as_mut() {
-                let _ = writeln!(
-                    f,
-                    "{}",
-                    serde_json::json!({"summary": counts, "total": total})
-                );
-                let _ = f.flush();
+        let failed = self.state.lock().ok().and_then(|mut s| s.close());
+        eprint!("{}", self.summary());
+        if let (Some(source), Some(p)) = (failed, &self.path) {
+            let e = ReportError::Write {
+                path: p.display().to_string(),
+                source,
+            };
+            eprintln!("syscage: {e}");
+        }
+        self.kills.exit_code(code, self.command)
+    }
+}
+
+impl State {
+    /// Writes one line of the report, unless writing already failed.
+    fn write(&mut self, line: &str) {
+        if let (Some(f), None) = (self.file.as_mut(), &self.write_error) {
+            if let Err(e) = writeln!(f, "{line}") {
+                self.write_error = Some(e);
             }
         }
-        eprint!("{}", self.summary());
-        self.kills.exit_code(code, self.command)
+    }
+
+    /// Ends the file with the counts and puts it in place; the first error, if any (the
+    /// file then holds what was written before it).
+    fn close(&mut self) -> Option<std::io::Error> {
+        let counts: Vec<serde_json::Value> = self
+            .groups
+            .values()
+            .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
+            .collect();
+        let last = serde_json::json!({"summary": counts, "total": self.total}).to_string();
+        self.write(&last);
+        let f = self.file.take()?;
+        let put = f
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(Output::commit);
+        match (self.write_error.take(), put) {
+            (Some(e), _) | (None, Err(e)) => Some(e),
+            (None, Ok(())) => None,
+        }
     }
 }
 
