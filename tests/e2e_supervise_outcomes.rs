@@ -126,3 +126,87 @@ fn a_deny_on_top_of_unconfined_holds_on_every_abi() {
     assert_eq!((r.code, r.stdout.as_str()), (0, "getpid: raw=2\n"), "{r:?}");
     assert_eq!(r.stderr, "syscage: warning: no seccomp filter (--seccomp unconfined): the container can make any system call its capabilities allow\n");
 }
+
+/// What a program's name may hold: terminal escapes (retitle, clear the screen), newlines
+/// with forged report lines, a C1 control, a bidirectional override, and bytes that are
+/// not UTF-8.
+const HOSTILE: &[u8] = b"x\x1b]0;pwned\x07\x1b[2J\n  keyctl           x1\nsyscage: report: no call was denied\n\xc2\x9b1m\xe2\x80\xae\xff\xfe";
+const HOSTILE_SHOWN: &str = "x\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\n  keyctl           x1\\nsyscage: report: no call was denied\\n\\u{9b}1m\\u{202e}\\xff\\xfe";
+
+/// Nothing a terminal would obey, and no line but syscage's own: no forged summary.
+fn assert_inert(stderr: &str, what: &str) {
+    assert!(
+        !stderr
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{202e}' || c == '\u{fffd}'),
+        "{what}: raw control characters in {stderr:?}"
+    );
+    for l in stderr.lines() {
+        assert!(
+            (l.starts_with("syscage: ") || l.starts_with("  "))
+                && l != "syscage: report: no call was denied"
+                && l != "  keyctl           x1",
+            "{what}: a line syscage did not write: {l:?}"
+        );
+    }
+}
+
+#[test]
+fn what_the_container_names_is_printed_escaped() {
+    need_root!();
+    use std::os::unix::ffi::OsStrExt;
+    let dir = temp("names");
+    // The probe under a hostile name, in a volume.
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let hostile = bin.join(std::ffi::OsStr::from_bytes(HOSTILE));
+    std::fs::copy(probe(), &hostile).unwrap();
+    let vol = format!("{}:/w:ro", bin.display());
+    let file = dir.join("r.jsonl");
+    let flag = format!("--report={}", file.display());
+    let r = container(
+        &["-v", &vol, &flag],
+        &["/bin/sh", "-c", "exec /w/x* keyctl"],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains(&format!(" from /w/{HOSTILE_SHOWN} (pid 2)\n")),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .starts_with("syscage: report: 1 denied call (1 kind)\n"),
+        "{r:?}"
+    );
+    assert_inert(&r.stderr, "the report");
+    // The JSON lines stay JSON, with the name as a string.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["exe"],
+        format!("/w/{}", String::from_utf8_lossy(HOSTILE)),
+        "{text}"
+    );
+    for l in text.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l:?}"));
+    }
+    // A path read from the program's memory: a directory with that name.
+    let r = container(
+        &["--seccomp-deny", "mkdir", "--seccomp-deny", "mkdirat", "--report"],
+        &["/bin/sh", "-c", "mkdir \"/tmp/$(printf 'd\\033]0;pwned\\007\\nsyscage: report: no call was denied\\n\\377')\" 2>/dev/null"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "\"/tmp/d\\u{1b}]0;pwned\\u{7}\\nsyscage: report: no call was denied\\n\\xff\""
+        ),
+        "{r:?}"
+    );
+    assert_inert(&r.stderr, "the decoded path");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,6 +14,7 @@ pub mod learn;
 pub mod oci;
 pub mod output;
 pub mod report;
+pub mod text;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::thread::JoinHandle;

@@ -11,6 +11,7 @@ use crate::answer::{abi_of, Kills};
 use crate::constrained::allow_hint;
 use crate::decode::{self, Processes};
 use crate::output::Output;
+use crate::text::escape;
 use crate::Worker;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -43,6 +44,8 @@ pub struct Event {
     pub time: String,
     pub host_pid: u32,
     pub container_pid: Option<u32>,
+    /// The process name and program (as JSON strings; bytes that are not UTF-8 become
+    /// U+FFFD).
     pub comm: String,
     pub exe: String,
     pub syscall: String,
@@ -52,6 +55,9 @@ pub struct Event {
     pub decoded: Vec<String>,
     pub action: String,
     pub rule: String,
+    /// Who made the call, escaped for the summary: `PROGRAM (pid N)`.
+    #[serde(skip)]
+    pub who: String,
 }
 
 #[derive(Debug, Clone)]
@@ -139,21 +145,15 @@ impl Reporter {
         });
         for g in groups {
             let e = &g.first;
-            let who = match e.container_pid {
-                Some(p) => format!(
-                    "{} (pid {p})",
-                    if e.exe.is_empty() { &e.comm } else { &e.exe }
-                ),
-                None => e.comm.clone(),
-            };
             out.push_str(&format!(
                 "  {:<16} x{:<8} {} by {}\n",
                 e.syscall, g.count, e.action, e.rule
             ));
             out.push_str(&format!(
-                "      first: {}({}) from {who}\n",
+                "      first: {}({}) from {}\n",
                 e.syscall,
-                e.decoded.join(", ")
+                e.decoded.join(", "),
+                e.who
             ));
             out.push_str(&format!("      to allow: {}\n", g.allow_hint));
         }
@@ -224,16 +224,21 @@ pub fn event(
     let mut p = procs.get(n.pid);
     // Read while the call still waited, or it may describe a process that reuses the pid.
     if !notify::id_valid(fd.as_fd(), n.id) {
-        p.comm = "?".into();
-        p.exe = "?".into();
+        p.comm = b"?".to_vec();
+        p.exe = b"?".to_vec();
         p.container_pid = None;
     }
+    let program = if p.exe.is_empty() { &p.comm } else { &p.exe };
+    let who = match p.container_pid {
+        Some(pid) => format!("{} (pid {pid})", escape(program)),
+        None => escape(&p.comm),
+    };
     Event {
         time: rfc3339(std::time::SystemTime::now()),
         host_pid: n.pid,
         container_pid: p.container_pid,
-        comm: p.comm,
-        exe: p.exe,
+        comm: String::from_utf8_lossy(&p.comm).into_owned(),
+        exe: String::from_utf8_lossy(&p.exe).into_owned(),
         syscall: name,
         nr: n.data.nr,
         abi: arch.to_string(),
@@ -246,6 +251,7 @@ pub fn event(
             DecidedBy::Newer => "the newer-than-profile rule (ENOSYS)".to_string(),
             DecidedBy::BadArch => "the architecture check".to_string(),
         },
+        who,
     }
 }
 
