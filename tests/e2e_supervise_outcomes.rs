@@ -210,3 +210,55 @@ fn what_the_container_names_is_printed_escaped() {
     assert_inert(&r.stderr, "the decoded path");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_command_the_filter_kills_for_its_abi_is_reported_so() {
+    need_root!();
+    let why = "the filter killed the command (SIGSYS) for a system call outside the ABIs the profile admits (x86_64): an i386 call (int 0x80) or an x32 call (hint: --seccomp-arch x86 or x32 admits one)";
+    for probe in ["i386_getpid", "x32_getpid"] {
+        let r = probe_line(&["--report"], &[probe]);
+        assert_eq!((r.code, r.stdout.as_str()), (159, ""), "{r:?}");
+        assert_eq!(r.stderr, format!("syscage: report: {why}\n"), "{probe}");
+    }
+    // After a denied call, the kill follows the denials; the JSON summary says it too.
+    let dir = temp("abi-kill");
+    let file = dir.join("r.jsonl");
+    let flag = format!("--report={}", file.display());
+    let r = container(
+        &[&flag],
+        &["/bin/sh", "-c", "/probe keyctl; exec /probe i386_getpid"],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (159, "keyctl: blocked errno=1 (EPERM)\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .starts_with("syscage: report: 1 denied call (1 kind)\n  keyctl "),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.ends_with(&format!("syscage: report: {why}\n")),
+        "{r:?}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["killed_by_filter"], why, "{text}");
+    // learn says it too, and that its profile does not admit the call either.
+    let r = learn_probe(&[], "x32_getpid", &dir.join("l.json"));
+    assert_eq!(r.code, 159, "{r:?}");
+    assert!(
+        r.stderr
+            .starts_with(&format!("syscage: {why}\nsyscage: learned ")),
+        "{r:?}"
+    );
+    // Under unconfined nothing is killed, and nothing said.
+    let r = probe_line(&["--seccomp", "unconfined", "--report"], &["i386_getpid"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (0, "syscage: report: no call was denied\n"),
+        "{r:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

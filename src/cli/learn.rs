@@ -75,6 +75,9 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         // `out` goes without a trace.
         Err(e) => return Err(CliError::new(&e, e.exit_code())),
     };
+    if let Some(why) = learner.killed_by_filter() {
+        eprintln!("syscage: {why}");
+    }
     let learned = learner.learned();
     let mut prof = learned.to_profile();
     if let Some((name, o)) = &old {

@@ -72,6 +72,38 @@ impl Kills {
     }
 }
 
+/// Why the command died of SIGSYS (status 159) when no supervisor killed it. Under a
+/// supervisor, the filter's own kills are those of its architecture check, and, when
+/// `traps` (TRAP stays in the kernel under `--report`), the SIGSYS of a TRAP rule the
+/// program did not catch. `None` when the policy can do neither.
+pub fn sigsys_cause(policy: &Policy, traps: bool) -> Option<String> {
+    let admitted = policy.arches();
+    let foreign = [Arch::X86, Arch::X32]
+        .into_iter()
+        .any(|a| !admitted.contains(&a));
+    let trap = traps
+        && (policy.default_action() == Action::Trap
+            || policy.newer_action() == Some(Action::Trap)
+            || policy.rules().iter().any(|r| r.action() == Action::Trap));
+    let names: Vec<String> = admitted.iter().map(|a| a.to_string()).collect();
+    let abi = format!(
+        "the filter killed the command (SIGSYS) for a system call outside the ABIs the profile admits ({})",
+        names.join(", ")
+    );
+    match (foreign, trap) {
+        (true, false) => Some(format!(
+            "{abi}: an i386 call (int 0x80) or an x32 call (hint: --seccomp-arch x86 or x32 admits one)"
+        )),
+        (true, true) => Some(format!(
+            "{abi}, or the command did not catch the SIGSYS of a TRAP rule"
+        )),
+        (false, true) => Some(
+            "the command died of the SIGSYS of a TRAP rule, which it did not catch".to_string(),
+        ),
+        (false, false) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +124,44 @@ mod tests {
         assert_eq!(k.exit_code(137, Some(43)), 137, "killed by someone else");
         assert_eq!(k.exit_code(137, None), 137);
         assert_eq!(k.exit_code(1, Some(42)), 1);
+    }
+}
+
+#[cfg(test)]
+mod cause_tests {
+    use super::*;
+
+    #[test]
+    fn a_sigsys_is_explained_by_what_the_policy_can_do() {
+        let all = Policy::allow_all();
+        assert_eq!(
+            sigsys_cause(&all, true),
+            None,
+            "every ABI admitted, no TRAP"
+        );
+        let def = syscage_policy::builtin::load("default", Default::default())
+            .unwrap()
+            .profile
+            .unwrap();
+        let def = syscage_policy::resolve::resolve(
+            "default",
+            &def,
+            &syscage_policy::Context::docker_default(),
+        )
+        .unwrap();
+        assert_eq!(
+            sigsys_cause(&def, true).as_deref(),
+            Some("the filter killed the command (SIGSYS) for a system call outside the ABIs the profile admits (x86_64): an i386 call (int 0x80) or an x32 call (hint: --seccomp-arch x86 or x32 admits one)")
+        );
+        let trap = all.map_actions(|_| Action::Trap);
+        assert_eq!(
+            sigsys_cause(&trap, true).as_deref(),
+            Some("the command died of the SIGSYS of a TRAP rule, which it did not catch")
+        );
+        assert_eq!(
+            sigsys_cause(&trap, false),
+            None,
+            "learn notifies TRAP calls"
+        );
     }
 }

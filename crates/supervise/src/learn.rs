@@ -210,6 +210,7 @@ pub struct Learner {
     kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
+    sigsys: Option<String>,
 }
 
 impl Learner {
@@ -220,7 +221,14 @@ impl Learner {
             kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
+            sigsys: None,
         }
+    }
+
+    /// Why the command died of SIGSYS, when the filter killed it (a call outside the
+    /// admitted ABIs, which the learned profile does not admit either).
+    pub fn killed_by_filter(&self) -> Option<&str> {
+        self.sigsys.as_deref()
     }
 
     pub fn learned(&self) -> Learned {
@@ -258,6 +266,9 @@ impl Supervisor for Learner {
     fn finished(&mut self, code: i32) -> i32 {
         if let Some(mut w) = self.worker.take() {
             w.join();
+        }
+        if code == 128 + libc::SIGSYS && self.command.is_some() {
+            self.sigsys = answer::sigsys_cause(&self.base, false);
         }
         self.kills.exit_code(code, self.command)
     }

@@ -7,7 +7,7 @@
 //! was the command): the kernel offers no way to answer a notification with SIGSYS. TRAP
 //! stays in the kernel and is not reported.
 
-use crate::answer::{abi_of, Kills};
+use crate::answer::{abi_of, sigsys_cause, Kills};
 use crate::constrained::allow_hint;
 use crate::decode::{self, Processes};
 use crate::output::Output;
@@ -85,6 +85,8 @@ pub struct Reporter {
     kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
+    /// Why the command died of SIGSYS, when the filter (not syscage) killed it.
+    sigsys: Option<String>,
 }
 
 impl Reporter {
@@ -113,6 +115,7 @@ impl Reporter {
             kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
+            sigsys: None,
         })
     }
 
@@ -127,8 +130,17 @@ impl Reporter {
         let Ok(s) = self.state.lock() else {
             return String::new();
         };
+        let killed = self
+            .sigsys
+            .as_ref()
+            .map(|why| format!("syscage: report: {why}\n"))
+            .unwrap_or_default();
         if s.total == 0 {
-            return "syscage: report: no call was denied\n".to_string();
+            return if killed.is_empty() {
+                "syscage: report: no call was denied\n".to_string()
+            } else {
+                killed
+            };
         }
         let mut out = format!(
             "syscage: report: {} denied call{} ({} kind{})\n",
@@ -163,6 +175,7 @@ impl Reporter {
                 p.display()
             ));
         }
+        out.push_str(&killed);
         out
     }
 }
@@ -310,7 +323,17 @@ impl Supervisor for Reporter {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        let failed = self.state.lock().ok().and_then(|mut s| s.close());
+        // The status is the kernel's SIGSYS (syscage kills with SIGKILL): the filter itself
+        // killed the command.
+        if code == 128 + libc::SIGSYS && self.command.is_some() {
+            self.sigsys = sigsys_cause(&self.policy, true);
+        }
+        let sigsys = self.sigsys.clone();
+        let failed = self
+            .state
+            .lock()
+            .ok()
+            .and_then(|mut s| s.close(sigsys.as_deref()));
         eprint!("{}", self.summary());
         if let (Some(source), Some(p)) = (failed, &self.path) {
             let e = ReportError::Write {
@@ -335,13 +358,17 @@ impl State {
 
     /// Ends the file with the counts and puts it in place; the first error, if any (the
     /// file then holds what was written before it).
-    fn close(&mut self) -> Option<std::io::Error> {
+    fn close(&mut self, sigsys: Option<&str>) -> Option<std::io::Error> {
         let counts: Vec<serde_json::Value> = self
             .groups
             .values()
             .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
             .collect();
-        let last = serde_json::json!({"summary": counts, "total": self.total}).to_string();
+        let mut last = serde_json::json!({"summary": counts, "total": self.total});
+        if let Some(why) = sigsys {
+            last["killed_by_filter"] = why.into();
+        }
+        let last = last.to_string();
         self.write(&last);
         let f = self.file.take()?;
         let put = f
