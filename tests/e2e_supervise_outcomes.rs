@@ -262,3 +262,79 @@ fn a_command_the_filter_kills_for_its_abi_is_reported_so() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn learning_never_widens_past_the_base_profile() {
+    need_root!();
+    let dir = temp("widen");
+    let prof = dir.join("learned.json");
+    let denied = [
+        "tiocsti",
+        "tiocsti_high",
+        "tioclinux",
+        "tioclinux_high",
+        "prctl_seccomp",
+    ];
+    // More distinct ioctl requests and prctl options than learn keeps, and the calls the
+    // base denies, tried once (so their set-up steps are learned).
+    let mut workload = String::from(
+        "/probe many_values ioctl 100; /probe many_values prctl 100; /probe tiocgwinsz",
+    );
+    for p in denied {
+        workload.push_str(&format!("; /probe {p}"));
+    }
+    let root = rootfs().to_str().unwrap().to_string();
+    let r = syscage_run(&[
+        "learn",
+        "-o",
+        prof.to_str().unwrap(),
+        "--rootfs",
+        &root,
+        "--tmpfs",
+        "/tmp",
+        "--",
+        "/bin/sh",
+        "-c",
+        &workload,
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("syscage: learned by name, with the `default` profile's conditions (more than 64 distinct argument values seen): ioctl, prctl\n"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("syscage: denied by the `default` profile while learning, and left denied: "),
+        "{r:?}"
+    );
+    // What the base denies stays denied; what ran still runs.
+    let p = prof.to_str().unwrap();
+    for probe in denied {
+        let base = probe_line(&[], &[probe]);
+        let learned = probe_line(&["--seccomp", p], &[probe]);
+        assert_eq!(
+            base.stdout,
+            format!("{probe}: blocked errno=1 (EPERM)\n"),
+            "{base:?}"
+        );
+        assert_eq!(
+            learned.stdout, base.stdout,
+            "{probe} under the learned profile: {learned:?}"
+        );
+    }
+    for (args, want) in [
+        (
+            vec!["many_values", "ioctl", "100"],
+            "many_values: ok value=0\n",
+        ),
+        (
+            vec!["many_values", "prctl", "100"],
+            "many_values: ok value=0\n",
+        ),
+        (vec!["tiocgwinsz"], "tiocgwinsz: ok\n"),
+    ] {
+        let r = probe_line(&["--seccomp", p], &args);
+        assert_eq!((r.code, r.stdout.as_str()), (0, want), "{r:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

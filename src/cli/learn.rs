@@ -68,7 +68,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         .as_deref()
         .map(|p| Output::open(p).map_err(|e| write_error(p, &e)))
         .transpose()?;
-    let mut learner = Learner::new(base);
+    let mut learner = Learner::new(base.clone());
     let result = syscage_runtime::run(&cfg, &mut learner);
     let code = match result {
         Ok(c) => c,
@@ -79,7 +79,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         eprintln!("syscage: {why}");
     }
     let learned = learner.learned();
-    let mut prof = learned.to_profile();
+    let (mut prof, too_complex) = learned.to_profile(&base);
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
@@ -106,9 +106,17 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     if !learned.by_name.is_empty() {
         let names: Vec<&str> = learned.by_name.iter().copied().collect();
         eprintln!(
-            "syscage: learned by name only (more than {} distinct argument values seen): {}",
+            "syscage: learned by name, with the `{}` profile's conditions (more than {} distinct argument values seen): {}",
+            built.name,
             learn::MAX_VALUES,
             names.join(", ")
+        );
+    }
+    if !too_complex.is_empty() {
+        eprintln!(
+            "syscage: warning: left denied, the `{}` profile's rules for them being too complex to keep exactly: {}",
+            built.name,
+            too_complex.join(", ")
         );
     }
     // What it learned, and what the default profile would not allow.

@@ -8,6 +8,7 @@
 #![deny(unsafe_code)]
 
 pub mod answer;
+pub mod bound;
 pub mod constrained;
 pub mod decode;
 pub mod learn;
