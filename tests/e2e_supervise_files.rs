@@ -260,3 +260,113 @@ fn a_report_that_cannot_be_written_says_so() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_report_to_syscage_own_stderr_file_is_added_to_it() {
+    need_root!();
+    let dir = temp("own-stderr");
+    let log = dir.join("log");
+    let err = std::fs::File::create(&log).unwrap();
+    let root = rootfs().to_str().unwrap().to_string();
+    let child = std::process::Command::new(syscage())
+        .args([
+            "run",
+            "--report=/dev/stderr",
+            "--rootfs",
+            &root,
+            "--",
+            "/probe",
+            "keyctl",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let r = wait_timeout(child, Duration::from_secs(60));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n"),
+        "{r:?}"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let first: serde_json::Value =
+        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(first["syscall"], "keyctl", "{text}");
+    let last: serde_json::Value =
+        serde_json::from_str(lines[1]).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(last["total"], 1, "{text}");
+    assert!(
+        text.contains("\nsyscage: report: 1 denied call (1 kind)\n"),
+        "{text}"
+    );
+    assert_eq!(names(&dir), ["log"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_user_writes_an_existing_file_in_a_directory_they_cannot_write() {
+    need_root!();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Copies in a world-readable place (the build tree may be under /root).
+    let dir = temp("nobody");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(syscage())
+        .arg(rootfs())
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    let files = [out.join("p.json"), out.join("r.jsonl")];
+    for f in &files {
+        std::fs::write(f, "old\n").unwrap();
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let bin = dir.join("syscage");
+    let root = dir.join("rootfs").to_str().unwrap().to_string();
+    let report = format!("--report={}", files[1].display());
+    for args in [
+        vec![
+            "learn",
+            "-o",
+            files[0].to_str().unwrap(),
+            "--rootfs",
+            &root,
+            "--",
+            "/bin/true",
+        ],
+        vec!["run", &report, "--rootfs", &root, "--", "/probe", "keyctl"],
+    ] {
+        let o = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let p = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(p.contains("\"defaultAction\": \"SCMP_ACT_ERRNO\""), "{p}");
+    let r = std::fs::read_to_string(&files[1]).unwrap();
+    assert!(
+        r.contains("\"syscall\":\"keyctl\"") && !r.contains("old"),
+        "{r}"
+    );
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().uid(),
+        0,
+        "the same file"
+    );
+    assert_eq!(names(&out), ["p.json", "r.jsonl"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,7 +14,9 @@
 //!
 //! A link to the target is followed to its file. Anything else that exists (a device such
 //! as `/dev/null`, a FIFO, a terminal) is written in place: renaming over it would
-//! replace a device with a file.
+//! replace a device with a file; so is the file syscage's own stdout or stderr goes to
+//! (appended to). An existing file in a directory the user cannot write is emptied and
+//! written at the end.
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, renameat, OFlag, AT_FDCWD};
@@ -35,6 +37,8 @@ pub struct Output {
 
 enum Sink {
     InPlace(File),
+    /// An existing file, emptied and written at the end.
+    Rewrite(File, Vec<u8>),
     Replace(Replace),
 }
 
@@ -66,17 +70,25 @@ impl Output {
     /// `O_TMPFILE`.
     fn open_with(path: &Path, unnamed: bool) -> io::Result<Output> {
         let existing = match fs::metadata(path) {
-            Ok(m) if !m.is_file() => {
-                let file = fs::OpenOptions::new().write(true).open(path)?;
-                return Ok(Output {
-                    path: path.to_path_buf(),
-                    sink: Sink::InPlace(file),
-                });
-            }
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
+        let in_place = |file: File| Output {
+            path: path.to_path_buf(),
+            sink: Sink::InPlace(file),
+        };
+        if let Some(m) = &existing {
+            if !m.is_file() {
+                return Ok(in_place(fs::OpenOptions::new().write(true).open(path)?));
+            }
+            // syscage's own stdout or stderr redirected to a file (`--report=/dev/stderr
+            // 2>log`): written through that descriptor, so its lines and syscage's others
+            // share one offset and follow each other.
+            if let Some(own) = own_output(m) {
+                return Ok(in_place(own?));
+            }
+        }
         let target = match existing {
             Some(_) => fs::canonicalize(path)?,
             None => path.to_path_buf(),
@@ -120,6 +132,15 @@ impl Output {
                 .map_err(from_errno)?;
                 Body::Memory(Vec::new())
             }
+            // A file this user may write in a directory they may not: rewritten in place at
+            // the end, as long as it can be opened now.
+            Err(Errno::EACCES | Errno::EPERM) if existing.is_some() => {
+                let file = fs::OpenOptions::new().write(true).open(path)?;
+                return Ok(Output {
+                    path: path.to_path_buf(),
+                    sink: Sink::Rewrite(file, Vec::new()),
+                });
+            }
             Err(e) => return Err(from_errno(e)),
         };
         Ok(Output {
@@ -142,6 +163,11 @@ impl Output {
     pub fn commit(self) -> io::Result<()> {
         match self.sink {
             Sink::InPlace(mut f) => f.flush(),
+            Sink::Rewrite(mut f, bytes) => {
+                f.set_len(0)?;
+                f.write_all(&bytes)?;
+                f.sync_all()
+            }
             Sink::Replace(r) => r.put(),
         }
     }
@@ -151,6 +177,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.sink {
             Sink::InPlace(f) => f.write(buf),
+            Sink::Rewrite(_, v) => v.write(buf),
             Sink::Replace(r) => match &mut r.body {
                 Body::Unnamed(f) => f.write(buf),
                 Body::Memory(v) => v.write(buf),
@@ -161,6 +188,20 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A duplicate of syscage's standard output or error, if `m` is the file it writes to.
+fn own_output(m: &fs::Metadata) -> Option<io::Result<File>> {
+    let same = |st: nix::sys::stat::FileStat| st.st_dev == m.dev() && st.st_ino == m.ino();
+    let (out, err) = (io::stdout(), io::stderr());
+    let fd = if nix::sys::stat::fstat(out.as_fd()).is_ok_and(same) {
+        out.as_fd()
+    } else if nix::sys::stat::fstat(err.as_fd()).is_ok_and(same) {
+        err.as_fd()
+    } else {
+        return None;
+    };
+    Some(fd.try_clone_to_owned().map(File::from))
 }
 
 /// A name in the target's directory that nobody can guess: the process's randomly keyed
