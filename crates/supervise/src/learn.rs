@@ -6,7 +6,8 @@
 //! values seen are learned too (clone and unshare namespace flags, socket families, ioctl
 //! requests, personality values, prctl options, setuid/setgid and file-type bits of modes),
 //! each as a SCMP_CMP_MASKED_EQ on the bits the kernel reads, which every runtime judges
-//! the same way.
+//! the same way. Whatever is learned is bounded by what the base profile allows of the
+//! call (see [`crate::bound`]): the written profile never allows a call the base denies.
 
 use crate::answer::{self, abi_of, Kills};
 use crate::constrained::{constraint, shown, ENOSYS_CALLS};
