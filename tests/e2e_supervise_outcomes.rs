@@ -156,17 +156,18 @@ fn what_the_container_names_is_printed_escaped() {
     need_root!();
     use std::os::unix::ffi::OsStrExt;
     let dir = temp("names");
-    // The probe under a hostile name, in a volume.
+    // The probe under a hostile name, in a volume (on a directory the root has: a mount
+    // point syscage makes stays in the shared test root).
     let bin = dir.join("bin");
     std::fs::create_dir(&bin).unwrap();
     let hostile = bin.join(std::ffi::OsStr::from_bytes(HOSTILE));
     std::fs::copy(probe(), &hostile).unwrap();
-    let vol = format!("{}:/w:ro", bin.display());
+    let vol = format!("{}:/data:ro", bin.display());
     let file = dir.join("r.jsonl");
     let flag = format!("--report={}", file.display());
     let r = container(
         &["-v", &vol, &flag],
-        &["/bin/sh", "-c", "exec /w/x* keyctl"],
+        &["/bin/sh", "-c", "exec /data/x* keyctl"],
     );
     assert_eq!(
         (r.code, r.stdout.as_str()),
@@ -175,7 +176,7 @@ fn what_the_container_names_is_printed_escaped() {
     );
     assert!(
         r.stderr
-            .contains(&format!(" from /w/{HOSTILE_SHOWN} (pid 2)\n")),
+            .contains(&format!(" from /data/{HOSTILE_SHOWN} (pid 2)\n")),
         "{r:?}"
     );
     assert!(
@@ -189,7 +190,7 @@ fn what_the_container_names_is_printed_escaped() {
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(
         first["exe"],
-        format!("/w/{}", String::from_utf8_lossy(HOSTILE)),
+        format!("/data/{}", String::from_utf8_lossy(HOSTILE)),
         "{text}"
     );
     for l in text.lines() {
