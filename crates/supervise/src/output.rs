@@ -26,6 +26,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -215,8 +216,10 @@ fn fresh_name(name: &OsStr) -> OsString {
             .map(|d| d.as_nanos())
             .unwrap_or(0),
     );
+    // Room for the suffix within NAME_MAX (255 bytes).
+    let bytes = name.as_bytes();
     let mut n = OsString::from(".");
-    n.push(name);
+    n.push(OsStr::from_bytes(&bytes[..bytes.len().min(200)]));
     n.push(format!(".syscage-{:016x}", h.finish()));
     n
 }
@@ -377,6 +380,19 @@ mod tests {
             assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
             fs::remove_dir_all(&d).unwrap();
         }
+    }
+
+    #[test]
+    fn a_name_of_255_bytes_is_replaced_too() {
+        let d = temp("long");
+        let p = d.join("n".repeat(255));
+        fs::write(&p, "old").unwrap();
+        let mut o = Output::open(&p).unwrap();
+        o.write_all(b"new").unwrap();
+        o.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(names(&d).len(), 1);
+        fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
