@@ -1573,6 +1573,30 @@ static int p_deny_loop(const char *n, int c, char **v)
 	return 0;
 }
 
+/* many_values ioctl|prctl [N=100]: N distinct ioctl requests on /dev/null (ENOTTY
+ * from the kernel) or N distinct unknown prctl options (EINVAL): more values than learn
+ * keeps for one call.  value = how many the filter refused (EPERM). */
+static int p_many_values(const char *n, int c, char **v)
+{
+	const char *what = c > 2 ? v[2] : "ioctl";
+	long cnt = argl(c, v, 3, 100);
+	int fd = open("/dev/null", O_RDONLY);
+	long refused = 0;
+	if (fd < 0)
+		return out_err_at(n, errno, "open");
+	for (long i = 0; i < cnt; i++) {
+		long r;
+		if (!strcmp(what, "prctl"))
+			r = SC(__NR_prctl, 1000 + i, 0, 0, 0, 0);
+		else
+			r = SC(__NR_ioctl, fd, 0x7000 + i, 0);
+		if (r == -EPERM)
+			refused++;
+	}
+	close(fd);
+	return out_okv(n, refused);
+}
+
 struct deny_arg {
 	long count;
 	long failed;
@@ -1975,6 +1999,7 @@ static const struct probe {
 	P("open_write", p_open_write, "open_write PATH: open(PATH, O_WRONLY), nothing written")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
 	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS)")
+	P("many_values", p_many_values, "many_values ioctl|prctl [N=100]: N distinct requests or options; value = refused")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
 	P("deny_threads", p_deny_threads, "deny_threads [N=8] [M=1000]: N threads deny M keyctl calls each; value = failures")
 	P("deny_and_exit", p_deny_and_exit, "a thread denies keyctl in a loop while the process exits after 20 ms")
