@@ -177,7 +177,9 @@ run() {{
         if touch /vol/sub/new 2>/dev/null; then echo writable; else echo refused; fi' &
     pid=$!
     # The container is up when its volume is in some mount namespace's mountinfo.
-    while ! grep -q " /vol " /proc/[0-9]*/mountinfo 2>/dev/null; do :; done
+    while ! grep -q " /vol " /proc/[0-9]*/mountinfo 2>/dev/null; do
+        kill -0 $pid 2>/dev/null || {{ wait $pid; echo "the container ended first: $?"; exit 1; }}
+    done
     mount -t tmpfs -o size=1m none "$B/vol/sub"
     touch "$B/vol/sub/marker"
     touch "$B/vol/go"
