@@ -5,15 +5,22 @@
 //! - [`read`]: strict reading. Unknown fields in the spec's own objects are refused with
 //!   their path (`process.capabilities.bounding[3]`); `annotations` and `linux.seccomp` are
 //!   kept as raw JSON for the policy reader.
+//! - [`validate`]: what a runtime must refuse before it touches the host, one error, one
+//!   line, naming the field. The result says which paths the caller must still check on
+//!   disk (the root file system, namespace files), since this crate touches nothing.
 //!
 //! Nothing here touches the kernel or the file system, so it builds and tests anywhere.
+//! The pipeline: text --[`read::config`]--> [`config::Spec`] --[`validate::config`]-->
+//! [`validate::Validated`] (then the runtime's own run configuration).
 #![deny(unsafe_code)]
 
 pub mod config;
 pub mod read;
 mod suggest;
+pub mod validate;
 pub mod version;
 
 pub use config::{Process, Resources, Spec};
 pub use read::ReadError;
+pub use validate::{PathCheck, ValidateError, Validated};
 pub use version::OciVersion;
