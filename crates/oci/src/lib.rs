@@ -8,6 +8,9 @@
 //! - [`validate`]: what a runtime must refuse before it touches the host, one error, one
 //!   line, naming the field. The result says which paths the caller must still check on
 //!   disk (the root file system, namespace files), since this crate touches nothing.
+//! - [`state`]: the state document `state` prints, and container IDs.
+//! - [`features`]: the `features` document, built from what syscage really supports.
+//! - [`default_spec`]: the `config.json` that `spec` writes.
 //!
 //! Nothing here touches the kernel or the file system, so it builds and tests anywhere.
 //! The pipeline: text --[`read::config`]--> [`config::Spec`] --[`validate::config`]-->
@@ -15,12 +18,17 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod default_spec;
+pub mod features;
 pub mod read;
+pub mod state;
 mod suggest;
 pub mod validate;
 pub mod version;
 
 pub use config::{Process, Resources, Spec};
+pub use features::{Features, Supported};
 pub use read::ReadError;
+pub use state::{ContainerId, State, Status};
 pub use validate::{PathCheck, ValidateError, Validated};
 pub use version::OciVersion;
