@@ -311,7 +311,7 @@ fn files_of_the_root_are_read_without_blocking_or_leaving_it() {
     let run = wait_timeout(child, Duration::from_secs(20));
     assert_eq!(
         (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "/root\n", "syscage: warning: `/etc/passwd` of the root file system is not a regular file; ignored (HOME is /root)\n")
+        (0, "/root\n", "syscage: warning: `/etc/passwd` of the root file system is not a regular file; ignored\n")
     );
     // A link to the host's /etc/passwd reads the root's /etc/passwd... which is not
     // there: HOME falls back, the host's file is never read.
@@ -366,5 +366,31 @@ fn without_a_root_file_system_container_root_is_not_host_root() {
     assert_eq!(
         (r.code, r.stderr.as_str()),
         (125, "syscage: --userns `maybe`: expected `private` (an unprivileged range of host ids) or `host`\n")
+    );
+}
+
+/// `--user` as Docker reads it: names from the root file system, the primary group from
+/// its /etc/passwd, else group 0.
+#[test]
+fn users_are_resolved_in_the_root_file_system() {
+    need_root!();
+    let id = |u: &str| container(&["-u", u], &["/bin/sh", "-c", "echo $(id -u):$(id -g)"]);
+    for (user, want) in [
+        ("user", "1000:1000\n"),
+        ("1000", "1000:1000\n"),
+        ("4242", "4242:0\n"),
+        ("nobody:user", "65534:1000\n"),
+        ("1000:5", "1000:5\n"),
+    ] {
+        let r = id(user);
+        assert_eq!((r.code, r.stdout.as_str()), (0, want), "{user}: {r:?}");
+    }
+    let r = id("ghost");
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            125,
+            "syscage: --user `ghost`: no user `ghost` in the root file system's /etc/passwd\n"
+        )
     );
 }
