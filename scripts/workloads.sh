@@ -7,10 +7,11 @@
 #   sudo scripts/workloads.sh [WORKLOAD...]     (default: every tests/workloads/*.sh)
 #
 # The root file system (debootstrap minbase + tests/workloads/packages, from Debian's
-# mirror) is built once and kept as a tarball in $SYSCAGE_WORKLOADS_CACHE
-# (/var/cache/syscage-workloads), keyed by the package list and the build recipe; each run
-# unpacks it into a fresh directory and removes that at the end. $SYSCAGE names the
-# syscage binary to test (default: a release build of this tree).
+# mirror) is built once and kept in $SYSCAGE_WORKLOADS_CACHE (/var/cache/syscage-workloads),
+# keyed by the package list and the build recipe. Containers get it read-only (with tmpfs
+# on /tmp, /run and what a workload declares), so runs cannot change it and share it.
+# Outputs and --report files go to target/workloads/. $SYSCAGE names the syscage binary to
+# test (default: a release build of this tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -28,7 +29,7 @@ die() {
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, and containers without a user namespace): sudo -E env \"PATH=\$PATH\" $0"
 
 . scripts/deps.sh
-syscage_deps debootstrap zstd python3
+syscage_deps debootstrap python3
 
 if [ $# -gt 0 ]; then
     workloads=("$@")
@@ -62,50 +63,65 @@ remove_tree() {
 }
 
 key=$( (cat "$wl/packages" "$wl/build-rootfs.sh"; echo "$mirror $suite $(dpkg --print-architecture)") | sha256sum | cut -c1-16)
-tarball=$cache/rootfs-$suite-$key.tar.zst
+root=$cache/rootfs-$suite-$key
+results=$repo/target/workloads
 mkdir -p "$cache"
 build=""
-scratch=""
+builder=""
 cleanup() {
+    # The build runs in a pid namespace whose init is killed with unshare (--kill-child):
+    # killing unshare ends every process of the build, debootstrap's and dpkg's included
+    # (they ignore SIGINT).
+    [ -z "$builder" ] || { kill -KILL "$builder" 2>/dev/null || true; wait "$builder" 2>/dev/null || true; }
     [ -z "$build" ] || remove_tree "$build"
-    [ -z "$scratch" ] || remove_tree "$scratch"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# One build at a time; a second run waits and then finds the tarball.
+# One build at a time (the lock is inherited by the build's processes, so it is held until
+# the last of them ends, even if this script is killed); a second run waits, then finds
+# the root. A build directory found while holding the lock was left by a killed run.
 exec 9>"$cache/lock"
 flock 9
-if [ -f "$tarball" ]; then
-    say "root file system from the cache: $tarball"
+for d in "$cache"/build.*; do remove_tree "$d"; done
+if [ -d "$root" ]; then
+    say "root file system from the cache: $root"
 else
     say "building the root file system ($suite, $(grep -vc '^#' "$wl/packages") packages) from $mirror"
     t=$EPOCHREALTIME
     build=$(mktemp -d "$cache/build.XXXXXX")
-    unshare --mount --propagation private "$wl/build-rootfs.sh" "$build/root" "$mirror" "$suite" "$wl/packages"
-    tar -C "$build/root" --numeric-owner -cf - . | zstd -q -T0 -o "$build/rootfs.tar.zst"
-    mv "$build/rootfs.tar.zst" "$tarball"
+    unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
+        "$wl/build-rootfs.sh" "$build/root" "$mirror" "$suite" "$wl/packages" &
+    builder=$!
+    status=0
+    wait "$builder" || status=$?
+    builder=""
+    [ "$status" -eq 0 ] || die "building the root file system failed (exit $status)"
+    mv "$build/root" "$root"
     remove_tree "$build"
     build=""
-    # Older keys are of no use any more.
-    find "$cache" -maxdepth 1 -name "rootfs-*.tar.zst" ! -name "$(basename "$tarball")" -delete
-    say "built in $(elapsed "$t")s: $tarball ($(du -h "$tarball" | cut -f1))"
+    say "built in $(elapsed "$t")s: $root ($(du -sh "$root" | cut -f1))"
 fi
+# Runs hold a shared lock on the root they use; roots of other keys that no run holds go.
+exec 8>"$root.lock"
+flock -s 8
+for d in "$cache"/rootfs-*/; do
+    d=${d%/}
+    [ "$d" = "$root" ] && continue
+    if flock -n -x "$d.lock" true; then remove_tree "$d" && rm -f "$d.lock"; fi
+done
 flock -u 9
 
-t=$EPOCHREALTIME
-scratch=$(mktemp -d /var/tmp/syscage-workloads.XXXXXX)
-mkdir "$scratch/root" "$scratch/results"
-zstd -q -d -c "$tarball" | tar -C "$scratch/root" --numeric-owner -xf -
-say "unpacked in $(elapsed "$t")s"
-
-results=$scratch/results
+rm -rf "$results"
+mkdir -p "$results"
 for w in "${workloads[@]}"; do
+    # A workload names the writable places it needs on a line `# syscage: OPTIONS`.
+    read -r -a extra <<<"$(sed -n 's/^# syscage: //p' "$wl/$w.sh")"
     for p in unconfined default; do
         t=$EPOCHREALTIME
         set +e
-        timeout --kill-after=10 "$timeout_secs" "$SYSCAGE" run --rootfs "$scratch/root" --tmpfs /tmp \
-            -v "$wl:/workloads:ro" --seccomp "$p" --report="$results/$w.$p.json" \
+        timeout --kill-after=10 "$timeout_secs" "$SYSCAGE" run --rootfs "$root" --read-only \
+            -v "$wl:/workloads:ro" "${extra[@]}" --seccomp "$p" --report="$results/$w.$p.json" \
             -- /bin/sh "/workloads/$w.sh" >"$results/$w.$p.out" 2>"$results/$w.$p.err"
         echo $? >"$results/$w.$p.rc"
         set -e
@@ -118,10 +134,5 @@ set +e
 python3 "$wl/summarize.py" "$results" "$wl/deliberate-denials" "${workloads[@]}"
 rc=$?
 set -e
-if [ -n "${SYSCAGE_WORKLOADS_KEEP:-}" ]; then
-    mkdir -p "$SYSCAGE_WORKLOADS_KEEP"
-    cp -r "$results/." "$SYSCAGE_WORKLOADS_KEEP/"
-    say "outputs and reports kept in $SYSCAGE_WORKLOADS_KEEP"
-fi
-say "total $(elapsed "$start")s"
+say "outputs and reports in $results; total $(elapsed "$start")s"
 exit $rc

@@ -2,10 +2,11 @@
 # build-rootfs.sh DIR MIRROR SUITE PACKAGES: a Debian root file system in DIR (debootstrap
 # minbase, then the packages listed in the file PACKAGES through apt in a chroot).
 #
-# Run it in a mount namespace of its own (scripts/workloads.sh runs it under
-# `unshare --mount --propagation private`): the /proc and /sys that debootstrap and the
-# chroot mount then vanish with the namespace, even if a step fails or the build is killed,
-# and the host keeps no mount below DIR.
+# Run it in mount and pid namespaces of its own (scripts/workloads.sh runs it under
+# `unshare --mount --propagation private --pid --fork --kill-child`): the /proc and /sys
+# that debootstrap and the chroot mount vanish with the namespace, and killing unshare
+# ends every process of the build, even if a step fails or the build is interrupted; the
+# host keeps no mount below DIR.
 set -eu
 dir=$1 mirror=$2 suite=$3 packages=$4
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
