@@ -30,8 +30,8 @@ mkdir -p "$dir/etc/postgresql-common/createcluster.d"
 echo 'create_main_cluster = false' >"$dir/etc/postgresql-common/createcluster.d/workloads.conf"
 
 mount -t proc proc "$dir/proc"
-# shellcheck disable=SC2046 # one package a word
 chroot "$dir" apt-get update -qq
+# shellcheck disable=SC2046 # one package a word
 chroot "$dir" apt-get install -y -q $(grep -v '^#' "$packages") >"$dir.apt.log" 2>&1 ||
     { tail -n 20 "$dir.apt.log" >&2; exit 1; }
 chroot "$dir" apt-get clean
