@@ -281,9 +281,11 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             }
             false
         }
-        Some(other) => return Err(e(format!(
+        Some(other) => {
+            return Err(e(format!(
             "--userns `{other}`: expected `private` (an unprivileged range of host ids) or `host`"
-        ))),
+        )))
+        }
         // The host's own file system needs a user namespace: its root must not be the
         // host's (it could read any file root can, and reach host sockets as root).
         None => rootfs.is_none(),

@@ -12,8 +12,10 @@ pub mod bound;
 pub mod constrained;
 pub mod decode;
 pub mod learn;
+pub mod meta;
 pub mod oci;
 pub mod output;
+pub mod pair;
 pub mod report;
 pub mod text;
 
