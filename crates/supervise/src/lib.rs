@@ -7,6 +7,7 @@
 //! supervisor; calls the policy allows outright never reach it.
 #![deny(unsafe_code)]
 
+pub mod agent;
 pub mod answer;
 pub mod bound;
 pub mod constrained;
