@@ -183,7 +183,10 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
             ignore_unknown: t.ignore_unknown,
             errno_zero: t.allow_errno_zero,
         };
-        out!("{}", super::agent::paired(&p, how, a.notify_all, a.listener.as_deref(), &a.metadata)?);
+        out!(
+            "{}",
+            super::agent::paired(&p, how, a.notify_all, a.listener.as_deref(), &a.metadata)?
+        );
         return Ok(0);
     }
     if a.listener.is_some() || !a.metadata.is_empty() {

@@ -150,7 +150,10 @@ pub fn recv_with_fds(
     )
     .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
     let mut fds = Vec::new();
-    for c in msg.cmsgs().map_err(|e| io::Error::from_raw_os_error(e as i32))? {
+    for c in msg
+        .cmsgs()
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?
+    {
         if let ControlMessageOwned::ScmRights(raw) = c {
             for fd in raw {
                 // SAFETY: the kernel installed this descriptor in our table for this
@@ -159,11 +162,7 @@ pub fn recv_with_fds(
             }
         }
     }
-    Ok((
-        msg.bytes,
-        fds,
-        msg.flags.contains(MsgFlags::MSG_CTRUNC),
-    ))
+    Ok((msg.bytes, fds, msg.flags.contains(MsgFlags::MSG_CTRUNC)))
 }
 
 /// The thread group (process) a thread belongs to, from `/proc/TID/status`.

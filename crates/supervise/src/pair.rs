@@ -36,6 +36,8 @@ pub const DEFAULT_SOCKET: &str = "/run/syscage/agent.sock";
 pub enum PairError {
     #[error("the rules for `write` in `{profile}` are too complex to write for another runtime, and `write` cannot be notified (the runtime writes the notification fd with it)")]
     WriteTooComplex { profile: String },
+    #[error("the rules for `{call}` in `{profile}` differ between ABIs or are too complex to write exactly for another runtime")]
+    TooComplex { call: &'static str, profile: String },
     #[error("--listener `{0}`: an absolute path to the agent's socket")]
     Listener(String),
     #[error(transparent)]
@@ -66,14 +68,14 @@ pub fn digest(p: &Policy) -> String {
         .collect()
 }
 
-/// What a call's decisions become in the paired profile.
-fn notified(name: &str, action: Action, mode: Notified) -> Action {
+/// What a call's decisions become in the written profile (`None`: nothing notified).
+fn notified(name: &str, action: Action, mode: Option<Notified>) -> Action {
     if name == "write" {
         return action;
     }
     match (mode, action) {
-        (Notified::All, _) => Action::Notify,
-        (Notified::Denials, Action::Errno(_) | Action::KillProcess | Action::KillThread) => {
+        (Some(Notified::All), _) => Action::Notify,
+        (Some(Notified::Denials), Action::Errno(_) | Action::KillProcess | Action::KillThread) => {
             Action::Notify
         }
         (_, a) => a,
@@ -85,7 +87,7 @@ fn notified(name: &str, action: Action, mode: Notified) -> Action {
 /// call is then notified whole.
 type Parts = Vec<(Action, Action, Vec<Cube>)>;
 
-fn parts(p: &Policy, s: &'static syscalls::SyscallInfo, mode: Notified) -> Option<Parts> {
+fn parts(p: &Policy, s: &'static syscalls::SyscallInfo, mode: Option<Notified>) -> Option<Parts> {
     let mut seen: Option<Vec<(Action, Vec<Cube>)>> = None;
     for &arch in p.arches() {
         if syscalls::number(s, arch).is_none() {
@@ -167,7 +169,22 @@ pub fn paired_profile(
     meta.digest = Some(digest(p));
     meta.notify = Some(mode);
     meta.check()?;
-    let profile = meta.profile.clone().unwrap_or_else(|| p.name().to_string());
+    let name = meta.profile.clone().unwrap_or_else(|| p.name().to_string());
+    let mut w = written(p, Some(mode), &name)?;
+    w.listener_path = Some(listener.to_string());
+    w.listener_metadata = Some(meta.to_string());
+    Ok(w)
+}
+
+/// Policy `p` as a profile every runtime loads with exactly its decisions (the paired
+/// profile without notifications): what a program sees under the runtime without the
+/// agent.
+pub fn portable_profile(p: &Policy) -> Result<Profile, PairError> {
+    written(p, None, p.name())
+}
+
+fn written(p: &Policy, mode: Option<Notified>, profile: &str) -> Result<Profile, PairError> {
+    let profile = profile.to_string();
     let default = p.default_action();
     // Unconditional rules with one action and one answer share an entry.
     let mut whole: BTreeMap<(Action, Option<Action>), Vec<String>> = BTreeMap::new();
@@ -178,6 +195,12 @@ pub fn paired_profile(
             Some(parts) => parts,
             None if s.name == "write" => {
                 return Err(PairError::WriteTooComplex { profile });
+            }
+            None if mode.is_none() => {
+                return Err(PairError::TooComplex {
+                    call: s.name,
+                    profile,
+                })
             }
             // Notified whole: the agent decides, whatever the ABI and arguments.
             None => vec![(Action::Notify, Action::Notify, vec![Cube::ALL])],
@@ -213,7 +236,7 @@ pub fn paired_profile(
         .into_iter()
         .map(|((written, answer), names)| {
             let c = match (mode, written) {
-                (Notified::All, Action::Notify) => Some(format!(
+                (Some(Notified::All), Action::Notify) => Some(format!(
                     "every call is notified, answered by syscage agent as `{profile}` would"
                 )),
                 _ => comment(written, answer, &profile),
@@ -234,8 +257,6 @@ pub fn paired_profile(
     Ok(Profile {
         default_action: Some(default),
         architectures: p.arches().to_vec(),
-        listener_path: Some(listener.to_string()),
-        listener_metadata: Some(meta.to_string()),
         flags,
         syscalls,
         ..Profile::default()
@@ -363,6 +384,33 @@ mod tests {
             }
         }
         (w, whole)
+    }
+
+    /// The portable profile decides every call exactly as the policy.
+    fn ports_exactly(p: &Policy) {
+        let w = portable_profile(p).unwrap();
+        assert_eq!(w.listener_path, None);
+        let text = profile::to_json(&w);
+        let back = profile::parse(&text, Default::default()).unwrap();
+        let wp = resolve::resolve("w", &back, &Context::docker_default()).unwrap();
+        for &arch in p.arches() {
+            for s in syscalls::all()
+                .iter()
+                .filter(|s| syscalls::number(s, arch).is_some())
+            {
+                for args in samples(p, s.name) {
+                    let want = eval::decide_syscall(p, arch, s, &args).action;
+                    let got = eval::decide_syscall(&wp, arch, s, &args).action;
+                    assert_eq!(got, want, "{} {arch} {args:x?}", s.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_portable_profile_decides_as_the_policy() {
+        ports_exactly(&builtin("default"));
+        ports_exactly(&builtin("contained"));
     }
 
     #[test]

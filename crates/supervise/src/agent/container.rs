@@ -66,7 +66,9 @@ pub fn serve(conn: OwnedFd, shared: &Shared) {
     let fd = match (broken, fd) {
         (None, Ok(fd)) => fd,
         (Some(e), Ok(fd)) => {
-            say(&format!("{who}: {e}; its notified calls are refused with EPERM"));
+            say(&format!(
+                "{who}: {e}; its notified calls are refused with EPERM"
+            ));
             fd
         }
         (Some(e), Err(_)) | (None, Err(e)) => {
@@ -78,7 +80,10 @@ pub fn serve(conn: OwnedFd, shared: &Shared) {
     let stop = match shared.stop.try_clone() {
         Ok(s) => s,
         Err(e) => {
-            say(&format!("{}: cannot duplicate the stop descriptor: {e}", job.who));
+            say(&format!(
+                "{}: cannot duplicate the stop descriptor: {e}",
+                job.who
+            ));
             return;
         }
     };
@@ -153,8 +158,16 @@ impl Job {
             "{}: answering as `{}`{}{}",
             job.who,
             job.policy.as_ref().map(|p| p.name()).unwrap_or("?"),
-            if job.recorder.is_some() { ", with a report" } else { "" },
-            if job.learn.is_some() { ", learning" } else { "" }
+            if job.recorder.is_some() {
+                ", with a report"
+            } else {
+                ""
+            },
+            if job.learn.is_some() {
+                ", learning"
+            } else {
+                ""
+            }
         );
         job
     }
@@ -191,13 +204,18 @@ impl Job {
             let mut text = String::new();
             for line in r.summary(None).lines() {
                 match line.strip_prefix("syscage: report: ") {
-                    Some(rest) => text.push_str(&format!("syscage: agent: {who}: report: {rest}\n")),
+                    Some(rest) => {
+                        text.push_str(&format!("syscage: agent: {who}: report: {rest}\n"))
+                    }
                     None => text.push_str(&format!("{line}\n")),
                 }
             }
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
             if let Some(e) = failed {
-                say(&format!("{who}: cannot write the report: {}", syscage_policy::errno::io_text(&e)));
+                say(&format!(
+                    "{who}: cannot write the report: {}",
+                    syscage_policy::errno::io_text(&e)
+                ));
             }
         }
         if let (Some((learned, out)), Some(p)) = (self.learn, &self.policy) {

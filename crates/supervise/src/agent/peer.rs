@@ -94,13 +94,10 @@ fn read_state(conn: &OwnedFd, fds: &mut Vec<OwnedFd>) -> Result<ProcessState, Pe
         if start.elapsed() > TIMEOUT {
             return Err(PeerError::Timeout);
         }
-        let (n, got, truncated) = match notify::recv_with_fds(conn.as_fd(), &mut chunk, MAX_FDS)
-        {
+        let (n, got, truncated) = match notify::recv_with_fds(conn.as_fd(), &mut chunk, MAX_FDS) {
             Ok(r) => r,
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                return Err(PeerError::Timeout)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(PeerError::Timeout),
             Err(e) => return Err(PeerError::Read(e)),
         };
         fds.extend(got);
@@ -231,7 +228,10 @@ mod tests {
         assert_eq!(s.pid, 4422);
         assert_eq!(s.state.id, "web-1");
         assert_eq!(s.metadata.as_deref(), Some("profile=default"));
-        assert_eq!(s.state.annotations["run.syscage.report"], "/var/log/r.jsonl");
+        assert_eq!(
+            s.state.annotations["run.syscage.report"],
+            "/var/log/r.jsonl"
+        );
         assert_eq!(r.fds.len(), 1);
         // /dev/null is not a notification fd.
         assert_eq!(
@@ -260,7 +260,10 @@ mod tests {
             assert!(r.fds.is_empty());
         }
         assert_eq!(
-            seccomp_fd(None, vec![]).err().map(|e| e.to_string()).as_deref(),
+            seccomp_fd(None, vec![])
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("the runtime sent no file descriptor with the container state (SCM_RIGHTS)")
         );
         let s: ProcessState = serde_json::from_str(CRUN).unwrap();
@@ -269,7 +272,10 @@ mod tests {
             OwnedFd::from(std::fs::File::open("/dev/null").unwrap()),
         ];
         assert_eq!(
-            seccomp_fd(Some(&s), two).err().map(|e| e.to_string()).as_deref(),
+            seccomp_fd(Some(&s), two)
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("`fds` names 1 descriptor(s) but 2 came with the state")
         );
     }

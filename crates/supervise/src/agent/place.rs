@@ -162,7 +162,9 @@ mod tests {
         );
         assert_eq!(
             err("report", &format!("{l}/etc/passwd"), "c1"),
-            Some(format!("report `{l}/etc/passwd`: cannot write it: Invalid cross-device link (EXDEV)"))
+            Some(format!(
+                "report `{l}/etc/passwd`: cannot write it: Invalid cross-device link (EXDEV)"
+            ))
         );
         assert_eq!(
             err("report", &format!("{l}/{{id}}.jsonl"), "../../etc/x"),
@@ -172,11 +174,21 @@ mod tests {
             err("report", "r.jsonl", "c1"),
             Some("report `r.jsonl`: not an absolute path".to_string())
         );
-        assert_eq!(err("report", &l, "c1"), Some(format!("report `{l}`: outside the directories the agent may write (--allow-dir {l})")));
-        let mut o = a.output("report", &format!("{l}/{{id}}.jsonl"), "web-1").unwrap();
+        assert_eq!(
+            err("report", &l, "c1"),
+            Some(format!(
+                "report `{l}`: outside the directories the agent may write (--allow-dir {l})"
+            ))
+        );
+        let mut o = a
+            .output("report", &format!("{l}/{{id}}.jsonl"), "web-1")
+            .unwrap();
         o.write_all(b"x\n").unwrap();
         o.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(logs.join("web-1.jsonl")).unwrap(), "x\n");
+        assert_eq!(
+            std::fs::read_to_string(logs.join("web-1.jsonl")).unwrap(),
+            "x\n"
+        );
         let none = Allowed::open(&[]).unwrap();
         assert_eq!(
             none.output("report", "/tmp/r", "c").err().map(|e| e.to_string()),

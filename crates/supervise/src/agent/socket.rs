@@ -95,19 +95,34 @@ pub fn listen_at(path: &Path, mode: u32) -> Result<Listener, SocketError> {
             let _ = std::fs::remove_dir(d);
         }
     };
+    // Bound and listening under a temporary name, then renamed into place: the path
+    // appears only once the agent accepts connections (and replaces an old socket in one
+    // step). A path too long for that is bound where it is.
+    let tmp = PathBuf::from(format!("{}.{}.new", path.display(), std::process::id()));
+    let at: &Path = if tmp.as_os_str().len() <= 107 {
+        &tmp
+    } else {
+        path
+    };
+    let at_addr = UnixAddr::new(at).map_err(sys("use the path"))?;
     // Made with no permission for group and others; widened to `mode` once bound. The
     // umask is the process's, and nothing else runs yet.
     let old = nix::sys::stat::umask(Mode::from_bits_truncate(0o177));
-    let bound = bind(fd.as_raw_fd(), &addr);
+    let bound = bind(fd.as_raw_fd(), &at_addr);
     nix::sys::stat::umask(old);
     if let Err(e) = bound {
         undo_dir(&made_dir);
         return Err(sys("bind")(e));
     }
     let finish = || -> Result<(u64, u64), Errno> {
+        listen(&fd, Backlog::new(128).unwrap_or(Backlog::MAXCONN))?;
+        nix::fcntl::fcntl(
+            &fd,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        )?;
         nix::sys::stat::fchmodat(
             nix::fcntl::AT_FDCWD,
-            path,
+            at,
             Mode::from_bits_truncate(mode),
             nix::sys::stat::FchmodatFlags::NoFollowSymlink,
         )
@@ -115,30 +130,27 @@ pub fn listen_at(path: &Path, mode: u32) -> Result<Listener, SocketError> {
             // Some kernels refuse AT_SYMLINK_NOFOLLOW for fchmodat; the path is ours.
             Errno::EOPNOTSUPP => nix::sys::stat::fchmodat(
                 nix::fcntl::AT_FDCWD,
-                path,
+                at,
                 Mode::from_bits_truncate(mode),
                 nix::sys::stat::FchmodatFlags::FollowSymlink,
             ),
             e => Err(e),
         })?;
-        listen(&fd, Backlog::new(128).unwrap_or(Backlog::MAXCONN))?;
-        let st = lstat(path)?;
+        let st = lstat(at)?;
+        if at != path {
+            nix::fcntl::renameat(nix::fcntl::AT_FDCWD, at, nix::fcntl::AT_FDCWD, path)?;
+        }
         Ok((st.st_dev, st.st_ino))
     };
     match finish() {
         Ok(ino) => Ok(Listener {
-            sock: {
-                let l = UnixListener::from(fd);
-                l.set_nonblocking(true)
-                    .map_err(|e| sys("listen")(Errno::from_raw(e.raw_os_error().unwrap_or(0))))?;
-                l
-            },
+            sock: UnixListener::from(fd),
             path: path.to_path_buf(),
             ino,
             made_dir,
         }),
         Err(e) => {
-            let _ = nix::unistd::unlink(path);
+            let _ = nix::unistd::unlink(at);
             undo_dir(&made_dir);
             Err(sys("listen")(e))
         }
@@ -178,7 +190,10 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(
             listen_at(&p, 0o600).err().map(|e| e.to_string()),
-            Some(format!("--socket `{}`: another agent listens there", p.display()))
+            Some(format!(
+                "--socket `{}`: another agent listens there",
+                p.display()
+            ))
         );
         drop(l);
         assert!(!p.exists(), "removed at the end");
@@ -204,7 +219,10 @@ mod tests {
             let q = d.join(name);
             assert_eq!(
                 listen_at(&q, 0o600).err().map(|e| e.to_string()),
-                Some(format!("--socket `{}` exists and is not a socket; refusing to replace it", q.display()))
+                Some(format!(
+                    "--socket `{}` exists and is not a socket; refusing to replace it",
+                    q.display()
+                ))
             );
         }
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "keep");

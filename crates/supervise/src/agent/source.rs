@@ -90,12 +90,13 @@ impl Profiles {
             })?;
         let mut extra_arches = Vec::new();
         for a in &meta.arch {
-            let arch = Arch::parse(a).filter(|a| a.is_x86()).ok_or_else(|| {
-                SourceError::Context {
-                    key: "arch",
-                    why: format!("unknown architecture `{a}` (expected x86, x32 or x86_64)"),
-                }
-            })?;
+            let arch =
+                Arch::parse(a)
+                    .filter(|a| a.is_x86())
+                    .ok_or_else(|| SourceError::Context {
+                        key: "arch",
+                        why: format!("unknown architecture `{a}` (expected x86, x32 or x86_64)"),
+                    })?;
             extra_arches.push(arch);
         }
         let req = Request {
@@ -128,7 +129,10 @@ mod tests {
             profile: Some(p.into()),
             ..Metadata::default()
         };
-        assert_eq!(none.policy(&meta("default")).unwrap().default_action(), syscage_policy::Action::Errno(1));
+        assert_eq!(
+            none.policy(&meta("default")).unwrap().default_action(),
+            syscage_policy::Action::Errno(1)
+        );
         assert_eq!(
             none.policy(&Metadata::default()).err().map(|e| e.to_string()).as_deref(),
             Some("the metadata names no profile (`profile=`) and the agent was given none (--profile)")
@@ -138,7 +142,10 @@ mod tests {
             Some("metadata `profile=/etc/passwd`: neither a built-in profile nor a file the agent was given (--profile FILE)")
         );
         assert_eq!(
-            none.policy(&meta("unconfined")).err().map(|e| e.to_string()).as_deref(),
+            none.policy(&meta("unconfined"))
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("profile `unconfined` has no filter: there is nothing to answer with")
         );
         let bad = Metadata {
@@ -155,10 +162,17 @@ mod tests {
         std::fs::write(&f, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}"#).unwrap();
         let given = Profiles::new(&[f.display().to_string()]).unwrap();
         let p = given.policy(&Metadata::default()).unwrap();
-        assert_eq!(p.rules().len(), 1, "the first --profile when the metadata names none");
+        assert_eq!(
+            p.rules().len(),
+            1,
+            "the first --profile when the metadata names none"
+        );
         assert_eq!(given.policy(&meta(&f.display().to_string())).unwrap(), p);
         assert_eq!(
-            Profiles::new(&["/nonexistent/p.json".into()]).err().map(|e| e.to_string()).as_deref(),
+            Profiles::new(&["/nonexistent/p.json".into()])
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("--profile `/nonexistent/p.json`: No such file or directory (ENOENT)")
         );
         std::fs::remove_dir_all(&d).unwrap();
