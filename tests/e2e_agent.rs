@@ -42,6 +42,32 @@ fn the_agent_answers_reports_and_survives_bad_runtimes() {
     let p = spawn_peer(&agent, &state("own", &meta, &ann), 5);
     assert_eq!(peer_line(p, LIMIT), "calls=5 errno=13 count=5");
     agent.wait_exact("syscage: agent: container `own`: report `own-annotated.jsonl`: not an absolute path; no report is written");
+    let p = spawn_peer(
+        &agent,
+        &state(
+            "fixed",
+            &meta,
+            &[("run.syscage.report", &format!("{out}/good.jsonl"))],
+        ),
+        5,
+    );
+    assert_eq!(peer_line(p, LIMIT), "calls=5 errno=13 count=5");
+    agent.wait_exact(&format!("syscage: agent: container `fixed`: annotation run.syscage.report `{out}/good.jsonl`: the file name must hold `{{id}}` (the container's id), so that no container can overwrite another's; nothing is written"));
+    // What a container's runtime or annotations send is escaped.
+    let p = spawn_peer(
+        &agent,
+        &state(
+            "tricky",
+            &meta,
+            &[(
+                "run.syscage.learn",
+                "\u{1b}]0;x\u{7}\nsyscage: agent: forged {id}",
+            )],
+        ),
+        1,
+    );
+    assert_eq!(peer_line(p, LIMIT), "calls=1 errno=13 count=1");
+    agent.wait_exact("syscage: agent: container `tricky`: learn `\\u{1b}]0;x\\u{7}\\nsyscage: agent: forged {id}`: the profile notifies only the calls it denies, so nothing that runs can be learned (hint: pair the profile with `syscage profile show NAME --json --notify-all`)");
     let ann = format!("{out}/{{id}}-annotated.jsonl");
     let p = spawn_peer(
         &agent,

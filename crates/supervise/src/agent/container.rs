@@ -58,7 +58,8 @@ pub fn serve(conn: OwnedFd, shared: &Shared) {
         Err(e) => (None, Some(e)),
     };
     let who = match &state {
-        Some(s) => format!("container `{}`", escape(s.state.id.as_bytes())),
+        // Raw here: `say` escapes whole lines, the summary escapes it itself.
+        Some(s) => format!("container `{}`", s.state.id),
         None => format!("a container (runtime pid {runtime})"),
     };
     let fd = peer::seccomp_fd(state.as_ref(), received.fds);
@@ -132,9 +133,20 @@ impl Job {
                 return job;
             }
         }
-        let annotation = |k: &str| state.state.annotations.get(k).cloned();
-        let report = annotation(ANNOTATION_REPORT).or(meta.report.clone());
-        let learn = annotation(ANNOTATION_LEARN).or(meta.learn.clone());
+        // A path an annotation names must hold `{id}`: the pod chooses it, and must not be
+        // able to overwrite another container's file in the allowed directories.
+        let from = |key: &str, meta: &Option<String>| -> Option<String> {
+            match state.state.annotations.get(key) {
+                Some(p) if p.contains("{id}") => Some(p.clone()),
+                Some(p) => {
+                    say(&format!("{}: annotation {key} `{p}`: the file name must hold `{{id}}` (the container's id), so that no container can overwrite another's; nothing is written", job.who));
+                    None
+                }
+                None => meta.clone(),
+            }
+        };
+        let report = from(ANNOTATION_REPORT, &meta.report);
+        let learn = from(ANNOTATION_LEARN, &meta.learn);
         if let (Some(asked), Some(p)) = (report, &job.policy) {
             match shared.allowed.output("report", &asked, id) {
                 Ok(o) => {
@@ -198,6 +210,7 @@ impl Job {
     /// Writes the report and the learned profile, and says what they hold.
     fn finish(self) {
         let who = &self.who;
+        let shown = escape(who.as_bytes());
         if let Some(r) = &self.recorder {
             let failed = r.close(None);
             // The summary `run --report` prints, each line naming the container.
@@ -205,7 +218,7 @@ impl Job {
             for line in r.summary(None).lines() {
                 match line.strip_prefix("syscage: report: ") {
                     Some(rest) => {
-                        text.push_str(&format!("syscage: agent: {who}: report: {rest}\n"))
+                        text.push_str(&format!("syscage: agent: {shown}: report: {rest}\n"))
                     }
                     None => text.push_str(&format!("{line}\n")),
                 }

@@ -47,8 +47,10 @@ pub enum AgentError {
     },
 }
 
-/// One line on stderr, `syscage: agent: LINE`, written whole.
+/// One line on stderr, `syscage: agent: LINE`, written whole. The line is escaped: it
+/// may quote what a container's annotations or its runtime sent.
 pub(crate) fn say(line: &str) {
+    let line = crate::text::escape(line.as_bytes());
     let _ = std::io::stderr()
         .lock()
         .write_all(format!("syscage: agent: {line}\n").as_bytes());
