@@ -441,6 +441,8 @@ fn podman_hands_its_listener_to_the_agent() {
         )
     };
     let image = "localhost/syscage-agent-test";
+    // Its containers' cgroups under a parent of the test's own, removed at the end.
+    let parent = format!("syscage-agent-test-{}", std::process::id());
     // The image, made offline from the test's busybox root.
     let tar = dir.join("root.tar");
     let st = Command::new("tar")
@@ -458,7 +460,7 @@ fn podman_hands_its_listener_to_the_agent() {
     for rt in ["crun", "runc"] {
         let before = agent.lines().len();
         let (ok, out, err) = podman(rt, &format!(
-            "run --rm --network none --ulimit nofile={nofile}:{nofile} --ulimit nproc={nproc}:{nproc} --security-opt seccomp={} --annotation run.syscage.report={report_to} {image} /probe keyctl",
+            "run --rm --cgroup-parent /{parent} --network none --ulimit nofile={nofile}:{nofile} --ulimit nproc={nproc}:{nproc} --security-opt seccomp={} --annotation run.syscage.report={report_to} {image} /probe keyctl",
             paired.display()
         ));
         assert!(ok, "podman --runtime {rt}: {out}{err}");
@@ -477,5 +479,23 @@ fn podman_hands_its_listener_to_the_agent() {
         host_mounts_with(store.to_str().unwrap()),
         Vec::<String>::new()
     );
+    // podman leaves its containers' parent cgroup, and conmon's under it, until conmon
+    // has gone: removed once they are empty.
+    let start = std::time::Instant::now();
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let d = h.path().join(&parent);
+        for sub in [d.join("conmon"), d.clone()] {
+            loop {
+                match std::fs::remove_dir(&sub) {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                    Err(e) if start.elapsed() > std::time::Duration::from_secs(20) => {
+                        panic!("{}: {e}", sub.display())
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+        }
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
