@@ -45,8 +45,9 @@ pub struct RunArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long, value_name = "DIR", default_value = "/")]
     workdir: String,
-    /// Run the command as this user (numeric).
-    #[arg(short = 'u', long, value_name = "UID[:GID]")]
+    /// Run the command as this user: a name or number of the root file system, and
+    /// optionally a group; without one, the user's primary group from /etc/passwd, else 0.
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
     user: Option<String>,
     /// User namespace: `private` (the default without --rootfs; `--userns` alone) maps
     /// container root to an unprivileged range of host ids; `host` (the default with
@@ -159,12 +160,11 @@ pub fn run(a: RunArgs) -> Result<i32, CliError> {
     syscage_runtime::run(&cfg, sup.as_mut()).map_err(|e| CliError::new(&e, e.exit_code()))
 }
 
-/// HOME of `uid` from the root file system's `/etc/passwd`, as Docker sets it: read
-/// inside the root (links resolved there, never out), without blocking, only if it is a
-/// regular file of a sane size; else `/root` for root and `/` for anyone else.
-fn home_dir(rootfs: Option<&std::path::Path>, uid: u32) -> Result<String, CliError> {
+/// The root file system's `/etc/passwd` and `/etc/group` (empty when missing), for
+/// `--user` and HOME: read inside the root (links resolved there, never out), without
+/// blocking, only if each is a regular file of a sane size, else ignored with a warning.
+fn account_files(rootfs: Option<&std::path::Path>) -> Result<(String, String), CliError> {
     use syscage_runtime::fsroot::{self, ReadError};
-    let fallback = || if uid == 0 { "/root" } else { "/" }.to_string();
     let dir = rootfs.unwrap_or(std::path::Path::new("/"));
     let root = std::fs::File::open(dir).map_err(|err| {
         CliError::setup(format!(
@@ -173,20 +173,27 @@ fn home_dir(rootfs: Option<&std::path::Path>, uid: u32) -> Result<String, CliErr
             syscage_policy::errno::io_text(&err)
         ))
     })?;
-    let passwd = std::path::Path::new("/etc/passwd");
-    let text = match fsroot::read_small(std::os::fd::AsFd::as_fd(&root), passwd) {
-        Ok(t) => t,
+    let read = |path: &str| match fsroot::read_small(
+        std::os::fd::AsFd::as_fd(&root),
+        std::path::Path::new(path),
+    ) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
         Err(ReadError::NotRegular) => {
-            eprintln!("syscage: warning: `/etc/passwd` of the root file system is not a regular file; ignored (HOME is {})", fallback());
-            return Ok(fallback());
+            eprintln!(
+                "syscage: warning: `{path}` of the root file system is not a regular file; ignored"
+            );
+            String::new()
         }
         Err(ReadError::TooLarge) => {
-            eprintln!("syscage: warning: `/etc/passwd` of the root file system is larger than {} bytes; ignored (HOME is {})", fsroot::READ_CAP, fallback());
-            return Ok(fallback());
+            eprintln!(
+                "syscage: warning: `{path}` of the root file system is larger than {} bytes; ignored",
+                fsroot::READ_CAP
+            );
+            String::new()
         }
-        Err(ReadError::Sys(_)) => return Ok(fallback()),
+        Err(ReadError::Sys(_)) => String::new(),
     };
-    Ok(spec::home_of(&String::from_utf8_lossy(&text), uid).unwrap_or_else(fallback))
+    Ok((read("/etc/passwd"), read("/etc/group")))
 }
 
 /// Refuses a feature that needs SECCOMP_RET_USER_NOTIF on a kernel without it (before 5.0,
@@ -246,9 +253,16 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     if !a.workdir.starts_with('/') {
         return Err(e(rc::ConfigError::BadWorkdir(a.workdir.clone())));
     }
-    let (uid, gid) = match &a.user {
-        Some(u) => rc::parse_user(u).map_err(e)?,
-        None => (0, 0),
+    let user = a
+        .user
+        .as_deref()
+        .map(rc::parse_user)
+        .transpose()
+        .map_err(e)?;
+    let (passwd, group) = account_files(rootfs.as_ref().map(|r| r.path.as_path()))?;
+    let (uid, gid) = match (&user, &a.user) {
+        (Some(u), Some(shown)) => rc::resolve_user(u, &passwd, &group, shown).map_err(e)?,
+        _ => (0, 0),
     };
     let last_cap = syscage_runtime::exec::last_cap();
     let caps = rc::resolve_caps(&a.cap_add, &a.cap_drop, last_cap).map_err(e)?;
@@ -330,7 +344,8 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             user_env.push(kv);
         }
     }
-    let home = home_dir(rootfs.as_ref().map(|r| r.path.as_path()), uid)?;
+    let home = spec::home_of(&passwd, uid)
+        .unwrap_or_else(|| if uid == 0 { "/root" } else { "/" }.to_string());
     let stdin_tty = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     let term =
         (a.tty || stdin_tty).then(|| std::env::var("TERM").unwrap_or_else(|_| "xterm".into()));

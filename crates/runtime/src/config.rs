@@ -52,8 +52,15 @@ pub enum ConfigError {
         "--env `{0}`: expected KEY=VALUE (or KEY to copy the variable from syscage's environment)"
     )]
     BadEnv(String),
-    #[error("--user `{0}`: expected UID or UID:GID (numbers from 0 to 2147483647; 4294967295 means \"unchanged\" to the kernel)")]
+    #[error("--user `{0}`: expected USER or USER:GROUP, each a name or a number from 0 to 2147483647 (4294967295 means \"unchanged\" to the kernel)")]
     BadUser(String),
+    #[error("--user `{spec}`: no {what} `{name}` in the root file system's {file}")]
+    UnknownId {
+        spec: String,
+        what: &'static str,
+        name: String,
+        file: &'static str,
+    },
     #[error("--cap-{op} `{name}`: unknown capability{hint}")]
     UnknownCap {
         op: &'static str,
@@ -415,22 +422,92 @@ fn id_option(n: u64) -> Option<u32> {
     u32::try_from(n).ok().filter(|v| *v <= i32::MAX as u32)
 }
 
-/// `--user UID[:GID]`; the group defaults to the user's number, as Docker's numeric form.
-pub fn parse_user(s: &str) -> Result<(u32, u32), ConfigError> {
+/// A user or group as `--user` names it: a number, or a name of the root file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Id {
+    Num(u32),
+    Name(String),
+}
+
+/// `--user USER[:GROUP]`, not yet resolved against the root file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSpec {
+    pub user: Id,
+    pub group: Option<Id>,
+}
+
+/// `--user USER[:GROUP]`, each a number (0 to 2147483647; above that, setresuid(-1) would
+/// leave the id unchanged, that is root) or a name to look up in the root file system.
+pub fn parse_user(s: &str) -> Result<UserSpec, ConfigError> {
     let bad = || ConfigError::BadUser(s.to_string());
-    let mut it = s.splitn(2, ':');
-    // As Docker: 0..=2147483647. Above that, setresuid(-1) would leave the id unchanged,
-    // that is root.
-    let id = |s: &str| {
-        s.parse::<u32>()
-            .ok()
-            .filter(|v| *v <= i32::MAX as u32)
-            .ok_or_else(bad)
+    let id = |p: &str| -> Result<Id, ConfigError> {
+        if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
+            return p
+                .parse::<u32>()
+                .ok()
+                .filter(|v| *v <= i32::MAX as u32)
+                .map(Id::Num)
+                .ok_or_else(bad);
+        }
+        let name_ok = !p.is_empty()
+            && p.len() <= 32
+            && !p.starts_with('-')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if name_ok {
+            Ok(Id::Name(p.to_string()))
+        } else {
+            Err(bad())
+        }
     };
-    let uid = id(it.next().ok_or_else(bad)?)?;
-    let gid = match it.next() {
-        Some(g) => id(g)?,
-        None => uid,
+    let (user, group) = match s.split_once(':') {
+        Some((u, g)) => (id(u)?, Some(id(g)?)),
+        None => (id(s)?, None),
+    };
+    Ok(UserSpec { user, group })
+}
+
+/// The fields of the `/etc/passwd` or `/etc/group` line whose field `key` (0: name, 2: id)
+/// is `value`.
+fn entry<'a>(text: &'a str, key: usize, value: &str) -> Option<Vec<&'a str>> {
+    text.lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && f[key] == value)
+}
+
+/// Resolves `--user` as Docker does, against the root file system's `/etc/passwd` and
+/// `/etc/group` text: a user name must be there; a number need not be; without a group,
+/// the user's primary group from `/etc/passwd`, else 0.
+pub fn resolve_user(
+    spec: &UserSpec,
+    passwd: &str,
+    group: &str,
+    shown: &str,
+) -> Result<(u32, u32), ConfigError> {
+    let unknown = |what: &'static str, name: &str, file: &'static str| ConfigError::UnknownId {
+        spec: shown.to_string(),
+        what,
+        name: name.to_string(),
+        file,
+    };
+    let number = |f: &str| f.parse::<u32>().ok().filter(|v| *v <= i32::MAX as u32);
+    let (uid, primary) = match &spec.user {
+        Id::Num(n) => (
+            *n,
+            entry(passwd, 2, &n.to_string()).and_then(|f| number(f[3])),
+        ),
+        Id::Name(name) => {
+            let f = entry(passwd, 0, name).ok_or_else(|| unknown("user", name, "/etc/passwd"))?;
+            let uid = number(f[2]).ok_or_else(|| unknown("user", name, "/etc/passwd"))?;
+            (uid, number(f[3]))
+        }
+    };
+    let gid = match &spec.group {
+        None => primary.unwrap_or(0),
+        Some(Id::Num(g)) => *g,
+        Some(Id::Name(name)) => entry(group, 0, name)
+            .and_then(|f| number(f[2]))
+            .ok_or_else(|| unknown("group", name, "/etc/group"))?,
     };
     Ok((uid, gid))
 }
@@ -782,18 +859,44 @@ mod tests {
 
     #[test]
     fn users_and_env() {
-        assert_eq!(parse_user("1000"), Ok((1000, 1000)));
-        assert_eq!(parse_user("1000:50"), Ok((1000, 50)));
-        assert_eq!(parse_user("bob"), Err(ConfigError::BadUser("bob".into())));
+        let num = |u: u32, g: Option<u32>| UserSpec {
+            user: Id::Num(u),
+            group: g.map(Id::Num),
+        };
+        assert_eq!(parse_user("1000"), Ok(num(1000, None)));
+        assert_eq!(parse_user("1000:50"), Ok(num(1000, Some(50))));
         assert_eq!(
-            parse_user("4294967295"),
-            Err(ConfigError::BadUser("4294967295".into()))
+            parse_user("bob:staff"),
+            Ok(UserSpec {
+                user: Id::Name("bob".into()),
+                group: Some(Id::Name("staff".into()))
+            })
+        );
+        for bad in ["4294967295", "0:4294967295", "", ":", "a b", "-x", "1000:"] {
+            assert_eq!(
+                parse_user(bad),
+                Err(ConfigError::BadUser(bad.into())),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_user("2147483647"), Ok(num(2147483647, None)));
+        // Docker's resolution: the primary group from /etc/passwd, else 0.
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:100::/home/bob:/bin/sh\n";
+        let group = "root:x:0:\nusers:x:100:\nstaff:x:50:bob\n";
+        let r = |s: &str| resolve_user(&parse_user(s).unwrap(), passwd, group, s);
+        assert_eq!(r("1000"), Ok((1000, 100)));
+        assert_eq!(r("2000"), Ok((2000, 0)));
+        assert_eq!(r("bob"), Ok((1000, 100)));
+        assert_eq!(r("bob:staff"), Ok((1000, 50)));
+        assert_eq!(r("1000:7"), Ok((1000, 7)));
+        assert_eq!(
+            r("alice").unwrap_err().to_string(),
+            "--user `alice`: no user `alice` in the root file system's /etc/passwd"
         );
         assert_eq!(
-            parse_user("0:4294967295"),
-            Err(ConfigError::BadUser("0:4294967295".into()))
+            r("bob:wheel").unwrap_err().to_string(),
+            "--user `bob:wheel`: no group `wheel` in the root file system's /etc/group"
         );
-        assert_eq!(parse_user("2147483647"), Ok((2147483647, 2147483647)));
         let none = |_: &str| None;
         assert_eq!(
             parse_env("A=b=c", none),
