@@ -9,6 +9,7 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::cli::emit(format_args!($($t)*), true) };
 }
 
+mod agent;
 mod learn;
 mod profile;
 mod run;
@@ -33,6 +34,9 @@ enum Command {
     /// Inspect, check and lint seccomp profiles.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Serve as the OCI seccomp agent of other runtimes (a profile's `listenerPath`):
+    /// answer, report and learn their containers' system calls.
+    Agent(agent::AgentArgs),
 }
 
 impl Cli {
@@ -41,6 +45,7 @@ impl Cli {
             Command::Run(r) => r.verbose,
             Command::Learn(l) => l.verbose(),
             Command::Profile(_) => false,
+            Command::Agent(a) => a.verbose,
         }
     }
 }
@@ -80,6 +85,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Run(args) => run::run(*args),
         Command::Learn(args) => learn::run(*args),
         Command::Profile(cmd) => profile::run(cmd),
+        Command::Agent(args) => agent::run(args),
     }
 }
 
