@@ -400,6 +400,9 @@ fn verbose_prints_the_host_pid_and_steps() {
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("container init: host pid "), "{r:?}");
     assert!(r.stderr.contains("(grep Seccomp /proc/"), "{r:?}");
+    for l in r.stderr.lines() {
+        assert!(l.starts_with("syscage: "), "every line is syscage's: {l:?}");
+    }
     let quiet = container(&[], &["/bin/echo", "only this"]);
     assert_eq!(
         (quiet.stdout.as_str(), quiet.stderr.as_str()),
