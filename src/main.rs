@@ -8,6 +8,11 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First of all: a SIGTERM or SIGINT from now on waits for `run` and `learn` to read it
+    // (before their command starts, it ends the run cleanly, 128+N; after, it is
+    // forwarded). Other commands let the signals act as usual once the options are read.
+    let blocked = syscage_runtime::signals::block_forwarded().is_ok();
+    syscage_runtime::fault::stop_here("start");
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -16,6 +21,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if usage { 125 } else { 0 });
         }
     };
+    if !args.runs_a_container() || !blocked {
+        let _ = syscage_runtime::signals::unblock_forwarded();
+    }
     cli::init_logging(args.verbose());
     match cli::dispatch(args) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(125)),

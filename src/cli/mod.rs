@@ -36,6 +36,11 @@ enum Command {
 }
 
 impl Cli {
+    /// Whether the command runs a container (and so reads the signals blocked in `main`).
+    pub fn runs_a_container(&self) -> bool {
+        matches!(self.command, Command::Run(_) | Command::Learn(_))
+    }
+
     pub fn verbose(&self) -> bool {
         match &self.command {
             Command::Run(r) => r.verbose,
