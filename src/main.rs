@@ -17,7 +17,12 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             let usage = e.use_stderr();
-            let _ = e.print();
+            if usage {
+                eprintln!("syscage: {}", usage_error(&e.render().to_string()));
+            } else {
+                // --help, --version: on stdout, as clap writes them.
+                let _ = e.print();
+            }
             return ExitCode::from(if usage { 125 } else { 0 });
         }
     };
@@ -31,5 +36,35 @@ fn main() -> ExitCode {
             eprintln!("syscage: {e}");
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(125))
         }
+    }
+}
+
+/// clap's error as one line of syscage's: its message (the lines of its first paragraph
+/// joined) and the usage it shows.
+fn usage_error(rendered: &str) -> String {
+    let first = rendered.split("\n\n").next().unwrap_or("");
+    let msg = first
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    match rendered.lines().find_map(|l| l.strip_prefix("Usage: ")) {
+        Some(u) => format!("{msg} (usage: {u}; more with --help)"),
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usage_error;
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        assert_eq!(
+            usage_error("error: the following required arguments were not provided:\n  <COMMAND>...\n\nUsage: syscage run <COMMAND>...\n\nFor more information, try '--help'.\n"),
+            "the following required arguments were not provided: <COMMAND>... (usage: syscage run <COMMAND>...; more with --help)"
+        );
+        assert_eq!(usage_error("error: odd"), "odd");
     }
 }
