@@ -67,7 +67,8 @@ class World:
         shutil.copy2(binary, self.bin)
         os.chmod(self.bin, 0o755)
         self.root = os.path.join(self.dir, "rootfs")
-        for d in ["bin", "etc", "tmp", "root", "home/user", "proc", "dev", "sys"]:
+        # Every mount point the options use exists: an unprivileged run could not make it.
+        for d in ["bin", "etc", "tmp", "run", "root", "home/user", "proc", "dev", "sys"]:
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         bb = next(p for p in ["/bin/busybox", "/usr/bin/busybox"] if os.path.exists(p))
         shutil.copy2(bb, os.path.join(self.root, "bin/busybox"))

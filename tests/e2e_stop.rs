@@ -12,7 +12,6 @@ use nix::unistd::Pid;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -72,11 +71,17 @@ fn signal(child: &std::process::Child, s: Signal) {
     kill(Pid::from_raw(child.id() as i32), s).expect("signal syscage");
 }
 
-/// syscage and the busybox root, copied where an unprivileged user can read them.
-fn nobody_copy() -> &'static (PathBuf, String) {
-    static C: OnceLock<(PathBuf, String)> = OnceLock::new();
-    C.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("syscage-stop-{}", std::process::id()));
+/// syscage and the busybox root, copied where an unprivileged user can read them; the
+/// directory is removed when dropped.
+struct NobodyCopy {
+    dir: PathBuf,
+    bin: String,
+    root: String,
+}
+
+impl NobodyCopy {
+    fn new(tag: &str) -> NobodyCopy {
+        let dir = std::env::temp_dir().join(format!("syscage-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let st = Command::new("cp")
@@ -89,9 +94,16 @@ fn nobody_copy() -> &'static (PathBuf, String) {
         assert!(st.success());
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
+        let bin = dir.join("syscage").to_str().unwrap().to_string();
         let root = dir.join("rootfs").to_str().unwrap().to_string();
-        (dir.join("syscage"), root)
-    })
+        NobodyCopy { dir, bin, root }
+    }
+}
+
+impl Drop for NobodyCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 const NOBODY: &[&str] = &[
@@ -260,11 +272,12 @@ fn signals_reach_a_command_run_as_another_user() {
 #[test]
 fn signals_reach_the_command_of_an_unprivileged_caller() {
     need_root!();
-    let (bin, root) = nobody_copy();
+    let copy = NobodyCopy::new("stop");
+    let (bin, root) = (copy.bin.as_str(), copy.root.as_str());
     for extra in [&[][..], &["-u", "1000:1000"][..]] {
         let mut child = start(
             NOBODY,
-            bin.to_str().unwrap(),
+            bin,
             root,
             extra,
             &["/bin/sh", "-c", "echo ready; exec sleep 100"],
@@ -277,7 +290,7 @@ fn signals_reach_the_command_of_an_unprivileged_caller() {
     // The grace period too.
     let mut child = start(
         NOBODY,
-        bin.to_str().unwrap(),
+        bin,
         root,
         &["--stop-timeout", "1"],
         &["/bin/sh", "-c", "trap '' TERM; echo ready; sleep 100"],
