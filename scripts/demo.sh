@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds syscage and shows what it does on a busybox root file system: a contained
 # shell, the filter at work, and what a profile decides. Works as root or as a normal
-# user (through a user namespace).
+# user (through a user namespace); what needs root is said and skipped for a normal user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/rust.sh
+syscage_need_rust
 . scripts/deps.sh
 syscage_deps
 cargo build --release --quiet
-S=target/release/syscage
+BIN=$PWD/target/release/syscage
 ROOT=target/demo-rootfs
 if [ ! -x "$ROOT/bin/busybox" ]; then
     rm -rf "$ROOT"
@@ -17,28 +19,28 @@ if [ ! -x "$ROOT/bin/busybox" ]; then
     echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/etc/passwd"
     chmod 1777 "$ROOT/tmp"
 fi
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+syscage() { "$BIN" "$@"; }
 
-say syscage run --rootfs $ROOT -- sh -c 'hostname; id; ps; ip -o addr'
-$S run --rootfs "$ROOT" -- sh -c 'echo "hostname: $(hostname)"; id; ps; ip -o addr | cut -d" " -f2,7'
+# Prints a command exactly as written, then runs it; a failing command does not end the
+# demo (it shows a refusal), its status is printed.
+show() {
+    printf '\n\033[1m$ %s\033[0m\n' "$1"
+    local status=0
+    eval "$1" || status=$?
+    [ "$status" -eq 0 ] || echo "(exit status $status${2:+: $2})"
+}
 
-say syscage run --rootfs $ROOT -- grep -E 'Cap(Eff|Bnd)|NoNewPrivs|Seccomp' /proc/self/status
-$S run --rootfs "$ROOT" -- grep -E 'Cap(Eff|Bnd)|NoNewPrivs|Seccomp' /proc/self/status
-
-say syscage run --rootfs $ROOT -- sh -c 'unshare -U true; touch /tmp/f; chmod u+s /tmp/f; mknod /tmp/sda b 8 0'
-$S run --rootfs "$ROOT" -- sh -c 'unshare -U true; touch /tmp/f; chmod u+s /tmp/f; mknod /tmp/sda b 8 0' || true
-
-say syscage profile check default ioctl 0 0x5412
-$S profile check default ioctl 0 0x5412 || true
-say syscage profile check default socket 0x100000028
-$S profile check default socket 0x100000028 || true
-
-say syscage run --rootfs $ROOT --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1
-status=0
-$S run --rootfs "$ROOT" --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1 || status=$?
-case $status in
-    137) echo "exit status 137 (killed by the memory limit)" ;;
-    *) echo "exit status $status" ;;
-esac
+show 'syscage run --rootfs "$ROOT" -- sh -c '\''echo "hostname: $(hostname)"; id; ps; ip -o addr | cut -d" " -f2,7'\'''
+show 'syscage run --rootfs "$ROOT" -- grep -E "Cap(Eff|Bnd)|NoNewPrivs|Seccomp" /proc/self/status'
+show 'syscage run --rootfs "$ROOT" -- sh -c '\''unshare -U true; touch /tmp/f; chmod u+s /tmp/f; mknod /tmp/sda b 8 0'\''' \
+    "the filter refused them"
+show 'syscage profile check default ioctl 0 0x5412'
+show 'syscage profile check default socket 0x100000028'
+if [ "$(id -u)" -eq 0 ]; then
+    show 'syscage run --rootfs "$ROOT" --memory 32m -- dd if=/dev/zero of=/dev/null bs=64M count=1' \
+        "137 is 128+9: killed by the memory limit"
+else
+    printf '\n--memory, --pids-limit, --cpus: skipped: cgroup limits need root (or a cgroup tree delegated to this user), and this demo runs as %s\n' "$(id -un)"
+fi
 echo
-echo "Try it yourself: $S run --rootfs $ROOT -- sh"
+echo "Try it yourself: $BIN run --rootfs $ROOT -- sh"

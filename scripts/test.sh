@@ -4,6 +4,8 @@
 # says SKIPPED).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/rust.sh
+syscage_need_rust
 . scripts/deps.sh
 syscage_deps crun bubblewrap
 if [ "$(id -u)" -ne 0 ]; then

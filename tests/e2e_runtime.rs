@@ -581,7 +581,7 @@ fn a_symlink_chain_in_the_root_file_system_is_refused_past_40_links() {
         (far.code, far.stderr.as_str()),
         (
             125,
-            "syscage: cannot create directory `/l0`: Too many symbolic links encountered (ELOOP)\n"
+            "syscage: cannot create directory `/l0`: Too many symbolic links encountered (ELOOP); hint: a symbolic link on the way leads to nothing inside the root file system (or through more than 40 links); syscage does not create a link's target\n"
         )
     );
     // 40 links resolve (as the kernel's limit): the mount is made, and /bin/true is not
@@ -600,7 +600,7 @@ fn mount_errors_say_what_to_do() {
     std::fs::create_dir_all(&dir).unwrap();
     let ro = format!("{}:/tmp/ro:ro", dir.display());
     let cases: &[(&[&str], &str)] = &[
-        (&["-v", "/tmp:/etc/passwd"], "syscage: cannot create directory `/etc/passwd`: File exists (EEXIST); hint: a file is there; a directory volume needs a directory (or mount a file)\n"),
+        (&["-v", "/tmp:/etc/passwd"], "syscage: cannot create directory `/etc/passwd`: Not a directory (ENOTDIR); hint: a file is in the way; a directory volume needs a directory (or mount a file)\n"),
         (&["-v", &ro, "-v", "/etc:/tmp/ro/inner"], "syscage: cannot create directory `/tmp/ro/inner`: Read-only file system (EROFS); hint: the path is inside a read-only volume; mount that one :rw or choose another path\n"),
     ];
     for (opts, want) in cases {

@@ -10,6 +10,7 @@ use syscage_policy::profile::{self, ReadOptions};
 use syscage_policy::{builtin, resolve, Context};
 use syscage_seccomp::filter::NotifyMode;
 use syscage_supervise::learn::{self, Learner};
+use syscage_supervise::output::Output;
 
 #[derive(Args)]
 #[command(
@@ -60,22 +61,36 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         .policy
         .clone()
         .ok_or_else(|| CliError::setup("learn needs a policy to answer with"))?;
-    let out = a.output.as_deref().map(Output::open).transpose()?;
-    let mut learner = Learner::new(base);
+    // Where -o writes is opened now, so a path that cannot be written fails before the
+    // command runs; nothing is named there until the profile is written (see `Output`).
+    let out = a
+        .output
+        .as_deref()
+        .map(|p| Output::open(p).map_err(|e| write_error(p, &e)))
+        .transpose()?;
+    let mut learner = Learner::new(base.clone());
     let result = syscage_runtime::run(&cfg, &mut learner);
     let code = match result {
         Ok(c) => c,
-        // `out` goes with its temporary file.
+        // `out` goes without a trace.
         Err(e) => return Err(CliError::new(&e, e.exit_code())),
     };
+    if let Some(why) = learner.killed_by_filter() {
+        eprintln!("syscage: {why}");
+    }
     let learned = learner.learned();
-    let mut prof = learned.to_profile();
+    let (mut prof, too_complex) = learned.to_profile(&base);
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
     let text = profile::to_json(&prof);
     match out {
-        Some(o) => o.finish(text.as_bytes())?,
+        Some(mut o) => {
+            let p = o.path().to_path_buf();
+            o.write_all(text.as_bytes())
+                .and_then(|()| o.commit())
+                .map_err(|e| write_error(&p, &e))?
+        }
         None => {
             let mut o = std::io::stdout().lock();
             o.write_all(text.as_bytes())
@@ -91,9 +106,17 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     if !learned.by_name.is_empty() {
         let names: Vec<&str> = learned.by_name.iter().copied().collect();
         eprintln!(
-            "syscage: learned by name only (more than {} distinct argument values seen): {}",
+            "syscage: learned by name, with the `{}` profile's conditions (more than {} distinct argument values seen): {}",
+            built.name,
             learn::MAX_VALUES,
             names.join(", ")
+        );
+    }
+    if !too_complex.is_empty() {
+        eprintln!(
+            "syscage: warning: left denied, the `{}` profile's rules for them being too complex to keep exactly: {}",
+            built.name,
+            too_complex.join(", ")
         );
     }
     // What it learned, and what the default profile would not allow.
@@ -101,7 +124,11 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     let with_args = learned
         .used
         .iter()
-        .filter(|((_, n), _)| learn::CONSTRAINED.iter().any(|(c, ..)| c == n))
+        .filter(|((_, n), _)| {
+            syscage_supervise::constrained::CONSTRAINED
+                .iter()
+                .any(|(c, ..)| c == n)
+        })
         .count();
     let observed: u64 = learned.used.values().map(|(n, _)| n).sum();
     eprintln!("syscage: learned {calls} system calls ({with_args} with their arguments) from {observed} calls{}", a.output.as_ref().map(|p| format!("; wrote {}", p.display())).unwrap_or_default());
@@ -138,113 +165,10 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     Ok(code)
 }
 
-/// Where `-o` writes. A regular file (or a new one) is written to a temporary file next to
-/// it and renamed over it at the end, so the output may be the very profile the run uses
-/// (`learn -o p.json --seccomp p.json`) and a failed run leaves it untouched; a link is
-/// followed to its file. Anything else that exists (`/dev/null`, `/dev/stdout`, a FIFO) is
-/// written in place: renaming over it would replace a device with a file.
-enum Output {
-    Replace {
-        shown: PathBuf,
-        target: PathBuf,
-        tmp: TmpFile,
-        file: std::fs::File,
-    },
-    InPlace {
-        shown: PathBuf,
-        file: std::fs::File,
-    },
-}
-
-impl Output {
-    fn open(p: &std::path::Path) -> Result<Output, CliError> {
-        let shown = p.to_path_buf();
-        let err = |e: std::io::Error| {
-            CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {}",
-                shown.display(),
-                io_text(&e)
-            ))
-        };
-        match std::fs::metadata(p) {
-            Ok(m) if !m.is_file() => {
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(p)
-                    .map_err(err)?;
-                Ok(Output::InPlace {
-                    shown: shown.clone(),
-                    file,
-                })
-            }
-            existing => {
-                let target = match existing {
-                    Ok(_) => std::fs::canonicalize(p).map_err(err)?,
-                    Err(_) => p.to_path_buf(),
-                };
-                let mut t = target.clone().into_os_string();
-                t.push(format!(".syscage-{}", std::process::id()));
-                let tmp = PathBuf::from(t);
-                let file = std::fs::File::create(&tmp).map_err(err)?;
-                let tmp = TmpFile(Some(tmp));
-                if let Ok(m) = &existing {
-                    let _ = file.set_permissions(m.permissions());
-                }
-                Ok(Output::Replace {
-                    shown: shown.clone(),
-                    target,
-                    tmp,
-                    file,
-                })
-            }
-        }
-    }
-
-    fn finish(self, text: &[u8]) -> Result<(), CliError> {
-        let fail = |shown: &std::path::Path, e: std::io::Error| {
-            CliError::setup(format!(
-                "-o `{}`: cannot write the learned profile: {}",
-                shown.display(),
-                io_text(&e)
-            ))
-        };
-        match self {
-            Output::InPlace { shown, mut file } => {
-                file.write_all(text).map_err(|e| fail(&shown, e))
-            }
-            Output::Replace {
-                shown,
-                target,
-                tmp,
-                mut file,
-            } => {
-                let Some(path) = tmp.0.as_deref() else {
-                    return Ok(());
-                };
-                file.write_all(text)
-                    .and_then(|()| file.sync_all())
-                    .and_then(|()| std::fs::rename(path, &target))
-                    .map_err(|e| fail(&shown, e))?;
-                tmp.renamed();
-                Ok(())
-            }
-        }
-    }
-}
-
-/// A temporary file, removed unless it was renamed into place.
-struct TmpFile(Option<PathBuf>);
-
-impl TmpFile {
-    fn renamed(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for TmpFile {
-    fn drop(&mut self) {
-        if let Some(p) = &self.0 {
-            let _ = std::fs::remove_file(p);
-        }
-    }
+fn write_error(p: &std::path::Path, e: &std::io::Error) -> CliError {
+    CliError::setup(format!(
+        "-o `{}`: cannot write the learned profile: {}",
+        p.display(),
+        io_text(e)
+    ))
 }

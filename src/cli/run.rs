@@ -23,7 +23,7 @@ use syscage_supervise::report::Reporter;
 )]
 pub struct RunArgs {
     /// Directory to use as the container's root file system (pivot_root); without it,
-    /// the host's / read-only with a fresh /tmp.
+    /// the host's / read-only with a fresh /tmp and /run, in a user namespace.
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
     /// Make the root file system read-only (with tmpfs on /tmp and /run).
@@ -32,8 +32,9 @@ pub struct RunArgs {
     /// Bind mount a host path: HOST:CONTAINER[:ro|:rw].
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro]")]
     volumes: Vec<String>,
-    /// Mount a fresh tmpfs at this container path.
-    #[arg(long, value_name = "PATH")]
+    /// Mount a fresh tmpfs at this container path, with Docker's options (size=, mode=,
+    /// nr_inodes=, uid=, gid=, exec, noexec, suid, nosuid, ro); 256 MiB unless size= says.
+    #[arg(long, value_name = "PATH[:OPTIONS]")]
     tmpfs: Vec<String>,
     /// Container hostname (default: 12 random hex digits).
     #[arg(long)]
@@ -44,13 +45,21 @@ pub struct RunArgs {
     /// Working directory inside the container.
     #[arg(short = 'w', long, value_name = "DIR", default_value = "/")]
     workdir: String,
-    /// Run the command as this user (numeric).
-    #[arg(short = 'u', long, value_name = "UID[:GID]")]
+    /// Run the command as this user: a name or number of the root file system, and
+    /// optionally a group; without one, the user's primary group from /etc/passwd, else 0.
+    #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
     user: Option<String>,
-    /// Map container root to an unprivileged range of host ids (a user namespace).
-    /// Without root, syscage always uses a user namespace.
-    #[arg(long)]
-    userns: bool,
+    /// User namespace: `private` (the default without --rootfs; `--userns` alone) maps
+    /// container root to an unprivileged range of host ids; `host` (the default with
+    /// --rootfs) keeps the host's ids. Without root, syscage always uses one.
+    #[arg(
+        long,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "private"
+    )]
+    userns: Option<String>,
     /// Add a capability (any the kernel knows, with or without CAP_, or ALL).
     #[arg(long = "cap-add", value_name = "CAP")]
     cap_add: Vec<String>,
@@ -150,14 +159,50 @@ pub fn run(a: RunArgs) -> Result<i32, CliError> {
             bundle: cfg
                 .mounts
                 .rootfs
-                .as_deref()
-                .unwrap_or(std::path::Path::new("/"))
+                .as_ref()
+                .map_or(std::path::Path::new("/"), |r| r.path.as_path())
                 .display()
                 .to_string(),
         }),
         _ => Box::new(NoSupervisor),
     };
     syscage_runtime::run(&cfg, sup.as_mut()).map_err(|e| CliError::new(&e, e.exit_code()))
+}
+
+/// The root file system's `/etc/passwd` and `/etc/group` (empty when missing), for
+/// `--user` and HOME: read inside the root (links resolved there, never out), without
+/// blocking, only if each is a regular file of a sane size, else ignored with a warning.
+fn account_files(rootfs: Option<&std::path::Path>) -> Result<(String, String), CliError> {
+    use syscage_runtime::fsroot::{self, ReadError};
+    let dir = rootfs.unwrap_or(std::path::Path::new("/"));
+    let root = std::fs::File::open(dir).map_err(|err| {
+        CliError::setup(format!(
+            "cannot open the root file system `{}`: {}",
+            dir.display(),
+            syscage_policy::errno::io_text(&err)
+        ))
+    })?;
+    let read = |path: &str| match fsroot::read_small(
+        std::os::fd::AsFd::as_fd(&root),
+        std::path::Path::new(path),
+    ) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+        Err(ReadError::NotRegular) => {
+            eprintln!(
+                "syscage: warning: `{path}` of the root file system is not a regular file; ignored"
+            );
+            String::new()
+        }
+        Err(ReadError::TooLarge) => {
+            eprintln!(
+                "syscage: warning: `{path}` of the root file system is larger than {} bytes; ignored",
+                fsroot::READ_CAP
+            );
+            String::new()
+        }
+        Err(ReadError::Sys(_)) => String::new(),
+    };
+    Ok((read("/etc/passwd"), read("/etc/group")))
 }
 
 /// Refuses a feature that needs SECCOMP_RET_USER_NOTIF on a kernel without it (before 5.0,
@@ -217,9 +262,16 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     if !a.workdir.starts_with('/') {
         return Err(e(rc::ConfigError::BadWorkdir(a.workdir.clone())));
     }
-    let (uid, gid) = match &a.user {
-        Some(u) => rc::parse_user(u).map_err(e)?,
-        None => (0, 0),
+    let user = a
+        .user
+        .as_deref()
+        .map(rc::parse_user)
+        .transpose()
+        .map_err(e)?;
+    let (passwd, group) = account_files(rootfs.as_ref().map(|r| r.path.as_path()))?;
+    let (uid, gid) = match (&user, &a.user) {
+        (Some(u), Some(shown)) => rc::resolve_user(u, &passwd, &group, shown).map_err(e)?,
+        _ => (0, 0),
     };
     let last_cap = syscage_runtime::exec::last_cap();
     let caps = rc::resolve_caps(&a.cap_add, &a.cap_drop, last_cap).map_err(e)?;
@@ -244,6 +296,23 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             .map_err(e)?,
     };
 
+    let private_userns = match a.userns.as_deref() {
+        Some("private") => true,
+        Some("host") => {
+            if rootfs.is_none() {
+                eprintln!("syscage: warning: --userns=host without --rootfs: the container's root is the host's root, with Docker's capabilities, over the host's whole file system (read-only)");
+            }
+            false
+        }
+        Some(other) => {
+            return Err(e(format!(
+            "--userns `{other}`: expected `private` (an unprivileged range of host ids) or `host`"
+        )))
+        }
+        // The host's own file system needs a user namespace: its root must not be the
+        // host's (it could read any file root can, and reach host sockets as root).
+        None => rootfs.is_none(),
+    };
     let euid = nix::unistd::geteuid().as_raw();
     let userns = if euid != 0 {
         Userns::Rootless {
@@ -252,7 +321,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             uid,
             gid,
         }
-    } else if a.userns {
+    } else if private_userns {
         let range = |file: &str| {
             let text = match std::fs::read_to_string(file) {
                 Ok(t) => t,
@@ -284,14 +353,8 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             user_env.push(kv);
         }
     }
-    // The container's /etc/passwd, links resolved inside its root (a root file system's
-    // `etc/passwd -> /etc/...` must not read the host's).
-    let root_dir = rootfs.clone().unwrap_or_else(|| PathBuf::from("/"));
-    let home =
-        syscage_runtime::mounts::read_in_root(&root_dir, std::path::Path::new("/etc/passwd"))
-            .ok()
-            .and_then(|p| spec::home_of(&p, uid))
-            .unwrap_or_else(|| if uid == 0 { "/root".into() } else { "/".into() });
+    let home = spec::home_of(&passwd, uid)
+        .unwrap_or_else(|| if uid == 0 { "/root" } else { "/" }.to_string());
     let stdin_tty = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     let term =
         (a.tty || stdin_tty).then(|| std::env::var("TERM").unwrap_or_else(|_| "xterm".into()));

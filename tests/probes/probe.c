@@ -52,6 +52,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/ptrace.h>
@@ -1493,6 +1494,62 @@ static int p_status(const char *n, int c, char **v)
 	return 0;
 }
 
+/* Bytes readable from `path` (at most 64 KiB), 0 if it is not there. */
+static long readable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[4096];
+	long total = 0;
+	ssize_t r;
+	while (total < 65536 && (r = read(fd, buf, sizeof buf)) > 0)
+		total += r;
+	close(fd);
+	return total;
+}
+
+static const char *fs_kind(const char *path)
+{
+	struct statfs s;
+	if (statfs(path, &s) < 0)
+		return errname(errno);
+	switch ((unsigned long)s.f_type) {
+	case 0x9fa0: return "proc";
+	case 0x62656572: return "sysfs";
+	case 0x01021994: return "tmpfs";
+	default: return "other";
+	}
+}
+
+/* The walls set up around the command, in one line: whether /proc/sys opens for writing,
+ * how many bytes the masked /proc files give, and what /proc, /sys and /dev are. */
+static int p_walls(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY | O_CLOEXEC);
+	const char *w = fd < 0 ? errname(errno) : "WRITABLE";
+	if (fd >= 0)
+		close(fd);
+	long masked = readable("/proc/keys") + readable("/proc/timer_list") +
+		      readable("/proc/interrupts") + readable("/proc/sched_debug");
+	printf("%s: proc_sys=%s masked=%ld proc=%s sys=%s dev=%s\n", n, w, masked,
+	       fs_kind("/proc"), fs_kind("/sys"), fs_kind("/dev"));
+	return 0;
+}
+
+/* open(PATH, O_WRONLY) without writing: whether the file is writable to this process. */
+static int p_open_write(const char *n, int c, char **v)
+{
+	if (c < 3)
+		return out_err_at(n, EINVAL, "usage");
+	int fd = open(v[2], O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return out_err(n, errno);
+	close(fd);
+	return out_ok(n);
+}
+
 static int p_deny_loop(const char *n, int c, char **v)
 {
 	long cnt = argl(c, v, 2, 1000);
@@ -1515,6 +1572,30 @@ static int p_deny_loop(const char *n, int c, char **v)
 	}
 	line("%s: ok value=%ld errno=%d", n, failed, last);
 	return 0;
+}
+
+/* many_values ioctl|prctl [N=100]: N distinct ioctl requests on /dev/null (ENOTTY
+ * from the kernel) or N distinct unknown prctl options (EINVAL): more values than learn
+ * keeps for one call.  value = how many the filter refused (EPERM). */
+static int p_many_values(const char *n, int c, char **v)
+{
+	const char *what = c > 2 ? v[2] : "ioctl";
+	long cnt = argl(c, v, 3, 100);
+	int fd = open("/dev/null", O_RDONLY);
+	long refused = 0;
+	if (fd < 0)
+		return out_err_at(n, errno, "open");
+	for (long i = 0; i < cnt; i++) {
+		long r;
+		if (!strcmp(what, "prctl"))
+			r = SC(__NR_prctl, 1000 + i, 0, 0, 0, 0);
+		else
+			r = SC(__NR_ioctl, fd, 0x7000 + i, 0);
+		if (r == -EPERM)
+			refused++;
+	}
+	close(fd);
+	return out_okv(n, refused);
 }
 
 struct deny_arg {
@@ -1963,8 +2044,11 @@ static const struct probe {
 	P("fork_exec", p_fork_exec, "fork_exec [PATH=/bin/true]; value = exit status")
 	P("tcp_loopback", p_tcp_loopback, "TCP ping/pong over 127.0.0.1")
 	P("mmap_file", p_mmap_file, "write/mmap/verify/msync/munmap 1 MiB /tmp file")
+	P("walls", p_walls, "one line: /proc/sys writable?, bytes of masked /proc files, kinds of /proc, /sys, /dev")
+	P("open_write", p_open_write, "open_write PATH: open(PATH, O_WRONLY), nothing written")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
 	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS)")
+	P("many_values", p_many_values, "many_values ioctl|prctl [N=100]: N distinct requests or options; value = refused")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
 	P("deny_threads", p_deny_threads, "deny_threads [N=8] [M=1000]: N threads deny M keyctl calls each; value = failures")
 	P("deny_and_exit", p_deny_and_exit, "a thread denies keyctl in a loop while the process exits after 20 ms")

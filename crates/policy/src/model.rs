@@ -226,13 +226,14 @@ impl Policy {
         &self.skipped
     }
 
-    /// A policy that allows everything on the native ABI: what `--report` and `learn`
-    /// watch when the profile is `unconfined`.
+    /// A policy that allows everything on every ABI the kernel runs (what `unconfined`
+    /// means: no filter): what `--report` and `learn` watch, and `--seccomp-deny` adds
+    /// to, when the profile is `unconfined`.
     pub fn allow_all() -> Policy {
         Policy {
             name: "unconfined".into(),
             default_action: Action::Allow,
-            arches: vec![Arch::native()],
+            arches: vec![Arch::native(), Arch::X86, Arch::X32],
             rules: vec![],
             newer_action: None,
             newer_max: vec![],

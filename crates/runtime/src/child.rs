@@ -13,18 +13,17 @@
 //! apart from the supervision in [`init_main`] and [`reap`].
 
 use crate::exec;
-use crate::mounts::{self, Fs, Loc, MountHost, Op};
+use crate::mountfd::RealMounts;
+use crate::mounts::{self, Fs, Op};
 use crate::protocol::{self, failure as fail, Failure, FailureKind, ToChild, ToParent};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{Gid, Pid, Uid};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::path::{Path, PathBuf};
 
 pub use crate::signals::FORWARDED;
 
@@ -188,9 +187,8 @@ pub fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedF
         .map_err(e("set the hostname"))?;
 
     let ops = mounts::plan(&cfg.mounts);
-    let root = mounts::new_root(&cfg.mounts);
     let mut host = RealMounts::default();
-    mounts::execute(&ops, &root, &mut host).map_err(|(i, err)| {
+    mounts::execute(&ops, &mut host).map_err(|(i, err)| {
         fail(
             FailureKind::Setup,
             ops[i].describe(),
@@ -245,6 +243,7 @@ fn open_pty(sock: &OwnedFd) -> Result<OwnedFd, Failure> {
 }
 
 fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
+    const CHANGED: &str = "the root file system changed during set-up: another process is writing to it; run on a root file system nobody else can write";
     match (op, err) {
         (Op::Mkdir(_) | Op::Touch(_), Errno::EROFS) => Some(if cfg.mounts.rootfs.is_none() {
             "the host's / is read-only in the container; mount volumes on paths that exist on the host".into()
@@ -253,12 +252,20 @@ fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
         } else {
             "the path is inside a read-only volume; mount that one :rw or choose another path".into()
         }),
-        (Op::Mkdir(_), Errno::EEXIST) => {
-            Some("a file is there; a directory volume needs a directory (or mount a file)".into())
-        }
+        (Op::Mkdir(_), Errno::ENOTDIR | Errno::EEXIST) => Some(
+            "a file is in the way; a directory volume needs a directory (or mount a file)".into(),
+        ),
+        (Op::Mkdir(_) | Op::Touch(_), Errno::ELOOP) => Some(
+            "a symbolic link on the way leads to nothing inside the root file system (or through more than 40 links); syscage does not create a link's target".into(),
+        ),
+        (Op::Touch(_), Errno::EEXIST) => Some(CHANGED.into()),
         (Op::Bind { .. }, Errno::ENOENT) if cfg.mounts.rootfs.is_none() => Some(
             "without --rootfs the host's / is the container's, read-only: mount volumes on paths that exist on the host".into(),
         ),
+        (Op::TakeVolume(_) | Op::NewRoot(_), Errno::ESTALE | Errno::ELOOP) => Some(
+            "the host path was replaced (or made a link) after syscage checked it: another process is renaming it".into(),
+        ),
+        (Op::Verify, Errno::ESTALE | Errno::ELOOP | Errno::ENOTDIR | Errno::ENOENT) => Some(CHANGED.into()),
         (Op::Mount { fs: Fs::Proc, .. }, Errno::EPERM) => {
             Some("a fully visible /proc is needed to mount a new one in a user namespace".into())
         }
@@ -266,218 +273,5 @@ fn mount_hint(op: &Op, err: Errno, cfg: &RunConfig) -> Option<String> {
             "the root file system must not be the host's / itself nor on a shared mount".into(),
         ),
         _ => None,
-    }
-}
-
-/// The real host effects of the mount plan.
-#[derive(Default)]
-struct RealMounts {
-    /// Container paths where this plan mounted something, where it is on the host, and
-    /// whether what is below it is the kernel's or syscage's own (a fresh proc, sysfs,
-    /// tmpfs or devpts: no link there leads out) or came from elsewhere (a bind).
-    mounted: Vec<(PathBuf, PathBuf, bool)>,
-}
-
-impl RealMounts {
-    fn resolve(&self, loc: &Loc, root: &Path) -> Result<PathBuf, Errno> {
-        match loc {
-            Loc::Host(p) => Ok(p.clone()),
-            Loc::Root(p) => {
-                // Below a fresh mount of this plan, a plain path needs no lookup of links:
-                // nothing but the kernel and syscage has written there yet. The deepest
-                // mount decides; a bind (content from outside) gets the full resolution.
-                let deepest = self
-                    .mounted
-                    .iter()
-                    .filter(|(at, ..)| p.starts_with(at))
-                    .max_by_key(|(at, ..)| at.components().count());
-                if let Some((at, host, true)) = deepest {
-                    let rest = p.strip_prefix(at).map_err(|_| Errno::EINVAL)?;
-                    if rest
-                        .components()
-                        .all(|c| matches!(c, std::path::Component::Normal(_)))
-                    {
-                        return Ok(host.join(rest));
-                    }
-                }
-                mounts::secure_join(root, p, &|q: &Path| {
-                    std::fs::symlink_metadata(q)
-                        .ok()
-                        .filter(|m| m.file_type().is_symlink())
-                        .and_then(|_| std::fs::read_link(q).ok())
-                })
-            }
-        }
-    }
-
-    fn mounted_at(&mut self, loc: &Loc, host: &Path, fresh: bool) {
-        if let Loc::Root(p) = loc {
-            self.mounted.push((p.clone(), host.to_path_buf(), fresh));
-        }
-    }
-}
-
-fn errno_of(e: std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
-}
-
-impl MountHost for RealMounts {
-    fn apply(&mut self, op: &Op, root: &Path) -> Result<(), Errno> {
-        crate::fault::inject(&op.describe())?;
-        let none: Option<&str> = None;
-        match op {
-            Op::MakeRootSlave => mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_SLAVE, none),
-            Op::Mkdir(l) => match std::fs::create_dir_all(self.resolve(l, root)?) {
-                Ok(()) => Ok(()),
-                Err(err) => Err(errno_of(err)),
-            },
-            Op::Touch(l) => {
-                let p = self.resolve(l, root)?;
-                if p.exists() {
-                    return Ok(());
-                }
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(errno_of)?;
-                }
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(&p)
-                    .map(|_| ())
-                    .map_err(errno_of)
-            }
-            Op::Bind { src, dst } => {
-                let (s, d) = (self.resolve(src, root)?, self.resolve(dst, root)?);
-                mount(Some(&s), &d, none, MsFlags::MS_BIND | MsFlags::MS_REC, none)?;
-                self.mounted_at(dst, &d, false);
-                Ok(())
-            }
-            Op::Mount {
-                fs,
-                dst,
-                flags,
-                data,
-            } => {
-                let d = self.resolve(dst, root)?;
-                let name = fs.name();
-                let data = (!data.is_empty()).then_some(data.as_str());
-                mount(
-                    Some(name),
-                    &d,
-                    Some(name),
-                    MsFlags::from_bits_truncate(*flags),
-                    data,
-                )?;
-                self.mounted_at(dst, &d, true);
-                Ok(())
-            }
-            Op::Sysfs(l) => {
-                let d = self.resolve(l, root)?;
-                let flags = MsFlags::MS_NOSUID
-                    | MsFlags::MS_NODEV
-                    | MsFlags::MS_NOEXEC
-                    | MsFlags::MS_RDONLY;
-                match mount(Some("sysfs"), &d, Some("sysfs"), flags, none) {
-                    // In a user namespace without its own network namespace ownership, or
-                    // with /sys locked: the host's /sys, read-only.
-                    Err(Errno::EPERM) => {
-                        mount(
-                            Some("/sys"),
-                            &d,
-                            none,
-                            MsFlags::MS_BIND | MsFlags::MS_REC,
-                            none,
-                        )?;
-                        sys::restrict_recursive(&d, true)?;
-                    }
-                    r => r?,
-                }
-                // The kernel's either way: sysfs links stay inside sysfs.
-                self.mounted_at(l, &d, true);
-                Ok(())
-            }
-            Op::Restrict { loc, read_only } => {
-                sys::restrict_recursive(&self.resolve(loc, root)?, *read_only)
-            }
-            Op::Symlink { target, link } => {
-                let l = self.resolve(link, root)?;
-                match std::os::unix::fs::symlink(target, &l) {
-                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-                    r => r.map_err(errno_of),
-                }
-            }
-            // What this kernel does not have is not there to hide: the mount's ENOENT (or
-            // ENOTDIR for a directory mask on a file) says so without a lookup first.
-            Op::MaskFile(l) => {
-                let p = self.resolve(l, root)?;
-                // The host's null device, not the container's /dev/null: that one may be
-                // under a user's mount, and its absence must not pass for the target's.
-                match mount(Some("/dev/null"), &p, none, MsFlags::MS_BIND, none) {
-                    Err(Errno::ENOENT) => Ok(()),
-                    r => r,
-                }
-            }
-            Op::MaskDir(l) => {
-                let p = self.resolve(l, root)?;
-                let r = mount(
-                    Some("tmpfs"),
-                    &p,
-                    Some("tmpfs"),
-                    MsFlags::MS_RDONLY
-                        | MsFlags::MS_NOSUID
-                        | MsFlags::MS_NODEV
-                        | MsFlags::MS_NOEXEC,
-                    none,
-                );
-                match r {
-                    Err(Errno::ENOENT | Errno::ENOTDIR) => Ok(()),
-                    r => r,
-                }
-            }
-            Op::ReadOnlyPath(l) => {
-                let p = self.resolve(l, root)?;
-                match mount(Some(&p), &p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none) {
-                    Err(Errno::ENOENT) => Ok(()),
-                    Err(e) => Err(e),
-                    Ok(()) => sys::restrict_recursive(&p, true),
-                }
-            }
-            Op::PivotRoot => {
-                // pivot_root(".", ".") stacks the old root on top of the new one; detaching
-                // it leaves the new root alone (as runc does; no put_old directory needed).
-                nix::unistd::chdir(root)?;
-                nix::unistd::pivot_root(".", ".")?;
-                umount2(".", MntFlags::MNT_DETACH)?;
-                nix::unistd::chdir("/")
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_looked_up_except_below_a_fresh_mount() {
-        let t = std::env::temp_dir().join(format!("syscage-resolve-{}", std::process::id()));
-        std::fs::create_dir_all(t.join("dev/bound")).unwrap();
-        std::fs::create_dir_all(t.join("etc")).unwrap();
-        std::os::unix::fs::symlink("/etc", t.join("dev/bound/link")).unwrap();
-        std::os::unix::fs::symlink("/etc", t.join("outside")).unwrap();
-        let mut m = RealMounts::default();
-        m.mounted_at(&Loc::Root("/dev".into()), &t.join("dev"), true);
-        m.mounted_at(&Loc::Root("/dev/bound".into()), &t.join("dev/bound"), false);
-        let r = |p: &str| m.resolve(&Loc::Root(PathBuf::from(p)), &t).unwrap();
-        // Below the fresh /dev: joined as is.
-        assert_eq!(r("/dev/null"), t.join("dev/null"));
-        // Below a bind inside it: links resolved inside the root.
-        assert_eq!(r("/dev/bound/link/x"), t.join("etc/x"));
-        // `..` never takes the short way.
-        assert_eq!(r("/dev/../outside/x"), t.join("etc/x"));
-        // Outside any mount: resolved.
-        assert_eq!(r("/outside/y"), t.join("etc/y"));
-        std::fs::remove_dir_all(&t).unwrap();
     }
 }

@@ -4,6 +4,7 @@
 //! The CLI builds the run's configuration from these; each refuses a bad value with an
 //! error naming the option. Only [`parse_volume`] looks at the host (its source must exist).
 
+use crate::fsroot::FileId;
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 use syscage_policy::caps::{Cap, CapSet};
@@ -20,8 +21,12 @@ pub enum ConfigError {
     BadPids(String),
     #[error("--cpus `{0}`: expected a positive number of CPUs such as `0.5` or `2`")]
     BadCpus(String),
-    #[error("--volume `{0}`: expected HOST:CONTAINER or HOST:CONTAINER:ro (or :rw)")]
+    #[error("--volume `{0}`: expected HOST:CONTAINER or HOST:CONTAINER:OPTIONS (ro, rw, and one of rprivate, private, rslave, slave, rshared, shared, separated by commas)")]
     BadVolume(String),
+    #[error("--volume `{spec}`: unknown option `{option}` (expected ro, rw, rprivate, private, rslave, slave, rshared or shared)")]
+    BadVolumeOption { spec: String, option: String },
+    #[error("--volume `{spec}`: `ro` with `{propagation}`: mounts the host makes later below the volume would appear in the container writable; use `ro` alone (private), or `{propagation}` without `ro`")]
+    ReadOnlyPropagation { spec: String, propagation: String },
     #[error(
         "--volume `{spec}`: the container path `{path}` must be absolute and must not contain `..`"
     )]
@@ -41,12 +46,21 @@ pub enum ConfigError {
     },
     #[error("--tmpfs `{0}`: the container path must be absolute and must not contain `..`")]
     BadTmpfs(String),
+    #[error("--tmpfs `{spec}`: {why}")]
+    BadTmpfsOption { spec: String, why: String },
     #[error(
         "--env `{0}`: expected KEY=VALUE (or KEY to copy the variable from syscage's environment)"
     )]
     BadEnv(String),
-    #[error("--user `{0}`: expected UID or UID:GID (numbers from 0 to 2147483647; 4294967295 means \"unchanged\" to the kernel)")]
+    #[error("--user `{0}`: expected USER or USER:GROUP, each a name or a number from 0 to 2147483647 (4294967295 means \"unchanged\" to the kernel)")]
     BadUser(String),
+    #[error("--user `{spec}`: no {what} `{name}` in the root file system's {file}")]
+    UnknownId {
+        spec: String,
+        what: &'static str,
+        name: String,
+        file: &'static str,
+    },
     #[error("--cap-{op} `{name}`: unknown capability{hint}")]
     UnknownCap {
         op: &'static str,
@@ -67,6 +81,8 @@ pub enum ConfigError {
     RootfsMissing(String),
     #[error("--rootfs `{0}`: is not a directory")]
     RootfsNotDir(String),
+    #[error("--rootfs `{0}`: cannot read it: {1}")]
+    RootfsUnreadable(String, String),
     #[error("--rootfs `{0}`: is empty; hint: put a root file system there (for example busybox: `busybox --install -s DIR/bin`)")]
     RootfsEmpty(String),
     #[error("--read-only needs --rootfs (without it the host's / is already mounted read-only)")]
@@ -134,26 +150,83 @@ pub fn parse_cpus(s: &str) -> Result<CpuQuota, ConfigError> {
     })
 }
 
+/// How mounts made later reach across a volume (Docker's bind propagation). syscage
+/// applies it to the whole bound tree: `private` and `rprivate` alike make every mount of
+/// the volume private.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Nothing crosses: the default, as Docker's `rprivate`.
+    #[default]
+    Private,
+    /// Mounts the host makes later below the source appear in the container.
+    Slave,
+    /// Both ways: the container's mounts below the volume also appear on the host, where
+    /// the host's mount of the source is shared (and syscage runs without a user
+    /// namespace: the kernel never lets a less privileged namespace propagate out).
+    Shared,
+}
+
+impl Propagation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Propagation::Private => "rprivate",
+            Propagation::Slave => "rslave",
+            Propagation::Shared => "rshared",
+        }
+    }
+}
+
 /// A bind mount from the host into the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volume {
     pub host: PathBuf,
     pub container: PathBuf,
     pub read_only: bool,
+    pub propagation: Propagation,
+    /// Whether the source is a directory (else it is a file, bound onto a file).
+    pub dir: bool,
+    /// The source as it was when the options were read: the container's set-up opens the
+    /// canonical path again without following links and must find this same file.
+    pub id: FileId,
 }
 
-/// `--volume HOST:CONTAINER[:ro|:rw]`. The host path must exist; the container path must be
-/// absolute and free of `..` (so it cannot climb out of the root file system).
+/// `--volume HOST:CONTAINER[:OPTIONS]`, OPTIONS a comma-separated list of `ro`/`rw` and
+/// a propagation. The host path must exist; the container path must be absolute and free
+/// of `..` (so it cannot climb out of the root file system).
 pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
     let parts: Vec<&str> = spec.split(':').collect();
-    let (host, container, read_only) = match parts.as_slice() {
-        [h, c] => (*h, *c, false),
-        [h, c, "ro"] => (*h, *c, true),
-        [h, c, "rw"] => (*h, *c, false),
+    let (host, container, options) = match parts.as_slice() {
+        [h, c] => (*h, *c, ""),
+        [h, c, o] => (*h, *c, *o),
         _ => return Err(ConfigError::BadVolume(spec.to_string())),
     };
     if host.is_empty() || container.is_empty() {
         return Err(ConfigError::BadVolume(spec.to_string()));
+    }
+    let mut read_only = false;
+    let mut propagation = None;
+    for o in options.split(',').filter(|o| !o.is_empty()) {
+        match o {
+            "ro" => read_only = true,
+            "rw" => read_only = false,
+            "rprivate" | "private" => propagation = Some((Propagation::Private, o)),
+            "rslave" | "slave" => propagation = Some((Propagation::Slave, o)),
+            "rshared" | "shared" => propagation = Some((Propagation::Shared, o)),
+            _ => {
+                return Err(ConfigError::BadVolumeOption {
+                    spec: spec.to_string(),
+                    option: o.to_string(),
+                })
+            }
+        }
+    }
+    if let (true, Some((p, name))) = (read_only, propagation) {
+        if p != Propagation::Private {
+            return Err(ConfigError::ReadOnlyPropagation {
+                spec: spec.to_string(),
+                propagation: name.to_string(),
+            });
+        }
     }
     let cpath = Path::new(container);
     if !cpath.is_absolute() || cpath.components().any(|c| c == Component::ParentDir) {
@@ -164,9 +237,9 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
     }
     reserved("--volume", spec, cpath)?;
     let hpath = Path::new(host);
-    if std::fs::metadata(hpath).is_err() {
+    let missing = || {
         let dangling = std::fs::symlink_metadata(hpath).is_ok();
-        return Err(ConfigError::MissingVolumeSource {
+        ConfigError::MissingVolumeSource {
             spec: spec.to_string(),
             path: host.to_string(),
             link: if dangling {
@@ -174,13 +247,18 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
             } else {
                 ""
             },
-        });
-    }
-    let host = std::fs::canonicalize(hpath).unwrap_or_else(|_| hpath.to_path_buf());
+        }
+    };
+    let host = std::fs::canonicalize(hpath).map_err(|_| missing())?;
+    let meta = std::fs::metadata(&host).map_err(|_| missing())?;
+    let id = FileId::of_path(&host).map_err(|_| missing())?;
     Ok(Volume {
         host,
         container: cpath.to_path_buf(),
         read_only,
+        propagation: propagation.map(|(p, _)| p).unwrap_or_default(),
+        dir: meta.is_dir(),
+        id,
     })
 }
 
@@ -210,32 +288,226 @@ fn reserved(option: &'static str, spec: &str, path: &Path) -> Result<(), ConfigE
     }
 }
 
-/// `--tmpfs PATH`: an absolute container path outside syscage's own mounts.
-pub fn parse_tmpfs(spec: &str) -> Result<PathBuf, ConfigError> {
-    let p = Path::new(spec);
+/// A fresh tmpfs: `--tmpfs`, or one syscage makes itself (`/tmp` and `/run` over a
+/// read-only root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tmpfs {
+    pub path: PathBuf,
+    /// Bytes; never 0 (which tmpfs reads as "no limit").
+    pub size: u64,
+    /// Inodes: each costs kernel memory that `size` does not count.
+    pub nr_inodes: u64,
+    pub mode: u32,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub noexec: bool,
+    pub nosuid: bool,
+    pub read_only: bool,
+}
+
+/// The size of a tmpfs when nothing says otherwise (`--tmpfs` without `size=`, and
+/// syscage's own `/tmp`): the kernel's default is half of the machine's memory for each
+/// one, as shared memory the OOM killer cannot pin on a process.
+pub const DEFAULT_TMPFS_SIZE: u64 = 256 << 20;
+/// The size of syscage's own `/run`.
+pub const RUN_TMPFS_SIZE: u64 = 64 << 20;
+
+impl Tmpfs {
+    /// A tmpfs of `size` bytes at `path`, `nosuid,nodev`, mode 1777, one inode per 4 KiB.
+    pub fn new(path: impl Into<PathBuf>, size: u64) -> Tmpfs {
+        Tmpfs {
+            path: path.into(),
+            size,
+            nr_inodes: default_inodes(size),
+            mode: 0o1777,
+            uid: None,
+            gid: None,
+            noexec: false,
+            nosuid: true,
+            read_only: false,
+        }
+    }
+
+    /// The tmpfs options: `mode=1777,size=268435456,nr_inodes=65536`.
+    pub fn data(&self) -> String {
+        let mut d = format!(
+            "mode={:o},size={},nr_inodes={}",
+            self.mode, self.size, self.nr_inodes
+        );
+        if let Some(u) = self.uid {
+            d.push_str(&format!(",uid={u}"));
+        }
+        if let Some(g) = self.gid {
+            d.push_str(&format!(",gid={g}"));
+        }
+        d
+    }
+}
+
+fn default_inodes(size: u64) -> u64 {
+    (size / 4096).max(1024)
+}
+
+/// `--tmpfs PATH[:OPTIONS]`: an absolute container path outside syscage's own mounts, and
+/// Docker's options, comma-separated: `size=` (`k`, `m`, `g`), `mode=` (octal),
+/// `nr_inodes=`, `uid=`, `gid=`, `exec`/`noexec`, `suid`/`nosuid`, `nodev`, `ro`/`rw`.
+/// Without `size=` it holds [`DEFAULT_TMPFS_SIZE`]; it is always `nodev` (`dev` is
+/// refused: a device node made there would open the host's device).
+pub fn parse_tmpfs(spec: &str) -> Result<Tmpfs, ConfigError> {
+    let (path, options) = spec.split_once(':').unwrap_or((spec, ""));
+    let p = Path::new(path);
     if !p.is_absolute() || p.components().any(|c| c == Component::ParentDir) {
         return Err(ConfigError::BadTmpfs(spec.to_string()));
     }
     reserved("--tmpfs", spec, p)?;
-    Ok(p.to_path_buf())
+    let bad = |why: String| ConfigError::BadTmpfsOption {
+        spec: spec.to_string(),
+        why,
+    };
+    let mut t = Tmpfs::new(p, DEFAULT_TMPFS_SIZE);
+    let mut inodes = None;
+    for o in options.split(',').filter(|o| !o.is_empty()) {
+        let (key, value) = match o.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (o, None),
+        };
+        let number = |v: Option<&str>| -> Result<u64, ConfigError> {
+            v.and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| bad(format!("`{o}`: expected a whole number")))
+        };
+        match (key, value) {
+            ("size", v) => {
+                t.size = v
+                    .and_then(parse_size)
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| bad(format!("`{o}`: expected a size above 0 such as `64m` (k, m, g)")))?
+            }
+            ("mode", Some(v)) => {
+                t.mode = u32::from_str_radix(v, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| bad(format!("`{o}`: expected an octal mode such as `1777`")))?
+            }
+            ("nr_inodes", v) => {
+                inodes = Some(number(v).and_then(|n| {
+                    if n == 0 {
+                        Err(bad(format!("`{o}`: 0 would mean no limit")))
+                    } else {
+                        Ok(n)
+                    }
+                })?)
+            }
+            ("uid", v) => t.uid = Some(id_option(number(v)?).ok_or_else(|| bad(format!("`{o}`: expected an id up to 2147483647")))?),
+            ("gid", v) => t.gid = Some(id_option(number(v)?).ok_or_else(|| bad(format!("`{o}`: expected an id up to 2147483647")))?),
+            ("exec", None) => t.noexec = false,
+            ("noexec", None) => t.noexec = true,
+            ("suid", None) => t.nosuid = false,
+            ("nosuid", None) => t.nosuid = true,
+            ("nodev", None) => {}
+            ("dev", None) => {
+                return Err(bad(
+                    "`dev`: device nodes made there would reach the host's devices; syscage keeps every tmpfs nodev".into(),
+                ))
+            }
+            ("ro", None) => t.read_only = true,
+            ("rw", None) => t.read_only = false,
+            _ => return Err(bad(format!("unknown option `{o}` (expected size=, mode=, nr_inodes=, uid=, gid=, exec, noexec, suid, nosuid, nodev, ro, rw)"))),
+        }
+    }
+    t.nr_inodes = inodes.unwrap_or_else(|| default_inodes(t.size));
+    Ok(t)
 }
 
-/// `--user UID[:GID]`; the group defaults to the user's number, as Docker's numeric form.
-pub fn parse_user(s: &str) -> Result<(u32, u32), ConfigError> {
+fn id_option(n: u64) -> Option<u32> {
+    u32::try_from(n).ok().filter(|v| *v <= i32::MAX as u32)
+}
+
+/// A user or group as `--user` names it: a number, or a name of the root file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Id {
+    Num(u32),
+    Name(String),
+}
+
+/// `--user USER[:GROUP]`, not yet resolved against the root file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSpec {
+    pub user: Id,
+    pub group: Option<Id>,
+}
+
+/// `--user USER[:GROUP]`, each a number (0 to 2147483647; above that, setresuid(-1) would
+/// leave the id unchanged, that is root) or a name to look up in the root file system.
+pub fn parse_user(s: &str) -> Result<UserSpec, ConfigError> {
     let bad = || ConfigError::BadUser(s.to_string());
-    let mut it = s.splitn(2, ':');
-    // As Docker: 0..=2147483647. Above that, setresuid(-1) would leave the id unchanged,
-    // that is root.
-    let id = |s: &str| {
-        s.parse::<u32>()
-            .ok()
-            .filter(|v| *v <= i32::MAX as u32)
-            .ok_or_else(bad)
+    let id = |p: &str| -> Result<Id, ConfigError> {
+        if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
+            return p
+                .parse::<u32>()
+                .ok()
+                .filter(|v| *v <= i32::MAX as u32)
+                .map(Id::Num)
+                .ok_or_else(bad);
+        }
+        let name_ok = !p.is_empty()
+            && p.len() <= 32
+            && !p.starts_with('-')
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if name_ok {
+            Ok(Id::Name(p.to_string()))
+        } else {
+            Err(bad())
+        }
     };
-    let uid = id(it.next().ok_or_else(bad)?)?;
-    let gid = match it.next() {
-        Some(g) => id(g)?,
-        None => uid,
+    let (user, group) = match s.split_once(':') {
+        Some((u, g)) => (id(u)?, Some(id(g)?)),
+        None => (id(s)?, None),
+    };
+    Ok(UserSpec { user, group })
+}
+
+/// The fields of the `/etc/passwd` or `/etc/group` line whose field `key` (0: name, 2: id)
+/// is `value`.
+fn entry<'a>(text: &'a str, key: usize, value: &str) -> Option<Vec<&'a str>> {
+    text.lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && f[key] == value)
+}
+
+/// Resolves `--user` as Docker does, against the root file system's `/etc/passwd` and
+/// `/etc/group` text: a user name must be there; a number need not be; without a group,
+/// the user's primary group from `/etc/passwd`, else 0.
+pub fn resolve_user(
+    spec: &UserSpec,
+    passwd: &str,
+    group: &str,
+    shown: &str,
+) -> Result<(u32, u32), ConfigError> {
+    let unknown = |what: &'static str, name: &str, file: &'static str| ConfigError::UnknownId {
+        spec: shown.to_string(),
+        what,
+        name: name.to_string(),
+        file,
+    };
+    let number = |f: &str| f.parse::<u32>().ok().filter(|v| *v <= i32::MAX as u32);
+    let (uid, primary) = match &spec.user {
+        Id::Num(n) => (
+            *n,
+            entry(passwd, 2, &n.to_string()).and_then(|f| number(f[3])),
+        ),
+        Id::Name(name) => {
+            let f = entry(passwd, 0, name).ok_or_else(|| unknown("user", name, "/etc/passwd"))?;
+            let uid = number(f[2]).ok_or_else(|| unknown("user", name, "/etc/passwd"))?;
+            (uid, number(f[3]))
+        }
+    };
+    let gid = match &spec.group {
+        None => primary.unwrap_or(0),
+        Some(Id::Num(g)) => *g,
+        Some(Id::Name(name)) => entry(group, 0, name)
+            .and_then(|f| number(f[2]))
+            .ok_or_else(|| unknown("group", name, "/etc/group"))?,
     };
     Ok((uid, gid))
 }
@@ -338,7 +610,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 }
 
 /// Checks `--rootfs`: it exists, is a directory and is not empty.
-pub fn check_rootfs(dir: &Path) -> Result<PathBuf, ConfigError> {
+pub fn check_rootfs(dir: &Path) -> Result<crate::mounts::Rootfs, ConfigError> {
     let shown = dir.display().to_string();
     let meta = std::fs::metadata(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
     if !meta.is_dir() {
@@ -346,11 +618,15 @@ pub fn check_rootfs(dir: &Path) -> Result<PathBuf, ConfigError> {
     }
     let empty = std::fs::read_dir(dir)
         .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
+        .map_err(|e| {
+            ConfigError::RootfsUnreadable(shown.clone(), syscage_policy::errno::io_text(&e))
+        })?;
     if empty {
         return Err(ConfigError::RootfsEmpty(shown));
     }
-    std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown))
+    let path = std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
+    let id = FileId::of_path(&path).map_err(|_| ConfigError::RootfsMissing(shown))?;
+    Ok(crate::mounts::Rootfs { path, id })
 }
 
 #[cfg(test)]
@@ -470,7 +746,10 @@ mod tests {
             parse_tmpfs("tmp").unwrap_err(),
             ConfigError::BadTmpfs("tmp".into())
         );
-        assert_eq!(parse_tmpfs("/cache"), Ok(PathBuf::from("/cache")));
+        assert_eq!(
+            parse_tmpfs("/cache"),
+            Ok(Tmpfs::new("/cache", DEFAULT_TMPFS_SIZE))
+        );
         // A link to nothing is said to be one.
         let dir = std::env::temp_dir().join(format!("syscage-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -487,24 +766,137 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             parse_volume("/tmp:/x:rx"),
-            Err(ConfigError::BadVolume("/tmp:/x:rx".into()))
+            Err(ConfigError::BadVolumeOption {
+                spec: "/tmp:/x:rx".into(),
+                option: "rx".into()
+            })
         );
     }
 
     #[test]
+    fn volume_options_and_propagation() {
+        let v = parse_volume("/tmp:/data").unwrap();
+        assert_eq!(
+            (v.read_only, v.propagation, v.dir),
+            (false, Propagation::Private, true)
+        );
+        assert_eq!(v.id, FileId::of_path(Path::new("/tmp")).unwrap());
+        let v = parse_volume("/tmp:/data:ro,rprivate").unwrap();
+        assert_eq!((v.read_only, v.propagation), (true, Propagation::Private));
+        for (o, p) in [
+            ("rslave", Propagation::Slave),
+            ("slave", Propagation::Slave),
+            ("rshared", Propagation::Shared),
+            ("shared", Propagation::Shared),
+            ("private", Propagation::Private),
+            ("rw,rslave", Propagation::Slave),
+        ] {
+            assert_eq!(
+                parse_volume(&format!("/tmp:/d:{o}")).unwrap().propagation,
+                p,
+                "{o}"
+            );
+        }
+        assert_eq!(
+            parse_volume("/tmp:/d:ro,rslave").unwrap_err().to_string(),
+            "--volume `/tmp:/d:ro,rslave`: `ro` with `rslave`: mounts the host makes later below the volume would appear in the container writable; use `ro` alone (private), or `rslave` without `ro`"
+        );
+        assert_eq!(
+            parse_volume("/tmp:/d:shared,ro").unwrap_err(),
+            ConfigError::ReadOnlyPropagation {
+                spec: "/tmp:/d:shared,ro".into(),
+                propagation: "shared".into()
+            }
+        );
+        assert_eq!(
+            parse_volume("/tmp:/d:z").unwrap_err().to_string(),
+            "--volume `/tmp:/d:z`: unknown option `z` (expected ro, rw, rprivate, private, rslave, slave, rshared or shared)"
+        );
+        assert!(!parse_volume("/etc/hostname:/h:ro").unwrap().dir);
+    }
+
+    #[test]
+    fn tmpfs_options_follow_docker_and_are_bounded() {
+        let t = parse_tmpfs("/t:size=64m,mode=700,noexec,uid=1000,gid=100").unwrap();
+        assert_eq!(
+            (
+                t.size,
+                t.mode,
+                t.noexec,
+                t.nosuid,
+                t.uid,
+                t.gid,
+                t.nr_inodes
+            ),
+            (64 << 20, 0o700, true, true, Some(1000), Some(100), 16384)
+        );
+        assert_eq!(
+            t.data(),
+            "mode=700,size=67108864,nr_inodes=16384,uid=1000,gid=100"
+        );
+        let t = parse_tmpfs("/t:suid,exec,ro,nr_inodes=10").unwrap();
+        assert_eq!(
+            (t.nosuid, t.noexec, t.read_only, t.nr_inodes),
+            (false, false, true, 10)
+        );
+        assert_eq!(parse_tmpfs("/t:size=1k").unwrap().nr_inodes, 1024);
+        for (spec, why) in [
+            ("/t:size=0", "`size=0`: expected a size above 0 such as `64m` (k, m, g)"),
+            ("/t:size=50%", "`size=50%`: expected a size above 0 such as `64m` (k, m, g)"),
+            ("/t:mode=999", "`mode=999`: expected an octal mode such as `1777`"),
+            ("/t:nr_inodes=0", "`nr_inodes=0`: 0 would mean no limit"),
+            ("/t:uid=-1", "`uid=-1`: expected a whole number"),
+            ("/t:uid=4294967295", "`uid=4294967295`: expected an id up to 2147483647"),
+            ("/t:dev", "`dev`: device nodes made there would reach the host's devices; syscage keeps every tmpfs nodev"),
+            ("/t:huge=always", "unknown option `huge=always` (expected size=, mode=, nr_inodes=, uid=, gid=, exec, noexec, suid, nosuid, nodev, ro, rw)"),
+        ] {
+            assert_eq!(
+                parse_tmpfs(spec).unwrap_err().to_string(),
+                format!("--tmpfs `{spec}`: {why}")
+            );
+        }
+    }
+
+    #[test]
     fn users_and_env() {
-        assert_eq!(parse_user("1000"), Ok((1000, 1000)));
-        assert_eq!(parse_user("1000:50"), Ok((1000, 50)));
-        assert_eq!(parse_user("bob"), Err(ConfigError::BadUser("bob".into())));
+        let num = |u: u32, g: Option<u32>| UserSpec {
+            user: Id::Num(u),
+            group: g.map(Id::Num),
+        };
+        assert_eq!(parse_user("1000"), Ok(num(1000, None)));
+        assert_eq!(parse_user("1000:50"), Ok(num(1000, Some(50))));
         assert_eq!(
-            parse_user("4294967295"),
-            Err(ConfigError::BadUser("4294967295".into()))
+            parse_user("bob:staff"),
+            Ok(UserSpec {
+                user: Id::Name("bob".into()),
+                group: Some(Id::Name("staff".into()))
+            })
+        );
+        for bad in ["4294967295", "0:4294967295", "", ":", "a b", "-x", "1000:"] {
+            assert_eq!(
+                parse_user(bad),
+                Err(ConfigError::BadUser(bad.into())),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_user("2147483647"), Ok(num(2147483647, None)));
+        // Docker's resolution: the primary group from /etc/passwd, else 0.
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:100::/home/bob:/bin/sh\n";
+        let group = "root:x:0:\nusers:x:100:\nstaff:x:50:bob\n";
+        let r = |s: &str| resolve_user(&parse_user(s).unwrap(), passwd, group, s);
+        assert_eq!(r("1000"), Ok((1000, 100)));
+        assert_eq!(r("2000"), Ok((2000, 0)));
+        assert_eq!(r("bob"), Ok((1000, 100)));
+        assert_eq!(r("bob:staff"), Ok((1000, 50)));
+        assert_eq!(r("1000:7"), Ok((1000, 7)));
+        assert_eq!(
+            r("alice").unwrap_err().to_string(),
+            "--user `alice`: no user `alice` in the root file system's /etc/passwd"
         );
         assert_eq!(
-            parse_user("0:4294967295"),
-            Err(ConfigError::BadUser("0:4294967295".into()))
+            r("bob:wheel").unwrap_err().to_string(),
+            "--user `bob:wheel`: no group `wheel` in the root file system's /etc/group"
         );
-        assert_eq!(parse_user("2147483647"), Ok((2147483647, 2147483647)));
         let none = |_: &str| None;
         assert_eq!(
             parse_env("A=b=c", none),

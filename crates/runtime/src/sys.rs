@@ -4,9 +4,7 @@
 
 use nix::errno::Errno;
 use nix::unistd::Pid;
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::path::Path;
 
 /// `clone(2)` used like `fork(2)` with namespace flags: no new stack, the child continues
 /// from the call with a copy of the address space. Returns `None` in the child.
@@ -56,8 +54,10 @@ pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, target: RawFd) -> Result<OwnedFd, Errn
 }
 
 // include/uapi/linux/mount.h
-const MOUNT_ATTR_RDONLY: u64 = 0x0000_0001;
-const MOUNT_ATTR_NODEV: u64 = 0x0000_0004;
+pub const MOUNT_ATTR_RDONLY: u64 = 0x0000_0001;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x0000_0002;
+pub const MOUNT_ATTR_NODEV: u64 = 0x0000_0004;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x0000_0008;
 const AT_RECURSIVE: libc::c_uint = 0x8000;
 
 #[repr(C)]
@@ -68,25 +68,32 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-/// Makes the mount at `path` and every mount below it `nodev`, and read-only if asked
-/// (`mount_setattr(2)` with AT_RECURSIVE, Linux 5.12): a plain remount only changes the
-/// top mount, and a read-only bind of `/` would leave `/home` or `/boot` writable.
-pub fn restrict_recursive(path: &Path, read_only: bool) -> Result<(), Errno> {
-    let c = cpath(path)?;
+/// `mount_setattr(2)` (Linux 5.12) on the mount `fd` refers to (an attached mount or a
+/// detached tree from `open_tree`/`fsmount`), and with `recursive` on every mount below
+/// it: a plain remount only changes the top mount, and a read-only bind of `/` would
+/// leave `/home` or `/boot` writable. `propagation` is 0 (unchanged) or one of
+/// MS_PRIVATE, MS_SLAVE, MS_SHARED.
+pub fn mount_setattr(
+    fd: BorrowedFd<'_>,
+    recursive: bool,
+    set: u64,
+    propagation: u64,
+) -> Result<(), Errno> {
     let attr = MountAttr {
-        attr_set: MOUNT_ATTR_NODEV | if read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        attr_set: set,
         attr_clr: 0,
-        propagation: 0,
+        propagation,
         userns_fd: 0,
     };
-    // SAFETY: `c` is a valid C string and `attr` a valid struct of the size passed; the
-    // kernel only reads both during the call.
+    let flags = libc::AT_EMPTY_PATH as libc::c_uint | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: the path is a valid empty C string and `attr` a valid struct of the size
+    // passed; the kernel only reads both during the call.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            AT_RECURSIVE,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
             &attr as *const MountAttr,
             std::mem::size_of::<MountAttr>(),
         )
@@ -95,11 +102,6 @@ pub fn restrict_recursive(path: &Path, read_only: bool) -> Result<(), Errno> {
         return Err(Errno::last());
     }
     Ok(())
-}
-
-fn cpath(path: &Path) -> Result<CString, Errno> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
 }
 
 /// Brings the loopback interface up: `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with IFF_UP, on a

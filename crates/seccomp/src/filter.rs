@@ -106,7 +106,14 @@ fn policy_from(
 ) -> Result<Option<(String, Policy)>, FilterError> {
     let loaded = builtin::parse_source(src, req.read)?;
     let Some(profile) = loaded.profile else {
-        return Ok(None);
+        // No filter, unless something is asked on top of it: a supervisor to watch every
+        // ABI, or a denial (never dropped). An allow on top of allowing everything is
+        // still no filter.
+        let mut p = Policy::allow_all();
+        tweak::apply(&mut p, &req.tweaks)?;
+        let plain = req.notify == NotifyMode::Plain;
+        let adds_nothing = p.rules().iter().all(|r| r.action() == p.default_action());
+        return Ok((!plain || !adds_nothing).then_some((loaded.name, p)));
     };
     let ctx = Context {
         caps: req.caps,
@@ -159,11 +166,8 @@ pub fn build(
             cached: true,
         });
     }
-    let (name, policy) = match policy_from(&src, req)? {
-        Some(x) => x,
-        None if plain => return Ok(unconfined),
-        // Reporting or learning without a filter: an allow-everything policy to watch.
-        None => (req.profile.clone(), Policy::allow_all()),
+    let Some((name, policy)) = policy_from(&src, req)? else {
+        return Ok(unconfined);
     };
     if let Some(e) = cached {
         return Ok(Built {
@@ -321,4 +325,68 @@ pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError
         );
     }
     Ok(compiled.program)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpf::{self, SeccompData};
+    use syscage_policy::syscalls;
+
+    fn request(tweaks: Vec<Tweak>, notify: NotifyMode) -> Request {
+        Request {
+            profile: "unconfined".into(),
+            read: ReadOptions::default(),
+            caps: Context::docker_default().caps,
+            kernel: None,
+            extra_arches: vec![],
+            tweaks,
+            notify,
+        }
+    }
+
+    fn decide(program: &[SockFilter], arch: Arch, name: &str) -> Action {
+        let s = syscalls::lookup(name).unwrap();
+        let data = SeccompData {
+            nr: syscalls::number(s, arch).unwrap(),
+            arch: arch.audit_arch().unwrap(),
+            instruction_pointer: 0,
+            args: [0; 6],
+        };
+        Action::from_ret(bpf::run(program, &data).unwrap())
+    }
+
+    #[test]
+    fn a_deny_on_top_of_unconfined_is_a_filter_for_every_abi() {
+        let deny = Tweak::deny("keyctl", false).unwrap();
+        let b = build(&request(vec![deny], NotifyMode::Plain), None, false).unwrap();
+        let p = b.program.expect("a filter");
+        for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
+            assert_eq!(decide(&p, arch, "keyctl"), Action::Errno(1), "{arch}");
+            assert_eq!(decide(&p, arch, "getpid"), Action::Allow, "{arch}");
+        }
+        // An allow on top of allowing everything is no filter at all.
+        let b = build(
+            &request(vec![Tweak::allow("keyctl")], NotifyMode::Plain),
+            None,
+            false,
+        );
+        assert!(b.unwrap().program.is_none());
+    }
+
+    #[test]
+    fn a_supervisor_of_unconfined_admits_every_abi() {
+        for mode in [NotifyMode::Report, NotifyMode::Learn] {
+            let b = build(&request(vec![], mode), None, false).unwrap();
+            let p = b.program.expect("a filter to watch");
+            let want = if mode == NotifyMode::Learn {
+                Action::Notify
+            } else {
+                Action::Allow
+            };
+            for arch in [Arch::X86_64, Arch::X86, Arch::X32] {
+                assert_eq!(decide(&p, arch, "getpid"), want, "{mode:?} {arch}");
+            }
+        }
+    }
 }

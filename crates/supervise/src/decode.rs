@@ -12,8 +12,10 @@ pub struct Process {
     pub host_pid: u32,
     /// Its pid inside the container (the last `NSpid` field).
     pub container_pid: Option<u32>,
-    pub comm: String,
-    pub exe: String,
+    /// Its name and program, as the kernel has them: bytes the container chose (print
+    /// them through [`crate::text::escape`]).
+    pub comm: Vec<u8>,
+    pub exe: Vec<u8>,
 }
 
 /// Process details by pid, read once per process: an entry is kept with the process's
@@ -46,11 +48,13 @@ fn start_time(pid: u32) -> Option<u64> {
 
 fn read_process(pid: u32) -> Process {
     let base = format!("/proc/{pid}");
-    let comm = std::fs::read_to_string(format!("{base}/comm"))
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_default();
+    let mut comm = std::fs::read(format!("{base}/comm")).unwrap_or_default();
+    // The kernel ends the name with a newline of its own.
+    if comm.last() == Some(&b'\n') {
+        comm.pop();
+    }
     let exe = std::fs::read_link(format!("{base}/exe"))
-        .map(|p| p.display().to_string())
+        .map(|p| std::os::unix::ffi::OsStringExt::into_vec(p.into_os_string()))
         .unwrap_or_default();
     let container_pid = std::fs::read_to_string(format!("{base}/status"))
         .ok()
@@ -70,7 +74,7 @@ fn read_process(pid: u32) -> Process {
 
 /// Reads a NUL-terminated string (at most 4096 bytes) from a process's memory. The caller
 /// checks the notification is still valid afterwards before trusting it.
-pub fn read_string(pid: u32, addr: u64) -> Option<String> {
+pub fn read_string(pid: u32, addr: u64) -> Option<Vec<u8>> {
     if addr == 0 {
         return None;
     }
@@ -92,7 +96,8 @@ pub fn read_string(pid: u32, addr: u64) -> Option<String> {
         }
     }
     let end = buf[..got].iter().position(|b| *b == 0)?;
-    Some(String::from_utf8_lossy(&buf[..end]).into_owned())
+    buf.truncate(end);
+    Some(buf)
 }
 
 const CLONE_FLAGS: &[(u64, &str)] = &[
@@ -224,7 +229,7 @@ pub fn family_name(f: u64) -> Option<&'static str> {
 pub fn decode_args(
     s: &SyscallInfo,
     args: &[u64; 6],
-    read_path: &mut dyn FnMut(u64) -> Option<String>,
+    read_path: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
 ) -> Vec<String> {
     s.args
         .iter()
@@ -246,7 +251,7 @@ pub fn decode_args(
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("{:#x}", v & 0xffff_ffff)),
                 (_, _, ArgType::Path) => match read_path(v) {
-                    Some(p) => format!("{p:?}"),
+                    Some(p) => format!("\"{}\"", crate::text::escape(&p)),
                     None => format!("{v:#x}"),
                 },
                 (_, "mode", _) => format!("{:#o}", v & 0xffff),
@@ -270,7 +275,7 @@ mod tests {
     #[test]
     fn decodes_the_interesting_arguments() {
         let mut no = |_| None;
-        let d = |n: &str, a: [u64; 6], r: &mut dyn FnMut(u64) -> Option<String>| {
+        let d = |n: &str, a: [u64; 6], r: &mut dyn FnMut(u64) -> Option<Vec<u8>>| {
             decode_args(sys(n).unwrap(), &a, r)
         };
         assert_eq!(
@@ -289,7 +294,7 @@ mod tests {
             d("fchmod", [3, 0o4755, 0, 0, 0, 0], &mut no),
             vec!["fd=3", "mode=0o4755"]
         );
-        let mut path = |a| (a == 0x1000).then(|| "/etc/shadow".to_string());
+        let mut path = |a| (a == 0x1000).then(|| b"/etc/shadow".to_vec());
         assert_eq!(
             d("chmod", [0x1000, 0o644, 0, 0, 0, 0], &mut path),
             vec!["filename=\"/etc/shadow\"", "mode=0o644"]
@@ -304,7 +309,7 @@ mod tests {
     fn reads_strings_from_a_process() {
         let s = std::ffi::CString::new("hello path").unwrap();
         let got = read_string(std::process::id(), s.as_ptr() as u64);
-        assert_eq!(got.as_deref(), Some("hello path"));
+        assert_eq!(got.as_deref(), Some(&b"hello path"[..]));
         assert_eq!(read_string(std::process::id(), 0), None);
         let mut procs = Processes::default();
         let me = procs.get(std::process::id());
@@ -313,7 +318,7 @@ mod tests {
         assert!(start_time(std::process::id()).unwrap() > 0);
         // A pid that now names another process is read again.
         procs.0.get_mut(&std::process::id()).unwrap().0 = 1;
-        procs.0.get_mut(&std::process::id()).unwrap().1.comm = "old".into();
+        procs.0.get_mut(&std::process::id()).unwrap().1.comm = b"old".to_vec();
         assert_eq!(procs.get(std::process::id()).comm, me.comm);
     }
 }

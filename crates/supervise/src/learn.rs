@@ -6,71 +6,27 @@
 //! values seen are learned too (clone and unshare namespace flags, socket families, ioctl
 //! requests, personality values, prctl options, setuid/setgid and file-type bits of modes),
 //! each as a SCMP_CMP_MASKED_EQ on the bits the kernel reads, which every runtime judges
-//! the same way.
+//! the same way. Whatever is learned is bounded by what the base profile allows of the
+//! call (see [`crate::bound`]): the written profile never allows a call the base denies.
 
-use crate::report::{self, abi_of};
-use crate::Worker;
+use crate::answer::{self, abi_of, Kills};
+use crate::constrained::{constraint, shown, ENOSYS_CALLS};
+use crate::{bound, Worker};
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 use syscage_policy::arch::Arch;
 use syscage_policy::cond::Op;
+use syscage_policy::cube::{self, Cube};
 use syscage_policy::eval;
 use syscage_policy::profile::{ArgSpec, Filter, Profile, SyscallEntry};
 use syscage_policy::{syscalls, Action, Policy};
 use syscage_runtime::Supervisor;
-use syscage_seccomp::notify;
 use thiserror::Error;
-
-/// (call, argument index, mask of the bits that matter, what the values are)
-pub const CONSTRAINED: &[(&str, u8, u64, &str)] = &[
-    ("clone", 0, 0x7E02_0000, "namespace flags"),
-    ("unshare", 0, 0x7E02_0080, "namespace flags"),
-    ("socket", 0, 0xffff_ffff, "family"),
-    ("ioctl", 1, 0xffff_ffff, "request"),
-    ("personality", 0, 0xffff_ffff, "persona"),
-    ("prctl", 0, 0xffff_ffff, "option"),
-    ("chmod", 1, 0o6000, "setuid/setgid bits"),
-    ("fchmod", 1, 0o6000, "setuid/setgid bits"),
-    ("fchmodat", 2, 0o6000, "setuid/setgid bits"),
-    ("fchmodat2", 2, 0o6000, "setuid/setgid bits"),
-    ("creat", 1, 0o6000, "setuid/setgid bits"),
-    ("open", 2, 0o6000, "setuid/setgid bits"),
-    ("openat", 3, 0o6000, "setuid/setgid bits"),
-    ("mknod", 1, 0o176000, "file type and setuid/setgid bits"),
-    ("mknodat", 2, 0o176000, "file type and setuid/setgid bits"),
-];
 
 /// At most this many values of a call's constrained argument are learned; a program that
 /// uses more (or tries to make syscage's memory grow) gets the call allowed by name.
 pub const MAX_VALUES: usize = 64;
-
-/// Calls a learned profile always answers with ENOSYS: their arguments are in memory, and
-/// libc falls back to calls whose arguments seccomp can read.
-pub const ENOSYS_CALLS: &[&str] = &["clone3", "openat2"];
-
-fn constraint(name: &str) -> Option<(u8, u64, &'static str)> {
-    CONSTRAINED
-        .iter()
-        .find(|(n, ..)| *n == name)
-        .map(|(_, i, m, w)| (*i, *m, *w))
-}
-
-/// What `--report` suggests to allow a denied call.
-pub fn allow_hint(name: &str, args: &[u64; 6]) -> String {
-    if ENOSYS_CALLS.contains(&name) {
-        return format!("nothing to do: {name} answers ENOSYS on purpose and libc falls back to a call seccomp can check");
-    }
-    match constraint(name) {
-        Some((i, mask, _)) => {
-            let v = args[usize::from(i)] & mask;
-            format!(
-                "a rule {{\"names\": [\"{name}\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{{\"index\": {i}, \"value\": {mask}, \"valueTwo\": {v}, \"op\": \"SCMP_CMP_MASKED_EQ\"}}]}} (or --seccomp-allow {name} for every value)"
-            )
-        }
-        None => format!("--seccomp-allow {name}"),
-    }
-}
 
 /// What a run used.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -102,26 +58,87 @@ impl Learned {
     }
 
     /// The learned profile: default-deny with EPERM, the calls that ran (with their
-    /// learned values), clone3 and openat2 answering ENOSYS.
-    pub fn to_profile(&self) -> Profile {
+    /// learned values), clone3 and openat2 answering ENOSYS; and the calls left out
+    /// because the base's rules for them are too complex to keep exactly.
+    ///
+    /// Every rule is what ran intersected with what `base` allows of the call on every
+    /// ABI the profile admits (see [`crate::bound`]), so the learned profile never allows
+    /// a call the base denies: a call learned by name keeps the base's conditions (ioctl
+    /// still without TIOCSTI and TIOCLINUX under the default profile). Each rule has at
+    /// most one condition per argument, which runc, crun and syscage all read the same.
+    pub fn to_profile(&self, base: &Policy) -> (Profile, Vec<&'static str>) {
         let mut arches: Vec<Arch> = vec![Arch::X86_64];
         for (a, _) in self.used.keys() {
-            if !arches.contains(a) {
+            if !arches.contains(a) && base.arches().contains(a) {
                 arches.push(*a);
             }
         }
-        let mut plain: BTreeSet<&'static str> = BTreeSet::new();
-        let mut values: BTreeMap<&'static str, BTreeSet<u64>> = BTreeMap::new();
+        // Per call: None for every value, or the values seen.
+        let mut calls: BTreeMap<&'static str, Option<BTreeSet<u64>>> = BTreeMap::new();
         for ((_, name), (_, vals)) in &self.used {
             if ENOSYS_CALLS.contains(name) {
                 continue;
             }
-            match constraint(name) {
-                Some(_) if !self.by_name.contains(name) => {
-                    values.entry(name).or_default().extend(vals.iter().copied())
+            let learned = calls.entry(name).or_insert_with(|| Some(BTreeSet::new()));
+            match (constraint(name), learned.as_mut()) {
+                (Some(_), Some(set)) if !self.by_name.contains(name) => {
+                    set.extend(vals.iter().copied())
+                }
+                _ => *learned = None,
+            }
+        }
+        let mut plain: BTreeSet<&'static str> = BTreeSet::new();
+        let mut bounded = Vec::new();
+        let mut too_complex = Vec::new();
+        for (name, values) in &calls {
+            let Some(s) = syscalls::lookup(name) else {
+                continue;
+            };
+            let Some(bound) = bound::allowed_on_all(base, &arches, s) else {
+                too_complex.push(*name);
+                continue;
+            };
+            match (values, constraint(name)) {
+                (Some(vals), Some((i, mask, what))) => {
+                    for v in vals {
+                        let mut learned = Cube::ALL;
+                        learned.args[usize::from(i)] = (mask, v & mask);
+                        let Some(cubes) = cube::intersect(&[learned], &bound, bound::LIMIT) else {
+                            too_complex.push(*name);
+                            continue;
+                        };
+                        let mut comment =
+                            format!("learned: {name} with {what} {}", shown(name, *v));
+                        if cubes != [learned] {
+                            comment.push_str(", as far as the base profile allows it");
+                        }
+                        for c in cubes {
+                            bounded.push(entry(
+                                vec![name.to_string()],
+                                Action::Allow,
+                                specs(&c),
+                                Some(&comment),
+                            ));
+                        }
+                    }
+                }
+                _ if bound == [Cube::ALL] => {
+                    plain.insert(name);
                 }
                 _ => {
-                    plain.insert(name);
+                    let comment = if self.by_name.contains(name) {
+                        format!("learned: {name} (more than {MAX_VALUES} values seen), as far as the base profile allows it")
+                    } else {
+                        format!("learned: {name}, as far as the base profile allows it")
+                    };
+                    for c in &bound {
+                        bounded.push(entry(
+                            vec![name.to_string()],
+                            Action::Allow,
+                            specs(c),
+                            Some(&comment),
+                        ));
+                    }
                 }
             }
         }
@@ -134,53 +151,36 @@ impl Learned {
                 Some("learned: calls the command made"),
             ));
         }
-        for (name, vals) in &values {
-            let Some((i, mask, what)) = constraint(name) else {
-                continue;
-            };
-            for v in vals {
-                let spec = ArgSpec {
-                    index: i,
-                    op: Op::MaskedEq(mask),
-                    value: *v,
-                };
-                entries.push(entry(
-                    vec![name.to_string()],
-                    Action::Allow,
-                    vec![spec],
-                    Some(&format!("learned: {name} with {what} {}", shown(name, *v))),
-                ));
-            }
-        }
+        entries.extend(bounded);
         entries.push(entry(
             ENOSYS_CALLS.iter().map(|s| s.to_string()).collect(),
             Action::Errno(38),
             vec![],
             Some("arguments in memory: ENOSYS makes libc fall back to clone and openat"),
         ));
-        Profile {
+        too_complex.dedup();
+        let profile = Profile {
             default_action: Some(Action::Errno(1)),
             architectures: if arches.len() > 1 { arches } else { vec![] },
             syscalls: entries,
             ..Profile::default()
-        }
+        };
+        (profile, too_complex)
     }
 }
 
-fn shown(name: &str, v: u64) -> String {
-    match name {
-        "ioctl" => crate::decode::ioctl_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{v:#x}")),
-        "prctl" => crate::decode::prctl_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string()),
-        "socket" => crate::decode::family_name(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string()),
-        _ if v > 9 => format!("{v:#x}"),
-        _ => v.to_string(),
-    }
+/// A cube as conditions: one SCMP_CMP_MASKED_EQ per argument it constrains.
+fn specs(c: &Cube) -> Vec<ArgSpec> {
+    c.args
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _))| *m != 0)
+        .map(|(i, (mask, value))| ArgSpec {
+            index: i as u8,
+            op: Op::MaskedEq(*mask),
+            value: *value,
+        })
+        .collect()
 }
 
 fn entry(
@@ -269,9 +269,10 @@ pub fn beyond(reference: &Policy, learned: &Learned) -> Vec<String> {
 pub struct Learner {
     base: Arc<Policy>,
     state: Arc<Mutex<Learned>>,
-    killed: Arc<Mutex<Vec<u32>>>,
+    kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
+    sigsys: Option<String>,
 }
 
 impl Learner {
@@ -279,10 +280,17 @@ impl Learner {
         Learner {
             base: Arc::new(base),
             state: Arc::new(Mutex::new(Learned::default())),
-            killed: Arc::new(Mutex::new(Vec::new())),
+            kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
+            sigsys: None,
         }
+    }
+
+    /// Why the command died of SIGSYS, when the filter killed it (a call outside the
+    /// admitted ABIs, which the learned profile does not admit either).
+    pub fn killed_by_filter(&self) -> Option<&str> {
+        self.sigsys.as_deref()
     }
 
     pub fn learned(&self) -> Learned {
@@ -298,9 +306,9 @@ impl Supervisor for Learner {
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
         let base = Arc::clone(&self.base);
         let state = Arc::clone(&self.state);
-        let killed = Arc::clone(&self.killed);
+        let kills = Arc::clone(&self.kills);
         self.worker = Some(Worker::spawn(fd, move |fd, n| {
-            let (d, resp, kill) = report::answer(&base, n);
+            let (d, resp, kill) = answer::answer(&base, n);
             let arch = abi_of(n.data.arch, n.data.nr);
             if let (Some(s), Ok(mut st)) = (syscalls::by_number(arch, n.data.nr), state.lock()) {
                 if d.action.runs_call() {
@@ -310,15 +318,7 @@ impl Supervisor for Learner {
                 }
             }
             if kill {
-                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
-                match notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
-                    Ok(()) => {
-                        if let Ok(mut k) = killed.lock() {
-                            k.push(tgid);
-                        }
-                    }
-                    Err(e) => tracing::debug!("kill pid {}: {e}", n.pid),
-                }
+                kills.kill(fd, n);
             }
             resp
         })?);
@@ -329,11 +329,10 @@ impl Supervisor for Learner {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        let killed = self.killed.lock().map(|k| k.clone()).unwrap_or_default();
-        if code == 137 && self.command.is_some_and(|c| killed.contains(&(c as u32))) {
-            return 128 + libc::SIGSYS;
+        if code == 128 + libc::SIGSYS && self.command.is_some() {
+            self.sigsys = answer::sigsys_cause(&self.base, false);
         }
-        code
+        self.kills.exit_code(code, self.command)
     }
 }
 
@@ -341,6 +340,29 @@ impl Supervisor for Learner {
 mod tests {
     use super::*;
     use syscage_policy::{profile, resolve, Context};
+
+    fn base(name: &str) -> Policy {
+        let p = syscage_policy::builtin::load(name, Default::default())
+            .unwrap()
+            .profile
+            .unwrap();
+        resolve::resolve(name, &p, &Context::docker_default()).unwrap()
+    }
+
+    /// The learned profile under `base`, read back as syscage reads files, and its decision.
+    fn learned_policy(l: &Learned, base: &Policy) -> (String, Policy) {
+        let (p, too_complex) = l.to_profile(base);
+        assert!(too_complex.is_empty(), "{too_complex:?}");
+        let text = profile::to_json(&p);
+        let back = profile::parse(&text, Default::default()).unwrap();
+        assert_eq!(back, p, "what syscage writes, syscage reads");
+        let policy = resolve::resolve("learned", &back, &Context::docker_default()).unwrap();
+        (text, policy)
+    }
+
+    fn decide(p: &Policy, n: &str, a: [u64; 6]) -> Action {
+        eval::decide_syscall(p, Arch::X86_64, syscalls::lookup(n).unwrap(), &a).action
+    }
 
     fn learned() -> Learned {
         let mut l = Learned::default();
@@ -356,14 +378,8 @@ mod tests {
 
     #[test]
     fn the_learned_profile_allows_exactly_what_ran() {
-        let p = learned().to_profile();
-        let text = profile::to_json(&p);
-        let back = profile::parse(&text, Default::default()).unwrap();
-        assert_eq!(back, p, "what syscage writes, syscage reads");
-        let policy = resolve::resolve("learned", &back, &Context::docker_default()).unwrap();
-        let d = |n: &str, a: [u64; 6]| {
-            eval::decide_syscall(&policy, Arch::X86_64, syscalls::lookup(n).unwrap(), &a).action
-        };
+        let (text, policy) = learned_policy(&learned(), &base("default"));
+        let d = |n: &str, a: [u64; 6]| decide(&policy, n, a);
         assert_eq!(d("read", [0; 6]), Action::Allow);
         assert_eq!(d("ioctl", [1, 0x5401, 0, 0, 0, 0]), Action::Allow);
         assert_eq!(
@@ -386,11 +402,11 @@ mod tests {
 
     #[test]
     fn merging_widens() {
-        let a = learned().to_profile();
+        let a = learned().to_profile(&base("default")).0;
         let mut l = Learned::default();
         l.record(Arch::X86_64, "write", &[0; 6]);
-        l.record(Arch::X86_64, "ioctl", &[1, 0x5412, 0, 0, 0, 0]);
-        let b = l.to_profile();
+        l.record(Arch::X86_64, "ioctl", &[1, 0x5414, 0, 0, 0, 0]);
+        let b = l.to_profile(&base("default")).0;
         let m = merge("old.json", &a, &b).unwrap();
         let policy = resolve::resolve("m", &m, &Context::docker_default()).unwrap();
         let d = |n: &str, a: [u64; 6]| {
@@ -399,7 +415,8 @@ mod tests {
         assert_eq!(d("read", [0; 6]), Action::Allow);
         assert_eq!(d("write", [0; 6]), Action::Allow);
         assert_eq!(d("ioctl", [1, 0x5401, 0, 0, 0, 0]), Action::Allow);
-        assert_eq!(d("ioctl", [1, 0x5412, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(d("ioctl", [1, 0x5414, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(d("ioctl", [1, 0x5412, 0, 0, 0, 0]), Action::Errno(1));
         let allow_all =
             profile::parse(r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#, Default::default()).unwrap();
         assert_eq!(
@@ -409,19 +426,75 @@ mod tests {
     }
 
     #[test]
-    fn too_many_values_are_learned_by_name() {
+    fn learning_by_name_keeps_the_base_conditions() {
+        let def = base("default");
         let mut l = Learned::default();
+        l.record(Arch::X86_64, "execve", &[0; 6]);
         for i in 0..1000u64 {
             l.record(Arch::X86_64, "ioctl", &[1, 0x10000 + i, 0, 0, 0, 0]);
         }
-        assert!(l.by_name.contains("ioctl"));
+        for i in 0..100u64 {
+            l.record(Arch::X86_64, "prctl", &[1000 + i, 0, 0, 0, 0, 0]);
+        }
+        l.record(Arch::X86_64, "seccomp", &[2, 0, 0, 0, 0, 0]);
+        assert!(l.by_name.contains("ioctl") && l.by_name.contains("prctl"));
         assert!(
             l.used[&(Arch::X86_64, "ioctl")].1.is_empty(),
             "memory stays bounded"
         );
-        let p = l.to_profile();
-        assert_eq!(p.syscalls[0].names, vec!["ioctl".to_string()]);
-        assert!(p.syscalls[0].args.is_empty());
+        let (text, p) = learned_policy(&l, &def);
+        // What the base allows of them, by name: any request but TIOCSTI and TIOCLINUX,
+        // whatever the upper bits; any prctl option but PR_SET_SECCOMP; seccomp's
+        // GET_ACTION_AVAIL and GET_NOTIF_SIZES, not SET_MODE_FILTER.
+        for (name, args, want) in [
+            ("ioctl", [1, 0x5401, 0, 0, 0, 0], Action::Allow),
+            ("ioctl", [7, 0xdead_beef, 0, 0, 0, 0], Action::Allow),
+            ("ioctl", [1, 0x5412, 0, 0, 0, 0], Action::Errno(1)),
+            ("ioctl", [1, 0x1_0000_5412, 0, 0, 0, 0], Action::Errno(1)),
+            ("ioctl", [1, 0x541c, 0, 0, 0, 0], Action::Errno(1)),
+            ("prctl", [15, 0, 0, 0, 0, 0], Action::Allow),
+            ("prctl", [22, 2, 0, 0, 0, 0], Action::Errno(1)),
+            ("prctl", [1 << 32 | 22, 2, 0, 0, 0, 0], Action::Errno(1)),
+            ("seccomp", [2, 0, 0, 0, 0, 0], Action::Allow),
+            ("seccomp", [3, 0, 0, 0, 0, 0], Action::Allow),
+            ("seccomp", [1, 0, 0, 0, 0, 0], Action::Errno(1)),
+        ] {
+            assert_eq!(decide(&p, name, args), want, "{name} {args:x?}");
+        }
+        assert!(text.contains("\"comment\": \"learned: ioctl (more than 64 values seen), as far as the base profile allows it\""), "{text}");
+    }
+
+    #[test]
+    fn learned_values_keep_the_base_conditions_on_other_arguments() {
+        // A base that denies fchmod on fd 3 and kill with signal 9, whatever the mode.
+        let base = resolve::resolve(
+            "b",
+            &profile::parse(
+                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                    {"names": ["fchmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]},
+                    {"names": ["kill"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_EQ"}]}]}"#,
+                Default::default(),
+            )
+            .unwrap(),
+            &Context::docker_default(),
+        )
+        .unwrap();
+        let mut l = Learned::default();
+        l.record(Arch::X86_64, "execve", &[0; 6]);
+        l.record(Arch::X86_64, "fchmod", &[4, 0o644, 0, 0, 0, 0]);
+        l.record(Arch::X86_64, "kill", &[1, 15, 0, 0, 0, 0]);
+        let (_, p) = learned_policy(&l, &base);
+        assert_eq!(decide(&p, "fchmod", [4, 0o755, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(
+            decide(&p, "fchmod", [3, 0o755, 0, 0, 0, 0]),
+            Action::Errno(1)
+        );
+        assert_eq!(
+            decide(&p, "fchmod", [4, 0o4755, 0, 0, 0, 0]),
+            Action::Errno(1)
+        );
+        assert_eq!(decide(&p, "kill", [1, 15, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(decide(&p, "kill", [1, 9, 0, 0, 0, 0]), Action::Errno(1));
     }
 
     #[test]

@@ -7,10 +7,15 @@
 //! supervisor; calls the policy allows outright never reach it.
 #![deny(unsafe_code)]
 
+pub mod answer;
+pub mod bound;
+pub mod constrained;
 pub mod decode;
 pub mod learn;
 pub mod oci;
+pub mod output;
 pub mod report;
+pub mod text;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::thread::JoinHandle;

@@ -7,21 +7,22 @@
 //! was the command): the kernel offers no way to answer a notification with SIGSYS. TRAP
 //! stays in the kernel and is not reported.
 
+use crate::answer::{abi_of, sigsys_cause, Kills};
+use crate::constrained::allow_hint;
 use crate::decode::{self, Processes};
-use crate::learn;
+use crate::output::Output;
+use crate::text::escape;
 use crate::Worker;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, X32_SYSCALL_BIT};
 use syscage_policy::eval::{self, DecidedBy};
-use syscage_policy::{syscalls, Action, Policy};
+use syscage_policy::{syscalls, Policy};
 use syscage_runtime::Supervisor;
-use syscage_seccomp::notify::{self, Notification, Response};
+use syscage_seccomp::notify::{self, Notification};
 use thiserror::Error;
 
 /// Events beyond this many go into the counts only (a loop of a million denied calls
@@ -31,7 +32,7 @@ pub const MAX_EVENTS: usize = 10_000;
 #[derive(Debug, Error)]
 pub enum ReportError {
     #[error("--report `{path}`: cannot write the report: {}", syscage_policy::errno::io_text(.source))]
-    Open {
+    Write {
         path: String,
         source: std::io::Error,
     },
@@ -43,6 +44,8 @@ pub struct Event {
     pub time: String,
     pub host_pid: u32,
     pub container_pid: Option<u32>,
+    /// The process name and program (as JSON strings; bytes that are not UTF-8 become
+    /// U+FFFD).
     pub comm: String,
     pub exe: String,
     pub syscall: String,
@@ -52,6 +55,9 @@ pub struct Event {
     pub decoded: Vec<String>,
     pub action: String,
     pub rule: String,
+    /// Who made the call, escaped for the summary: `PROGRAM (pid N)`.
+    #[serde(skip)]
+    pub who: String,
 }
 
 #[derive(Debug, Clone)]
@@ -63,11 +69,12 @@ struct Group {
 
 #[derive(Default)]
 struct State {
-    file: Option<BufWriter<File>>,
+    file: Option<BufWriter<Output>>,
+    /// The first error writing the file: nothing more is written, and the run says so.
+    write_error: Option<std::io::Error>,
     written: usize,
     total: u64,
     groups: BTreeMap<(String, String, String), Group>,
-    killed: HashSet<u32>,
     procs: Processes,
 }
 
@@ -75,33 +82,27 @@ pub struct Reporter {
     policy: Arc<Policy>,
     path: Option<PathBuf>,
     state: Arc<Mutex<State>>,
+    kills: Arc<Kills>,
     worker: Option<Worker>,
     command: Option<i32>,
-    /// Whether the report file was made by this run (and so is removed if the command
-    /// never starts).
-    created: bool,
+    /// Why the command died of SIGSYS, when the filter (not syscage) killed it.
+    sigsys: Option<String>,
 }
 
 impl Reporter {
     /// A reporter for `policy` (the policy as the user gave it, before instrumenting).
-    /// The file, if any, is created now, so that an unwritable path fails before the
-    /// container starts.
+    /// The file, if any, is opened now, so that an unwritable path fails before the
+    /// container starts; it is put in place when the run ends (see [`Output`]), so a run
+    /// that fails before its command starts, or a syscage killed, leaves an earlier report
+    /// as it was and makes none.
     pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
-        // Opened without truncating: a run that fails before its command starts leaves an
-        // earlier report as it was (the file is emptied when the command starts).
-        let created = path.is_some_and(|p| !p.exists());
         let file = match path {
-            Some(p) => Some(BufWriter::new(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .open(p)
-                    .map_err(|source| ReportError::Open {
-                        path: p.display().to_string(),
-                        source,
-                    })?,
-            )),
+            Some(p) => Some(BufWriter::new(Output::open(p).map_err(|source| {
+                ReportError::Write {
+                    path: p.display().to_string(),
+                    source,
+                }
+            })?)),
             None => None,
         };
         Ok(Reporter {
@@ -111,9 +112,10 @@ impl Reporter {
                 file,
                 ..State::default()
             })),
+            kills: Arc::new(Kills::default()),
             worker: None,
             command: None,
-            created,
+            sigsys: None,
         })
     }
 
@@ -128,8 +130,17 @@ impl Reporter {
         let Ok(s) = self.state.lock() else {
             return String::new();
         };
+        let killed = self
+            .sigsys
+            .as_ref()
+            .map(|why| format!("syscage: report: {why}\n"))
+            .unwrap_or_default();
         if s.total == 0 {
-            return "syscage: report: no call was denied\n".to_string();
+            return if killed.is_empty() {
+                "syscage: report: no call was denied\n".to_string()
+            } else {
+                killed
+            };
         }
         let mut out = format!(
             "syscage: report: {} denied call{} ({} kind{})\n",
@@ -146,21 +157,15 @@ impl Reporter {
         });
         for g in groups {
             let e = &g.first;
-            let who = match e.container_pid {
-                Some(p) => format!(
-                    "{} (pid {p})",
-                    if e.exe.is_empty() { &e.comm } else { &e.exe }
-                ),
-                None => e.comm.clone(),
-            };
             out.push_str(&format!(
                 "  {:<16} x{:<8} {} by {}\n",
                 e.syscall, g.count, e.action, e.rule
             ));
             out.push_str(&format!(
-                "      first: {}({}) from {who}\n",
+                "      first: {}({}) from {}\n",
                 e.syscall,
-                e.decoded.join(", ")
+                e.decoded.join(", "),
+                e.who
             ));
             out.push_str(&format!("      to allow: {}\n", g.allow_hint));
         }
@@ -170,6 +175,7 @@ impl Reporter {
                 p.display()
             ));
         }
+        out.push_str(&killed);
         out
     }
 }
@@ -206,31 +212,6 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     )
 }
 
-/// The ABI of a notified call.
-pub fn abi_of(audit_arch: u32, nr: u32) -> Arch {
-    if audit_arch == AUDIT_ARCH_I386 {
-        Arch::X86
-    } else if nr & X32_SYSCALL_BIT != 0 {
-        Arch::X32
-    } else {
-        Arch::X86_64
-    }
-}
-
-/// How the policy answers a notified call, and whether syscage must kill its process.
-pub fn answer(policy: &Policy, n: &Notification) -> (eval::Decision, Response, bool) {
-    let d = eval::decide_raw(policy, n.data.arch, n.data.nr, &n.data.args);
-    let (resp, kill) = match d.action {
-        Action::Errno(e) => (Response::Errno(i32::from(e)), false),
-        Action::KillProcess | Action::KillThread => (Response::Errno(libc::EPERM), true),
-        Action::Allow | Action::Log => (Response::Continue, false),
-        // A notification or trace the user's profile asked for, with no one to answer it:
-        // the call fails as a call without a tracer does.
-        Action::Notify | Action::Trace(_) | Action::Trap => (Response::Errno(libc::ENOSYS), false),
-    };
-    (d, resp, kill)
-}
-
 /// Builds the event for a denied call.
 pub fn event(
     policy: &Policy,
@@ -256,16 +237,21 @@ pub fn event(
     let mut p = procs.get(n.pid);
     // Read while the call still waited, or it may describe a process that reuses the pid.
     if !notify::id_valid(fd.as_fd(), n.id) {
-        p.comm = "?".into();
-        p.exe = "?".into();
+        p.comm = b"?".to_vec();
+        p.exe = b"?".to_vec();
         p.container_pid = None;
     }
+    let program = if p.exe.is_empty() { &p.comm } else { &p.exe };
+    let who = match p.container_pid {
+        Some(pid) => format!("{} (pid {pid})", escape(program)),
+        None => escape(&p.comm),
+    };
     Event {
         time: rfc3339(std::time::SystemTime::now()),
         host_pid: n.pid,
         container_pid: p.container_pid,
-        comm: p.comm,
-        exe: p.exe,
+        comm: String::from_utf8_lossy(&p.comm).into_owned(),
+        exe: String::from_utf8_lossy(&p.exe).into_owned(),
         syscall: name,
         nr: n.data.nr,
         abi: arch.to_string(),
@@ -278,33 +264,21 @@ pub fn event(
             DecidedBy::Newer => "the newer-than-profile rule (ENOSYS)".to_string(),
             DecidedBy::BadArch => "the architecture check".to_string(),
         },
-    }
-}
-
-impl Drop for Reporter {
-    fn drop(&mut self) {
-        if let (None, true, Some(p)) = (self.command, self.created, &self.path) {
-            let _ = std::fs::remove_file(p);
-        }
+        who,
     }
 }
 
 impl Supervisor for Reporter {
     fn started(&mut self, host_pid: i32) {
         self.command = Some(host_pid);
-        if let Ok(s) = self.state.lock() {
-            if let Some(f) = &s.file {
-                // A regular file starts empty; a FIFO or device cannot be emptied.
-                let _ = f.get_ref().set_len(0);
-            }
-        }
     }
 
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
         let policy = Arc::clone(&self.policy);
         let state = Arc::clone(&self.state);
+        let kills = Arc::clone(&self.kills);
         let worker = Worker::spawn(fd, move |fd, n| {
-            let (d, resp, kill) = answer(&policy, n);
+            let (d, resp, kill) = crate::answer::answer(&policy, n);
             if !d.action.is_denial() {
                 return resp;
             }
@@ -321,14 +295,12 @@ impl Supervisor for Reporter {
             if need_event {
                 let e = event(&policy, n, &d, fd, &mut s.procs);
                 if s.written < MAX_EVENTS {
-                    if let Some(f) = s.file.as_mut() {
-                        if let Ok(line) = serde_json::to_string(&e) {
-                            let _ = writeln!(f, "{line}");
-                        }
+                    if let Ok(line) = serde_json::to_string(&e) {
+                        s.write(&line);
                     }
                     s.written += 1;
                 }
-                let hint = learn::allow_hint(name, &n.data.args);
+                let hint = allow_hint(name, &n.data.args);
                 s.groups.entry(key.clone()).or_insert(Group {
                     count: 0,
                     first: e,
@@ -339,12 +311,7 @@ impl Supervisor for Reporter {
                 g.count += 1;
             }
             if kill {
-                let tgid = notify::tgid_of(n.pid).unwrap_or(n.pid);
-                if let Err(e) = notify::kill_notifier(fd.as_fd(), n.id, n.pid) {
-                    tracing::debug!("kill pid {}: {e}", n.pid);
-                } else {
-                    s.killed.insert(tgid);
-                }
+                kills.kill(fd, n);
             }
             resp
         })?;
@@ -356,29 +323,62 @@ impl Supervisor for Reporter {
         if let Some(mut w) = self.worker.take() {
             w.join();
         }
-        let mut code = code;
-        if let Ok(mut s) = self.state.lock() {
-            let counts: Vec<serde_json::Value> = s
-                .groups
-                .values()
-                .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
-                .collect();
-            let total = s.total;
-            if let Some(f) = s.file.as_mut() {
-                let _ = writeln!(
-                    f,
-                    "{}",
-                    serde_json::json!({"summary": counts, "total": total})
-                );
-                let _ = f.flush();
-            }
-            // The kernel kills with SIGSYS; the supervisor could only use SIGKILL.
-            if code == 137 && self.command.is_some_and(|c| s.killed.contains(&(c as u32))) {
-                code = 128 + libc::SIGSYS;
+        // The status is the kernel's SIGSYS (syscage kills with SIGKILL): the filter itself
+        // killed the command.
+        if code == 128 + libc::SIGSYS && self.command.is_some() {
+            self.sigsys = sigsys_cause(&self.policy, true);
+        }
+        let sigsys = self.sigsys.clone();
+        let failed = self
+            .state
+            .lock()
+            .ok()
+            .and_then(|mut s| s.close(sigsys.as_deref()));
+        eprint!("{}", self.summary());
+        if let (Some(source), Some(p)) = (failed, &self.path) {
+            let e = ReportError::Write {
+                path: p.display().to_string(),
+                source,
+            };
+            eprintln!("syscage: {e}");
+        }
+        self.kills.exit_code(code, self.command)
+    }
+}
+
+impl State {
+    /// Writes one line of the report, unless writing already failed.
+    fn write(&mut self, line: &str) {
+        if let (Some(f), None) = (self.file.as_mut(), &self.write_error) {
+            if let Err(e) = writeln!(f, "{line}") {
+                self.write_error = Some(e);
             }
         }
-        eprint!("{}", self.summary());
-        code
+    }
+
+    /// Ends the file with the counts and puts it in place; the first error, if any (the
+    /// file then holds what was written before it).
+    fn close(&mut self, sigsys: Option<&str>) -> Option<std::io::Error> {
+        let counts: Vec<serde_json::Value> = self
+            .groups
+            .values()
+            .map(|g| serde_json::json!({"syscall": g.first.syscall, "action": g.first.action, "rule": g.first.rule, "count": g.count}))
+            .collect();
+        let mut last = serde_json::json!({"summary": counts, "total": self.total});
+        if let Some(why) = sigsys {
+            last["killed_by_filter"] = why.into();
+        }
+        let last = last.to_string();
+        self.write(&last);
+        let f = self.file.take()?;
+        let put = f
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(Output::commit);
+        match (self.write_error.take(), put) {
+            (Some(e), _) | (None, Err(e)) => Some(e),
+            (None, Ok(())) => None,
+        }
     }
 }
 

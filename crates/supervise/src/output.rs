@@ -1,0 +1,430 @@
+//! The files syscage writes for the user (`learn -o`, `--report=FILE`): nothing named
+//! appears before there is something to write, and a syscage killed at any moment leaves
+//! nothing behind.
+//!
+//! A regular file, or a new one, is written to an unnamed file (`O_TMPFILE`) in the
+//! target's directory, opened at once so that a path that cannot be written fails before
+//! the command runs. At the end it is put in place: linked to the target's name when the
+//! target is new (`linkat` never follows a link at the new name and fails if it exists),
+//! else linked to a fresh name and renamed over the target, so the output may be the very
+//! profile the run uses and a reader never sees half of it. The fresh name exists only
+//! between that link and the rename: Linux cannot rename an unnamed file over another.
+//! On a file system without `O_TMPFILE` the bytes wait in memory, and the temporary file
+//! is made at the end with `O_CREAT | O_EXCL | O_NOFOLLOW` under a random name.
+//!
+//! A link to the target is followed to its file. Anything else that exists (a device such
+//! as `/dev/null`, a FIFO, a terminal) is written in place: renaming over it would
+//! replace a device with a file; so is the file syscage's own stdout or stderr goes to
+//! (appended to). An existing file in a directory the user cannot write is emptied and
+//! written at the end.
+
+use nix::errno::Errno;
+use nix::fcntl::{openat, renameat, OFlag, AT_FDCWD};
+use nix::sys::stat::Mode;
+use nix::unistd::{linkat, unlinkat, AccessFlags, UnlinkatFlags};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// A file being written for the user.
+pub struct Output {
+    path: PathBuf,
+    sink: Sink,
+}
+
+enum Sink {
+    InPlace(File),
+    /// An existing file, emptied and written at the end.
+    Rewrite(File, Vec<u8>),
+    Replace(Replace),
+}
+
+struct Replace {
+    /// The target's directory (`O_PATH`), looked up once.
+    dir: OwnedFd,
+    name: OsString,
+    /// Mode and owner of the target when it existed: the new file keeps them.
+    existing: Option<(u32, u32, u32)>,
+    body: Body,
+}
+
+enum Body {
+    Unnamed(File),
+    Memory(Vec<u8>),
+}
+
+fn from_errno(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+impl Output {
+    /// Opens the output for `path` (see the module's comment).
+    pub fn open(path: &Path) -> io::Result<Output> {
+        Self::open_with(path, true)
+    }
+
+    /// As [`Output::open`]; `unnamed: false` takes the path of a file system without
+    /// `O_TMPFILE`.
+    fn open_with(path: &Path, unnamed: bool) -> io::Result<Output> {
+        let existing = match fs::metadata(path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let in_place = |file: File| Output {
+            path: path.to_path_buf(),
+            sink: Sink::InPlace(file),
+        };
+        if let Some(m) = &existing {
+            if !m.is_file() {
+                return Ok(in_place(fs::OpenOptions::new().write(true).open(path)?));
+            }
+            // syscage's own stdout or stderr redirected to a file (`--report=/dev/stderr
+            // 2>log`): written through that descriptor, so its lines and syscage's others
+            // share one offset and follow each other.
+            if let Some(own) = own_output(m) {
+                return Ok(in_place(own?));
+            }
+        }
+        let target = match existing {
+            Some(_) => fs::canonicalize(path)?,
+            None => path.to_path_buf(),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| from_errno(Errno::EISDIR))?
+            .to_os_string();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let dir = openat(
+            AT_FDCWD,
+            parent,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(from_errno)?;
+        let tmpfile = if unnamed {
+            openat(
+                &dir,
+                ".",
+                OFlag::O_TMPFILE | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                Mode::from_bits_truncate(0o666),
+            )
+        } else {
+            Err(Errno::EOPNOTSUPP)
+        };
+        let body = match tmpfile {
+            Ok(fd) => Body::Unnamed(File::from(fd)),
+            // No O_TMPFILE here (EISDIR from kernels that predate it): still fail now if
+            // the directory cannot take a file.
+            Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => {
+                nix::unistd::faccessat(
+                    &dir,
+                    ".",
+                    AccessFlags::W_OK | AccessFlags::X_OK,
+                    nix::fcntl::AtFlags::AT_EACCESS,
+                )
+                .map_err(from_errno)?;
+                Body::Memory(Vec::new())
+            }
+            // A file this user may write in a directory they may not: rewritten in place at
+            // the end, as long as it can be opened now.
+            Err(Errno::EACCES | Errno::EPERM) if existing.is_some() => {
+                let file = fs::OpenOptions::new().write(true).open(path)?;
+                return Ok(Output {
+                    path: path.to_path_buf(),
+                    sink: Sink::Rewrite(file, Vec::new()),
+                });
+            }
+            Err(e) => return Err(from_errno(e)),
+        };
+        Ok(Output {
+            path: path.to_path_buf(),
+            sink: Sink::Replace(Replace {
+                dir,
+                name,
+                existing: existing.map(|m| (m.mode() & 0o777, m.uid(), m.gid())),
+                body,
+            }),
+        })
+    }
+
+    /// The path as the user gave it.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Puts the file in place (nothing to do for a device or FIFO written in place).
+    pub fn commit(self) -> io::Result<()> {
+        match self.sink {
+            Sink::InPlace(mut f) => f.flush(),
+            Sink::Rewrite(mut f, bytes) => {
+                f.set_len(0)?;
+                f.write_all(&bytes)?;
+                f.sync_all()
+            }
+            Sink::Replace(r) => r.put(),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Sink::InPlace(f) => f.write(buf),
+            Sink::Rewrite(_, v) => v.write(buf),
+            Sink::Replace(r) => match &mut r.body {
+                Body::Unnamed(f) => f.write(buf),
+                Body::Memory(v) => v.write(buf),
+            },
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A duplicate of syscage's standard output or error, if `m` is the file it writes to.
+fn own_output(m: &fs::Metadata) -> Option<io::Result<File>> {
+    let same = |st: nix::sys::stat::FileStat| st.st_dev == m.dev() && st.st_ino == m.ino();
+    let (out, err) = (io::stdout(), io::stderr());
+    let fd = if nix::sys::stat::fstat(out.as_fd()).is_ok_and(same) {
+        out.as_fd()
+    } else if nix::sys::stat::fstat(err.as_fd()).is_ok_and(same) {
+        err.as_fd()
+    } else {
+        return None;
+    };
+    Some(fd.try_clone_to_owned().map(File::from))
+}
+
+/// A name in the target's directory that nobody can guess: the process's randomly keyed
+/// hasher (std seeds it from the kernel) over the time.
+fn fresh_name(name: &OsStr) -> OsString {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    // Room for the suffix within NAME_MAX (255 bytes).
+    let bytes = name.as_bytes();
+    let mut n = OsString::from(".");
+    n.push(OsStr::from_bytes(&bytes[..bytes.len().min(200)]));
+    n.push(format!(".syscage-{:016x}", h.finish()));
+    n
+}
+
+impl Replace {
+    fn put(self) -> io::Result<()> {
+        match &self.body {
+            Body::Unnamed(f) => {
+                self.keep_mode(f);
+                f.sync_all()?;
+                if self.existing.is_none() {
+                    match self.link(f, &self.name) {
+                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                        done => return done,
+                    }
+                }
+                // Made since, or there before: replace it.
+                let mut tries = 0;
+                let tmp = loop {
+                    let tmp = fresh_name(&self.name);
+                    match self.link(f, &tmp) {
+                        Ok(()) => break tmp,
+                        Err(e) if e.raw_os_error() == Some(libc::EEXIST) && tries < 8 => tries += 1,
+                        Err(e) => return Err(e),
+                    }
+                };
+                self.rename(&tmp)
+            }
+            Body::Memory(bytes) => {
+                let tmp = fresh_name(&self.name);
+                let fd = openat(
+                    &self.dir,
+                    tmp.as_os_str(),
+                    OFlag::O_CREAT
+                        | OFlag::O_EXCL
+                        | OFlag::O_NOFOLLOW
+                        | OFlag::O_WRONLY
+                        | OFlag::O_CLOEXEC,
+                    Mode::from_bits_truncate(0o666),
+                )
+                .map_err(from_errno)?;
+                let mut f = File::from(fd);
+                self.keep_mode(&f);
+                if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+                    let _ = unlinkat(&self.dir, tmp.as_os_str(), UnlinkatFlags::NoRemoveDir);
+                    return Err(e);
+                }
+                self.rename(&tmp)
+            }
+        }
+    }
+
+    /// The replaced file's mode, and its owner when syscage may give it (root).
+    fn keep_mode(&self, f: &File) {
+        if let Some((mode, uid, gid)) = self.existing {
+            let _ = nix::sys::stat::fchmod(f.as_fd(), Mode::from_bits_truncate(mode));
+            if nix::unistd::geteuid().is_root() {
+                let _ = nix::unistd::fchown(
+                    f.as_fd(),
+                    Some(nix::unistd::Uid::from_raw(uid)),
+                    Some(nix::unistd::Gid::from_raw(gid)),
+                );
+            }
+        }
+    }
+
+    /// Links the unnamed file at `name`: through `/proc/self/fd` (any user may), else
+    /// with AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH) when /proc is not there.
+    fn link(&self, f: &File, name: &OsStr) -> io::Result<()> {
+        let proc = format!("/proc/self/fd/{}", f.as_raw_fd());
+        match linkat(
+            AT_FDCWD,
+            proc.as_str(),
+            &self.dir,
+            name,
+            nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
+        ) {
+            Err(Errno::ENOENT) if !Path::new("/proc/self/fd").exists() => linkat(
+                f.as_fd(),
+                "",
+                &self.dir,
+                name,
+                nix::fcntl::AtFlags::AT_EMPTY_PATH,
+            )
+            .map_err(from_errno),
+            r => r.map_err(from_errno),
+        }
+    }
+
+    fn rename(&self, tmp: &OsStr) -> io::Result<()> {
+        renameat(&self.dir, tmp, &self.dir, self.name.as_os_str()).map_err(|e| {
+            let _ = unlinkat(&self.dir, tmp, UnlinkatFlags::NoRemoveDir);
+            from_errno(e)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("syscage-output-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn names(d: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn nothing_is_named_until_commit_and_nothing_stays_without_it() {
+        for unnamed in [true, false] {
+            let d = temp(&format!("new-{unnamed}"));
+            let p = d.join("out.json");
+            let mut o = Output::open_with(&p, unnamed).unwrap();
+            o.write_all(b"hello\n").unwrap();
+            assert!(names(&d).is_empty(), "{:?}", names(&d));
+            o.commit().unwrap();
+            assert_eq!(names(&d), ["out.json"]);
+            assert_eq!(fs::read_to_string(&p).unwrap(), "hello\n");
+            // Dropped without commit (a failed run): nothing happens.
+            let mut o = Output::open_with(&p, unnamed).unwrap();
+            o.write_all(b"other\n").unwrap();
+            drop(o);
+            assert_eq!(names(&d), ["out.json"]);
+            assert_eq!(fs::read_to_string(&p).unwrap(), "hello\n");
+            fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
+    #[test]
+    fn an_existing_file_is_replaced_whole_and_keeps_its_mode() {
+        for unnamed in [true, false] {
+            let d = temp(&format!("old-{unnamed}"));
+            let p = d.join("out.json");
+            fs::write(&p, "old contents, longer than the new\n").unwrap();
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+            let link = d.join("link.json");
+            std::os::unix::fs::symlink("out.json", &link).unwrap();
+            let mut o = Output::open_with(&link, unnamed).unwrap();
+            o.write_all(b"new\n").unwrap();
+            o.commit().unwrap();
+            assert_eq!(names(&d), ["link.json", "out.json"]);
+            assert!(fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink());
+            assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
+            assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
+            fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_name_of_255_bytes_is_replaced_too() {
+        let d = temp("long");
+        let p = d.join("n".repeat(255));
+        fs::write(&p, "old").unwrap();
+        let mut o = Output::open(&p).unwrap();
+        o.write_all(b"new").unwrap();
+        o.commit().unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(names(&d).len(), 1);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_dangling_link_is_replaced_not_followed() {
+        let d = temp("dangling");
+        let victim = d.join("victim");
+        let p = d.join("out.json");
+        std::os::unix::fs::symlink(&victim, &p).unwrap();
+        let mut o = Output::open(&p).unwrap();
+        o.write_all(b"x\n").unwrap();
+        o.commit().unwrap();
+        assert!(!victim.exists(), "the link's target was created");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "x\n");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_missing_directory_fails_at_open() {
+        let e = Output::open(Path::new("/nonexistent-dir/p.json"))
+            .err()
+            .unwrap();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+        let e = Output::open_with(Path::new("/nonexistent-dir/p.json"), false)
+            .err()
+            .unwrap();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+    }
+
+    #[test]
+    fn a_device_is_written_in_place() {
+        let mut o = Output::open(Path::new("/dev/full")).unwrap();
+        let e = o.write_all(b"x").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOSPC));
+    }
+}
