@@ -10,10 +10,11 @@ timing is the machine's, so a seed replays the same runs, not the same races.
 
 Each run's exit status must be one the README allows for what happened to it, syscage's
 own lines on stderr must have the `syscage:` form, and the -o / --report files must be
-there or not as the README says. Before and after all runs: host mounts, cgroups in every
-hierarchy, processes, temporary files (learn's, the filter cache's) and this driver's open
-descriptors must be the same. A summary table is printed; any deviation makes the exit
-status 1.
+there or not as the README says (a new one appears only when the run ends, whole: never
+after a failure before the command starts, never in part after syscage is killed). Before and after
+all runs: host mounts, cgroups in every hierarchy, processes, temporary files (anything
+else in the output directories, the filter cache's) and this driver's open descriptors
+must be the same. A summary table is printed; any deviation makes the exit status 1.
 """
 
 import argparse
@@ -190,7 +191,21 @@ def pick(rng, world, n, seed):
     return run
 
 
-def judge(run, code, stdout, stderr, took, strict_files):
+def whole(path, kind):
+    """Whether a learned profile is one JSON document, a report JSON lines."""
+    try:
+        text = open(path).read()
+        if kind == "learn":
+            json.loads(text)
+        else:
+            for line in text.splitlines():
+                json.loads(line)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def judge(run, code, stdout, stderr, took):
     """The deviations of one finished run, from the README's rules."""
     bad = []
     sig = run["signal"]
@@ -225,20 +240,18 @@ def judge(run, code, stdout, stderr, took, strict_files):
             bad.append(f"{os.path.basename(f)} exists though the command never started")
         if code == 0 and not exists:
             bad.append(f"{os.path.basename(f)} missing after a successful run")
-        if code == 0 and exists and run["kind"] == "learn":
-            try:
-                json.load(open(f))
-            except ValueError as e:
-                bad.append(f"learned profile is not JSON: {e}")
-    if f is not None and code == -signal.SIGKILL and strict_files:
-        if os.path.exists(f):
-            bad.append(f"{os.path.basename(f)} left by a SIGKILLed run")
+        if code == 0 and exists and not whole(f, run["kind"]):
+            bad.append(f"{os.path.basename(f)} is not whole after a successful run")
+    # A SIGKILL after syscage put the file in place leaves it, legitimately, and when the
+    # kill landed cannot be seen from here; what must never be is a part of one.
+    if f is not None and code == -signal.SIGKILL and os.path.exists(f) and not whole(f, run["kind"]):
+        bad.append(f"{os.path.basename(f)} left partial by a SIGKILLed run")
     if run["kind"] == "ignoreterm" and code == 137 and took > 1.0 + 3.0 + 0.3:
         bad.append(f"grace period kill after {took:.1f} s")
     return bad
 
 
-def one(run, strict_files, pids, lock):
+def one(run, pids, lock):
     env = dict(os.environ)
     env.update(run["env"])
     started = time.monotonic()
@@ -273,7 +286,7 @@ def one(run, strict_files, pids, lock):
     took = time.monotonic() - started
     for t in readers:
         t.join()
-    bad = judge(run, code, out["stdout"], out["stderr"], took, strict_files)
+    bad = judge(run, code, out["stdout"], out["stderr"], took)
     return run, code, out["stdout"], out["stderr"], took, bad
 
 
@@ -296,7 +309,7 @@ def snapshot(world):
     }
 
 
-def leftovers(world, pids, seed, before, strict_files, killed):
+def leftovers(world, pids, seed, before):
     found = []
     after = snapshot(world)
     for m in sorted(after["mounts"] - before["mounts"]):
@@ -325,10 +338,8 @@ def leftovers(world, pids, seed, before, strict_files, killed):
             found.append(f"process {e}: {cmdline.strip()}")
     for out in (world.out, world.out_nobody):
         for e in os.listdir(out):
-            if ".syscage-" in e:
-                n = int(re.search(r"-(\d+)\.json", e).group(1)) if re.search(r"-(\d+)\.json", e) else -1
-                if strict_files or n not in killed:
-                    found.append(f"temporary file: {os.path.join(out, e)}")
+            if not re.fullmatch(r"(report|learned)-\d+\.json", e):
+                found.append(f"temporary file: {os.path.join(out, e)}")
     for cache in ("/var/cache/syscage", os.path.join(world.cache_home, "syscage")):
         if not os.path.isdir(cache):
             continue
@@ -345,9 +356,6 @@ def main():
     ap.add_argument("--minutes", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--parallel", type=int, default=16)
-    ap.add_argument("--strict-files", action="store_true",
-                    help="also require that a SIGKILLed run leaves no -o/--report file "
-                         "nor temporary of its own")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("soak: needs root (it runs containers as root and as nobody)")
@@ -365,7 +373,7 @@ def main():
         pending = set()
         while time.monotonic() < end or pending:
             while time.monotonic() < end and len(pending) < a.parallel:
-                pending.add(pool.submit(one, pick(rng, world, n, seed), a.strict_files, pids, lock))
+                pending.add(pool.submit(one, pick(rng, world, n, seed), pids, lock))
                 n += 1
             done = {f for f in pending if f.done()}
             if not done:
@@ -377,10 +385,9 @@ def main():
     # A last run removes the cgroups SIGKILLed runs left (the README's promise).
     sweep = subprocess.run([world.bin, "run", "--rootfs", world.root, "--", "/bin/true"],
                            capture_output=True, text=True)
-    killed = {r["n"] for r, code, *_ in results if code == -signal.SIGKILL}
     deadline = time.monotonic() + 10
     while True:
-        leaks = leftovers(world, pids, seed, before, a.strict_files, killed)
+        leaks = leftovers(world, pids, seed, before)
         if not leaks or time.monotonic() > deadline:
             break
         time.sleep(0.1)

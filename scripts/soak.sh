@@ -2,7 +2,7 @@
 # Random runs of syscage for a while, judged by the README's rules, with a leak check
 # around them (see scripts/soak.py for what is checked).
 #
-#   scripts/soak.sh [--minutes N] [--seed S] [--parallel P] [--strict-files]
+#   scripts/soak.sh [--minutes N] [--seed S] [--parallel P]
 #
 # Needs root. Prints a summary table; exits 1 on any deviation or leftover. The seed it
 # prints replays the same choices of runs (not the same timing).
