@@ -188,7 +188,7 @@ fn dockers_profile_decides_as_under_crun() {
     );
     let oci = dir.join("docker-oci.json");
     let out = Command::new(syscage())
-        .args(["profile", "show", docker, "--oci"])
+        .args(["profile", "show", docker, "--oci", "--as-written"])
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -99,6 +99,10 @@ const ATTACKS: &[(&str, &str)] = &[
     ("fchmodat_sgid", EPERM),
     ("fchmodat2_suid", EPERM),
     ("fchmodat2_sgid", EPERM),
+    // ... and creating a set-user-ID file with open, openat and O_TMPFILE.
+    ("open_creat_suid", EPERM),
+    ("openat_creat_suid", EPERM),
+    ("openat_tmpfile_suid", EPERM),
     // Device nodes.
     ("mknod_dev", EPERM),
     ("mknodat_dev", EPERM),
@@ -179,6 +183,11 @@ fn what_the_attack_suite_denies_is_allowed_where_it_is_harmless() {
         ("personality_linux", "ok value=0"),
         ("chmod_plain", "ok"),
         ("fchmod_plain", "ok"),
+        // The mode counts only when the flags create: a read with a stale set-user-ID
+        // mode in the register (jemalloc's raw open) and O_PATH|O_CREAT are harmless.
+        ("open_junk", "ok"),
+        ("openat_junk", "ok"),
+        ("open_path_creat", "ok"),
         // Calls newer than some kernels: allowed, so the kernel answers.
         ("fchmodat2_plain", ok_since(6, 6)),
         ("statmount", ok_since(6, 8)),
@@ -208,6 +217,55 @@ fn capabilities_open_the_matching_rules() {
 }
 
 #[test]
+fn cap_add_all_means_what_the_bounding_set_holds() {
+    need_root!();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bnd = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:\t"))
+        .unwrap()
+        .to_string();
+    let bits = u64::from_str_radix(&bnd, 16).unwrap();
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let missing: Vec<u32> = (0..=last).filter(|n| bits & (1 << n) == 0).collect();
+    let r = probe_line(&["--cap-add", "ALL"], &["status"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("status: CapEff:\t{bnd}\n")),
+        "{r:?}"
+    );
+    if missing.is_empty() {
+        assert_eq!(r.stderr, "");
+        eprintln!("SKIPPED part of cap_add_all_means_what_the_bounding_set_holds: this host's bounding set holds every capability, so the note and the refusal are not exercised");
+        return;
+    }
+    // This machine's root lacks CAP_SYS_RESOURCE (24).
+    let names: Vec<String> = missing
+        .iter()
+        .map(|n| {
+            syscage_policy::Cap::from_number(*n as u8)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "syscage: note: left out {}, which syscage's own bounding set lacks\n",
+            names.join(", ")
+        )
+    );
+    let one = names[0].trim_start_matches("CAP_").to_string();
+    let r = probe_line(&["--cap-add", &one], &["status"]);
+    assert_eq!((r.code, r.stdout.as_str()), (125, ""), "{r:?}");
+    assert_eq!(r.stderr, format!("syscage: --cap-add `{one}`: syscage's own bounding set lacks {}, so no process it starts can have it; hint: run syscage where the bounding set holds it (`grep CapBnd /proc/self/status`)\n", names[0]));
+}
+
+#[test]
 fn seed_demo_errno_100_returns_minus_100() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-seed-{}", std::process::id()));
@@ -231,6 +289,14 @@ fn seed_demo_unshare_under_the_contained_profile() {
     assert_eq!(probe_result(&c, "unshare_userns"), EPERM);
     assert_eq!(probe_result(&c, "clone3_userns"), ENOSYS);
     assert_eq!(probe_result(&c, "fchmodat2_suid"), EPERM);
+    assert_eq!(probe_result(&c, "open_creat_suid"), EPERM);
+    assert_eq!(probe_result(&c, "openat_tmpfile_suid"), EPERM);
+    assert_eq!(
+        probe_result(&c, "open_junk"),
+        "ok",
+        "the mode counts only when creating"
+    );
+    assert_eq!(probe_result(&c, "openat_junk"), "ok");
     assert_eq!(probe_result(&c, "tiocsti"), EPERM);
     assert_eq!(
         probe_result(&c, "tiocgwinsz"),
@@ -388,4 +454,86 @@ fn admitting_i386_filters_it_by_the_same_rules_and_says_what_it_cannot() {
     // The limit the warning names: socketcall(SYS_SOCKET, AF_VSOCK) carries the family in
     // memory, where the filter cannot look.
     assert_eq!(probe_result(&x86, "i386_socketcall"), "ok");
+}
+
+#[test]
+fn report_hints_never_reopen_a_deliberate_refusal() {
+    need_root!();
+    // Creating a set-user-ID file is refused on purpose: no rule is suggested (a rule on
+    // the mode alone would also admit this very call).
+    let r = probe_line(&["--report"], &["open_creat_suid"]);
+    assert_eq!(r.stdout, format!("open_creat_suid: {EPERM}\n"), "{r:?}");
+    assert!(
+        r.stderr.contains("      to allow: nothing to do: `open` is refused on purpose here: it would make a set-user-ID or set-group-ID file, a program the container could run with other rights; create the file without those bits, and set them when building the image, outside the container\n"),
+        "{r:?}"
+    );
+    // A family the profile does not list: the rule admits that family only, on the 32
+    // bits the kernel reads.
+    let r = probe_line(&["--report"], &["socket_kcm"]);
+    assert!(
+        r.stderr.contains(r#"      to allow: a rule {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "valueTwo": 41, "op": "SCMP_CMP_MASKED_EQ"}]} (it admits this call only (family 0x29))"#),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn notify_needs_a_listener_and_a_listener_needs_notify() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-notify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A listenerPath without a NOTIFY rule: as runc, nothing is handed over and nothing
+    // connects (the socket does not even exist), and the container runs.
+    let quiet = dir.join("quiet.json");
+    std::fs::write(&quiet, r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/nonexistent/agent.sock", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}"#).unwrap();
+    let r = probe_line(&["--seccomp", quiet.to_str().unwrap()], &["keyctl"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "keyctl: blocked errno=1 (EPERM)\n", ""),
+        "{r:?}"
+    );
+    // A NOTIFY rule without listenerPath: refused before anything runs, as runc refuses
+    // it, unless --report answers the calls.
+    let notify = dir.join("notify.json");
+    std::fs::write(&notify, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_NOTIFY"}]}"#).unwrap();
+    let r = probe_line(&["--seccomp", notify.to_str().unwrap()], &["keyctl"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, format!("syscage: cannot use profile `{}`: syscalls[0].action: SCMP_ACT_NOTIFY on `keyctl` needs a supervisor to answer, and the profile names no `listenerPath`: the kernel would fail the call with ENOSYS; give `listenerPath` (an OCI seccomp agent), run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG (runc refuses it too)\n", notify.display()));
+    let r = probe_line(
+        &["--seccomp", notify.to_str().unwrap(), "--report"],
+        &["getpid"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn run_warns_of_skipped_names_and_rules_that_cannot_match() {
+    need_root!();
+    let dir = std::env::temp_dir().join(format!("syscage-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.json");
+    std::fs::write(&p, r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["keyctl", "frobnicate", "add_kee"], "action": "SCMP_ACT_ERRNO"},
+        {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_GT"}]},
+        {"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 21522, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 21532, "op": "SCMP_CMP_NE"}]}]}"#).unwrap();
+    let path = p.display().to_string();
+    let want = format!("syscage: warning: --seccomp-ignore-unknown skipped unknown system calls in profile `{path}`: `frobnicate` (syscalls[0]) and `add_kee` (syscalls[0], did you mean `add_key`?); the profile's rules for them do not apply
+syscage: warning: profile `{path}`: syscalls[1].args[0]: `arg0 > 0xffffffff` holds for no value of `family` of `socket`, of which the kernel reads 32 bits: the entry never applies; fix or remove the condition
+syscage: warning: profile `{path}`: syscalls[2]: the conditions `arg1 != 0x5412`, `arg1 != 0x541c` compare one argument more than once, so runc, crun and syscage read them as alternatives (one rule each), and together they admit every `ioctl` call: the entry applies unconditionally; to exclude several values, write the values to admit (each a SCMP_CMP_MASKED_EQ) or the ones to refuse as entries of their own
+");
+    // The second run takes the program from the cache and says the same.
+    for _ in 0..2 {
+        let r = probe_line(
+            &["--seccomp", &path, "--seccomp-ignore-unknown"],
+            &["keyctl"],
+        );
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "keyctl: blocked errno=1 (EPERM)\n"),
+            "{r:?}"
+        );
+        assert_eq!(r.stderr, want);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -166,26 +166,34 @@ fn host_mounts_made_later_stay_out_of_private_volumes() {
     let base = std::env::temp_dir().join(format!("syscage-walls-prop-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(base.join("vol/sub")).unwrap();
+    std::fs::create_dir_all(base.join("sig")).unwrap();
+    // The container says it runs through a second, writable volume; whatever fails, the
+    // container is killed with the script (trap) and nothing waits more than 20 s.
     let script = format!(
         r#"set -e
 mount --make-rshared /
 B={base}
 run() {{
-    {syscage} run --rootfs {root} -v "$B/vol:/vol$1" -- /bin/sh -c '
-        while [ ! -e /vol/go ]; do :; done
-        if [ -e /vol/sub/marker ]; then echo seen; else echo unseen; fi
-        if touch /vol/sub/new 2>/dev/null; then echo writable; else echo refused; fi' &
+    timeout 20 {syscage} run --rootfs {root} -v "$B/vol:/data$1" -v "$B/sig:/mnt" -- /bin/sh -c '
+        touch /mnt/up
+        while [ ! -e /mnt/go ]; do sleep 0.01; done
+        if [ -e /data/sub/marker ]; then echo seen; else echo unseen; fi
+        if touch /data/sub/new 2>/dev/null; then echo writable; else echo refused; fi' &
     pid=$!
-    # The container is up when its volume is in some mount namespace's mountinfo.
-    while ! grep -q " /vol " /proc/[0-9]*/mountinfo 2>/dev/null; do
-        kill -0 $pid 2>/dev/null || {{ wait $pid; echo "the container ended first: $?"; exit 1; }}
+    trap "kill $pid 2>/dev/null" EXIT
+    n=0
+    while [ ! -e "$B/sig/up" ]; do
+        kill -0 $pid 2>/dev/null || {{ wait $pid || true; echo "the container ended first"; exit 1; }}
+        n=$((n+1)); [ $n -lt 2000 ] || {{ echo "the container did not start"; exit 1; }}
+        sleep 0.01
     done
     mount -t tmpfs -o size=1m none "$B/vol/sub"
     touch "$B/vol/sub/marker"
-    touch "$B/vol/go"
+    touch "$B/sig/go"
     wait $pid
+    trap - EXIT
     umount "$B/vol/sub"
-    rm -f "$B/vol/go"
+    rm -f "$B/sig/go" "$B/sig/up"
 }}
 echo ro; run :ro
 echo default; run ""
@@ -233,11 +241,11 @@ fn every_tmpfs_is_bounded_and_charged_to_the_container() {
     need_root!();
     // The default size, and Docker's options.
     let r = container(
-        &["--tmpfs", "/t", "--tmpfs", "/small:size=1m,mode=700,noexec"],
+        &["--tmpfs", "/tmp/t", "--tmpfs", "/tmp/small:size=1m,mode=700,noexec"],
         &[
             "/bin/sh",
             "-c",
-            "df -k /t /small | tail -n 2 | awk '{print $2}'; stat -c %a /small; grep ' /small ' /proc/self/mountinfo | grep -o noexec",
+            "df -k /tmp/t /tmp/small | tail -n 2 | awk '{print $2}'; stat -c %a /tmp/small; grep ' /tmp/small ' /proc/self/mountinfo | grep -o noexec",
         ],
     );
     assert_eq!(
@@ -247,11 +255,11 @@ fn every_tmpfs_is_bounded_and_charged_to_the_container() {
     );
     // Filling it past its size: ENOSPC, not the host's memory.
     let r = container(
-        &["--tmpfs", "/small:size=1m"],
+        &["--tmpfs", "/tmp/small:size=1m"],
         &[
             "/bin/dd",
             "if=/dev/zero",
-            "of=/small/f",
+            "of=/tmp/small/f",
             "bs=64k",
             "count=32",
         ],
@@ -267,20 +275,32 @@ fn every_tmpfs_is_bounded_and_charged_to_the_container() {
     // With --memory, what a tmpfs holds is the container's memory: a 64 MiB file in a
     // 16 MiB container is killed by the limit, not kept as the host's shared memory.
     let r = container(
-        &["--memory", "16m", "--tmpfs", "/big:size=128m"],
-        &["/bin/dd", "if=/dev/zero", "of=/big/f", "bs=1M", "count=64"],
+        &["--memory", "16m", "--tmpfs", "/tmp/big:size=128m"],
+        &[
+            "/bin/dd",
+            "if=/dev/zero",
+            "of=/tmp/big/f",
+            "bs=1M",
+            "count=64",
+        ],
     );
     assert_eq!(r.code, 137, "{r:?}");
     let r = container(
-        &["--tmpfs", "/big:size=128m"],
-        &["/bin/dd", "if=/dev/zero", "of=/big/f", "bs=1M", "count=64"],
+        &["--tmpfs", "/tmp/big:size=128m"],
+        &[
+            "/bin/dd",
+            "if=/dev/zero",
+            "of=/tmp/big/f",
+            "bs=1M",
+            "count=64",
+        ],
     );
     assert_eq!(r.code, 0, "{r:?}");
     // `dev` is refused: a device node there would open the host's device.
-    let r = container(&["--tmpfs", "/d:dev"], &["/bin/true"]);
+    let r = container(&["--tmpfs", "/tmp/d:dev"], &["/bin/true"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (125, "syscage: --tmpfs `/d:dev`: `dev`: device nodes made there would reach the host's devices; syscage keeps every tmpfs nodev\n")
+        (125, "syscage: --tmpfs `/tmp/d:dev`: `dev`: device nodes made there would reach the host's devices; syscage keeps every tmpfs nodev\n")
     );
 }
 

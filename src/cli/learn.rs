@@ -79,11 +79,12 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         eprintln!("syscage: {why}");
     }
     let learned = learner.learned();
-    let (mut prof, too_complex) = learned.to_profile(&base);
+    let (mut prof, too_complex) = learned.to_profile(&base).map_err(CliError::setup)?;
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
-    let text = profile::to_json(&prof);
+    let text = profile::to_json(&prof)
+        .map_err(|e| CliError::setup(format!("cannot write the learned profile: {e}")))?;
     match out {
         Some(mut o) => {
             let p = o.path().to_path_buf();
@@ -155,6 +156,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
                 caps: cfg.caps,
                 kernel: super::run::kernel_version(),
                 extra_arches: vec![],
+                supervised: false,
             },
         ) {
             for w in learn::beyond(&reference, &learned) {

@@ -72,9 +72,15 @@ pub struct ShowArgs {
     /// Print the profile itself as Docker/OCI JSON.
     #[arg(long)]
     json: bool,
-    /// Print the resolved policy as an OCI `linux.seccomp` object (what Docker gives runc).
+    /// Print the resolved policy as an OCI `linux.seccomp` object (what Docker gives runc),
+    /// every condition in a form runc and crun read as syscage does.
     #[arg(long)]
     oci: bool,
+    /// With --oci: the profile's conditions as written, as Docker hands them to runc
+    /// (runtimes that compare all 64 bits of an argument may read them as less than
+    /// syscage does; for comparing with them).
+    #[arg(long, requires = "oci")]
+    as_written: bool,
 }
 
 #[derive(Args)]
@@ -164,9 +170,12 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
             None => {
                 let l = builtin::load(&a.target.profile, ReadOptions::default())
                     .map_err(CliError::setup)?;
-                l.profile
-                    .map(|p| syscage_policy::profile::to_json(&p))
-                    .unwrap_or_default()
+                match l.profile {
+                    Some(p) => syscage_policy::profile::to_json(&p).map_err(|e| {
+                        CliError::setup(format!("cannot write profile `{}`: {e}", a.target.profile))
+                    })?,
+                    None => String::new(),
+                }
             }
         };
         out!("{text}");
@@ -174,7 +183,9 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     }
     let (_, name, p) = resolved(&a.target)?;
     if a.oci {
-        out!("{}", syscage_policy::profile::policy_to_oci(&p));
+        let text = syscage_policy::profile::policy_to_oci(&p, a.as_written)
+            .map_err(|e| CliError::setup(format!("cannot write profile `{name}`: {e}")))?;
+        out!("{text}");
         return Ok(0);
     }
     let pl = plan::plan(&p)
@@ -187,15 +198,15 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     }
     if a.pfc {
         let text = compile::pfc(&pl).map_err(CliError::setup)?;
-        if let Some((action, max)) = &pl.newer {
+        if let Some((action, max)) = pl.newer() {
             outln!("# before this program, syscage's prefix answers {action} for calls newer than the profile:");
             for (arch, m) in max {
                 outln!("#   {arch}: numbers above {m}");
             }
         }
-        for e in &pl.exceptions {
-            let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
-            outln!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action, e.syscall.name, e.index, vals.join(", "), e.syscall.name);
+        for e in pl.exceptions() {
+            let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
+            outln!("# before this program, syscage's prefix answers {} for {} with arg{} in {{{}}} (the program allows {} outright)", e.action(), e.syscall().name, e.index(), vals.join(", "), e.syscall().name);
         }
         out!("{text}");
         return Ok(0);
@@ -234,15 +245,15 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         }
     );
     let _ = writeln!(out, "program: {} BPF instructions", compiled.program.len());
-    for e in &pl.exceptions {
-        let vals: Vec<String> = e.values.iter().map(|v| format!("{v:#x}")).collect();
+    for e in pl.exceptions() {
+        let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
         let _ = writeln!(
             out,
             "checked before libseccomp's program: {} arg{} in {{{}}} -> {}",
-            e.syscall.name,
-            e.index,
+            e.syscall().name,
+            e.index(),
             vals.join(", "),
-            e.action
+            e.action()
         );
     }
     let _ = writeln!(out, "\nrules ({}):", p.rules().len());
@@ -262,7 +273,7 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
             compile::libseccomp_version()
         );
         for e in &compiled.omitted {
-            let _ = writeln!(out, "  {} {} on {}", e.action, e.syscall.name, e.arch);
+            let _ = writeln!(out, "  {} {} on {}", e.action(), e.syscall().name, e.arch());
         }
     }
     out!("{out}");
@@ -333,34 +344,14 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
     let real = Action::from_ret(ret);
     let mut line = format!("{real} by {}", origin(&p, decision.by));
     if decision.by == DecidedBy::Default {
-        let near: Vec<String> = p
-            .rules()
-            .iter()
-            .filter(|r| r.name() == s.name)
-            .map(|r| {
-                let conds: Vec<String> = r.conds().iter().map(|c| c.to_string()).collect();
-                let idx = match r.origin() {
-                    syscage_policy::Origin::Profile { index, .. } => format!("rule {index}"),
-                    other => other.to_string(),
-                };
-                format!("{idx} needs {}", conds.join(" && "))
-            })
-            .collect();
-        if !near.is_empty() {
-            let _ = write!(
-                line,
-                " (none of the rules for {} matches: {})",
-                s.name,
-                near.join("; ")
-            );
-        }
+        let _ = write!(line, "{}", unmatched(&p, &pl, arch, s));
     }
     outln!("{line}");
     if real != decision.action {
         let omitted = compiled
             .omitted
             .iter()
-            .any(|e| e.syscall.name == s.name && e.arch == arch);
+            .any(|e| e.syscall().name == s.name && e.arch() == arch);
         if omitted {
             outln!("note: libseccomp {} cannot name `{}` on {arch}; the profile's rule ({}) is left out", compile::libseccomp_version(), s.name, decision.action);
             return Ok(0);
@@ -376,6 +367,76 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
         }
     }
     Ok(0)
+}
+
+/// Why no rule for a call matched: ` (none of the rules for ioctl matches: ...)`, each
+/// entry's conditions (alternatives joined by `||`), or, when the rules admit every value
+/// of one argument but a few, those values.
+fn unmatched(p: &Policy, pl: &plan::Plan, arch: Arch, s: &syscalls::SyscallInfo) -> String {
+    let rules: Vec<&syscage_policy::Rule> =
+        p.rules().iter().filter(|r| r.name() == s.name).collect();
+    if rules.is_empty() {
+        return String::new();
+    }
+    let place = |r: &syscage_policy::Rule| match r.origin() {
+        syscage_policy::Origin::Profile { index, .. } => format!("rule {index}"),
+        other => other.to_string(),
+    };
+    let mut places: Vec<String> = Vec::new();
+    for r in &rules {
+        let w = place(r);
+        if !places.contains(&w) {
+            places.push(w);
+        }
+    }
+    if let Some(e) = pl
+        .exceptions()
+        .iter()
+        .find(|e| arch == Arch::X86_64 && e.syscall().name == s.name)
+    {
+        let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
+        let nums: Vec<&str> = places
+            .iter()
+            .filter_map(|w| w.strip_prefix("rule "))
+            .collect();
+        let contiguous = nums.len() == places.len()
+            && nums
+                .windows(2)
+                .all(|w| w[0].parse::<usize>().ok().map(|n| n + 1) == w[1].parse().ok());
+        let (who, verb) = match (places.as_slice(), contiguous) {
+            ([one], _) => (one.clone(), "admits"),
+            ([..], true) => (
+                format!("rules {} to {}", nums[0], nums[nums.len() - 1]),
+                "admit",
+            ),
+            _ => (places.join(", "), "admit"),
+        };
+        return format!(
+            " ({who} {verb} every arg{} of {} but {})",
+            e.index(),
+            s.name,
+            vals.join(", ")
+        );
+    }
+    let needs: Vec<String> = places
+        .iter()
+        .map(|w| {
+            let alts: Vec<String> = rules
+                .iter()
+                .filter(|r| place(r) == *w)
+                .map(|r| {
+                    let conds: Vec<String> = r.conds().iter().map(|c| c.to_string()).collect();
+                    conds.join(" && ")
+                })
+                .collect();
+            format!("{w} needs {}", alts.join(" || "))
+        })
+        .collect();
+    format!(
+        " (none of the rules for {} matches: {})",
+        s.name,
+        needs.join("; ")
+    )
 }
 
 fn run_lint(t: Target) -> Result<i32, CliError> {

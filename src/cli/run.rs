@@ -274,7 +274,20 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         _ => (0, 0),
     };
     let last_cap = syscage_runtime::exec::last_cap();
-    let caps = rc::resolve_caps(&a.cap_add, &a.cap_drop, last_cap).map_err(e)?;
+    // Within syscage's own bounding set: ALL (and the default set) means what it holds.
+    let bounding = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| rc::bounding_from_status(&s))
+        .unwrap_or(syscage_policy::CapSet::all_up_to(last_cap));
+    let (caps, left_out) =
+        rc::resolve_caps_within(&a.cap_add, &a.cap_drop, last_cap, bounding).map_err(e)?;
+    if !left_out.is_empty() {
+        let names: Vec<String> = left_out.iter().map(|c| c.to_string()).collect();
+        eprintln!(
+            "syscage: note: left out {}, which syscage's own bounding set lacks",
+            names.join(", ")
+        );
+    }
     let limits = Limits {
         memory: a
             .memory
@@ -389,6 +402,9 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     // With i386 admitted, the policy is looked at for a warning (see `run`).
     let i386 = req.extra_arches.contains(&Arch::X86);
     let built = filter::build(&req, cache.as_ref(), i386).map_err(e)?;
+    for w in &built.warnings {
+        eprintln!("syscage: warning: {w}");
+    }
     if let Some(p) = &built.program {
         tracing::info!(
             "seccomp: profile {} ({} instructions{})",

@@ -945,6 +945,47 @@ static int p_open_by_handle_at(const char *n, int c, char **v)
 }
 
 /* ---- chmod family ---- */
+/* open and openat: the mode register counts only when the flags create (O_CREAT,
+ * __O_TMPFILE, and not O_PATH). The _junk probes open an existing file for reading with a
+ * stale set-user-ID mode in the register, as jemalloc's syscall(SYS_open, path,
+ * O_RDONLY|O_CLOEXEC) does; the _suid probes create one. */
+#ifndef O_TMPFILE
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+static int p_open_mode(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	int at = !strncmp(n, "openat", 6);
+	long flags, mode;
+	const char *path;
+	if (strstr(n, "_junk")) {
+		path = "/etc/passwd";
+		flags = O_RDONLY | O_CLOEXEC;
+		mode = 06000 | 0xdead00000000L;
+	} else if (strstr(n, "_path_creat")) {
+		path = "/etc/passwd";
+		flags = O_PATH | O_CREAT | O_CLOEXEC;
+		mode = 04755;
+	} else if (strstr(n, "_tmpfile")) {
+		path = "/tmp";
+		flags = O_TMPFILE | O_RDWR | O_CLOEXEC;
+		mode = 04755;
+	} else {
+		path = tmppath(n);
+		unlink(path);
+		flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC;
+		mode = 04755;
+	}
+	fflush(stdout);
+	long r = at ? SC(__NR_openat, AT_FDCWD, path, flags, mode)
+		    : SC(__NR_open, path, flags, mode);
+	if (!is_err(r))
+		close((int)r);
+	if (!strstr(n, "_junk") && !strstr(n, "_path_creat") && !strstr(n, "_tmpfile"))
+		unlink(path);
+	return report(n, r, 0);
+}
+
 static int p_chmod(const char *n, int c, char **v)
 {
 	(void)c; (void)v;
@@ -1988,6 +2029,12 @@ static const struct probe {
 	P("personality_high", p_personality, "personality(PER_LINUX | 1<<32)")
 	P("name_to_handle_at", p_name_to_handle_at, "name_to_handle_at(AT_FDCWD, \"/\")")
 	P("open_by_handle_at", p_open_by_handle_at, "open_by_handle_at with the handle of \"/\" (dummy handle if that fails)")
+	P("open_junk", p_open_mode, "open(/etc/passwd, O_RDONLY|O_CLOEXEC) with a stale mode 06000 (must be ok)")
+	P("openat_junk", p_open_mode, "openat(AT_FDCWD, /etc/passwd, O_RDONLY|O_CLOEXEC) with a stale mode 06000 (must be ok)")
+	P("open_path_creat", p_open_mode, "open(/etc/passwd, O_PATH|O_CREAT, 04755): O_PATH drops O_CREAT (must be ok)")
+	P("open_creat_suid", p_open_mode, "open(/tmp file, O_CREAT|O_EXCL|O_WRONLY, 04755)")
+	P("openat_creat_suid", p_open_mode, "openat(AT_FDCWD, /tmp file, O_CREAT|O_EXCL|O_WRONLY, 04755)")
+	P("openat_tmpfile_suid", p_open_mode, "openat(AT_FDCWD, /tmp, O_TMPFILE|O_RDWR, 04755)")
 	P("chmod_suid", p_chmod, "chmod(/tmp file, 04755)")
 	P("chmod_sgid", p_chmod, "chmod(/tmp file, 02755)")
 	P("chmod_plain", p_chmod, "chmod(/tmp file, 0755) (must be ok)")

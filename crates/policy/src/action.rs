@@ -9,7 +9,7 @@ pub enum Action {
     KillProcess,
     KillThread,
     Trap,
-    /// Fail the call with this errno (0..=4095) without running it.
+    /// Fail the call with this errno (0..=4094: see [`MAX_LOADABLE_ERRNO`]) without running it.
     Errno(u16),
     /// Notify a supervisor through the seccomp user-notification fd.
     Notify,
@@ -23,6 +23,14 @@ pub enum Action {
 /// The highest errno a filter may return: `SECCOMP_RET_DATA` keeps 16 bits, but the kernel
 /// treats returns above 4095 as valid results, not errors (`MAX_ERRNO`).
 pub const MAX_ERRNO: u16 = 4095;
+
+/// The highest errno libseccomp 2.5 accepts in SCMP_ACT_ERRNO: `sys_chk_seccomp_action`
+/// wants it below its MAX_ERRNO (4095), so runc and crun cannot load 4095 either. What
+/// syscage reads, it compiles and other runtimes load.
+pub const MAX_LOADABLE_ERRNO: u16 = 4094;
+
+/// The highest SCMP_ACT_TRACE value: the 16 bits of `SECCOMP_RET_DATA`.
+pub const MAX_TRACE_VALUE: u16 = u16::MAX;
 
 // SECCOMP_RET_* values from include/uapi/linux/seccomp.h.
 pub const RET_KILL_PROCESS: u32 = 0x8000_0000;

@@ -161,3 +161,30 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod portable_tests {
+    use super::*;
+    use crate::profile::portable;
+
+    #[test]
+    fn built_ins_are_written_as_every_runtime_reads_them() {
+        // `profile show NAME --json` prints the text itself: each entry must mean under
+        // runc and crun what it means under syscage, and writing it back changes nothing.
+        for b in BUILTINS {
+            let Some(text) = b.text() else { continue };
+            let p = crate::profile::parse(text, ReadOptions::default()).unwrap();
+            for (i, e) in p.syscalls().iter().enumerate() {
+                assert!(portable::is_portable(e), "{} syscalls[{i}]", b.name);
+            }
+            let back = crate::profile::to_json(&p).unwrap();
+            let first = back.lines().zip(text.lines()).position(|(a, b)| a != b);
+            assert_eq!(
+                first, None,
+                "{}: written back differs at line {first:?}",
+                b.name
+            );
+            assert_eq!(back.len(), text.len(), "{}", b.name);
+        }
+    }
+}

@@ -28,8 +28,14 @@ pub struct Cond {
 pub const MAX_ARG_INDEX: u8 = 5;
 
 impl Cond {
-    /// A condition; `None` when `index` is above 5.
+    /// A condition; `None` when `index` is above 5. A SCMP_CMP_MASKED_EQ value keeps only
+    /// the bits of its mask: libseccomp masks it (`_db_node_mask_fixup`), so runc and crun
+    /// compare `arg & mask` with `value & mask`, and so does syscage.
     pub fn new(index: u8, op: Op, value: u64) -> Option<Cond> {
+        let value = match op {
+            Op::MaskedEq(m) => value & m,
+            _ => value,
+        };
         (index <= MAX_ARG_INDEX).then_some(Cond { index, op, value })
     }
 

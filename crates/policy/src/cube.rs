@@ -101,13 +101,10 @@ pub fn blocks(op: Op, value: u64, bits: u32) -> Vec<(u64, u64)> {
     let v = value & w;
     match op {
         Op::Eq => vec![(w, v)],
+        // libseccomp masks the value too (see `Cond::new`).
         Op::MaskedEq(m) => {
             let m = m & w;
-            if v & !m != 0 {
-                vec![]
-            } else {
-                vec![(m, v)]
-            }
+            vec![(m, v & m)]
         }
         Op::Ne => complement(&[(w, v)], bits),
         Op::Lt => below(v, bits),
@@ -311,8 +308,8 @@ mod tests {
     }
 
     #[test]
-    fn masked_eq_that_cannot_match_is_empty() {
-        assert!(blocks(Op::MaskedEq(0xf0), 0x0f, 32).is_empty());
+    fn masked_eq_compares_the_value_under_its_mask() {
+        assert_eq!(blocks(Op::MaskedEq(0xf0), 0x1f, 32), vec![(0xf0, 0x10)]);
         assert_eq!(
             blocks(Op::MaskedEq(0x1_0000_0800), 0x800, 16),
             vec![(0x800, 0x800)]

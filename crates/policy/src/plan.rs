@@ -22,31 +22,140 @@ pub const MAX_CUBES: usize = 512;
 /// (`args[index] & mask == value`), take `action`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub arch: Arch,
-    pub nr: u32,
-    pub syscall: &'static SyscallInfo,
-    pub action: Action,
-    pub checks: Vec<Check>,
+    arch: Arch,
+    nr: u32,
+    syscall: &'static SyscallInfo,
+    action: Action,
+    checks: Vec<Check>,
+}
+
+impl Entry {
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    pub fn nr(&self) -> u32 {
+        self.nr
+    }
+
+    pub fn syscall(&self) -> &'static SyscallInfo {
+        self.syscall
+    }
+
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Check {
-    pub index: u8,
-    pub mask: u64,
-    pub value: u64,
+    index: u8,
+    mask: u64,
+    value: u64,
 }
 
+impl Check {
+    pub fn index(&self) -> u8 {
+        self.index
+    }
+
+    pub fn mask(&self) -> u64 {
+        self.mask
+    }
+
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+}
+
+/// What a seccomp program must decide: built from a [`Policy`] by [`plan`] (or, for the
+/// container's init, by [`Plan::allow_only`]), so that every entry names a call of an
+/// admitted ABI by its number there, with checks on arguments 0..=5, and an action other
+/// than the default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub default_action: Action,
+    default_action: Action,
+    arches: Vec<Arch>,
+    newer: Option<(Action, Vec<(Arch, u32)>)>,
+    entries: Vec<Entry>,
+    exceptions: Vec<Exception>,
+    flags: Flags,
+}
+
+impl Plan {
+    pub fn default_action(&self) -> Action {
+        self.default_action
+    }
+
     /// Admitted ABIs; every other one is killed.
-    pub arches: Vec<Arch>,
+    pub fn arches(&self) -> &[Arch] {
+        &self.arches
+    }
+
     /// Calls above the highest number the profile knows, per ABI, get this action.
-    pub newer: Option<(Action, Vec<(Arch, u32)>)>,
-    pub entries: Vec<Entry>,
+    pub fn newer(&self) -> Option<(Action, &[(Arch, u32)])> {
+        self.newer.as_ref().map(|(a, m)| (*a, m.as_slice()))
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
     /// Calls decided in syscage's prefix, before libseccomp's program (see [`Exception`]).
-    pub exceptions: Vec<Exception>,
-    pub flags: Flags,
+    pub fn exceptions(&self) -> &[Exception] {
+        &self.exceptions
+    }
+
+    pub fn flags(&self) -> Flags {
+        self.flags
+    }
+
+    /// The same plan without `omitted` entries (which the compiler could not hand
+    /// libseccomp): those calls get the default action.
+    pub fn without(&self, omitted: &[Entry]) -> Plan {
+        let mut p = self.clone();
+        p.entries.retain(|e| !omitted.contains(e));
+        p
+    }
+
+    /// A plan that allows the calls named on `arch` and gives everything else
+    /// `default_action` (which must deny): the container's init filter.
+    pub fn allow_only(
+        arch: Arch,
+        calls: &[&'static str],
+        default_action: Action,
+    ) -> Result<Plan, PlanError> {
+        if default_action.runs_call() {
+            return Err(PlanError::AllowOnlyDefault(default_action));
+        }
+        let mut entries = Vec::new();
+        for name in calls {
+            let s = syscalls::lookup(name).ok_or(PlanError::UnknownCall(name))?;
+            let nr = syscalls::number(s, arch).ok_or(PlanError::NoSuchCall {
+                syscall: s.name,
+                arch,
+            })?;
+            entries.push(Entry {
+                arch,
+                nr,
+                syscall: s,
+                action: Action::Allow,
+                checks: vec![],
+            });
+        }
+        Ok(Plan {
+            default_action,
+            arches: vec![arch],
+            newer: None,
+            entries,
+            exceptions: vec![],
+            flags: Flags::default(),
+        })
+    }
 }
 
 /// A call that takes one action except for a few exact values of one argument, such as
@@ -56,20 +165,53 @@ pub struct Plan {
 /// values and libseccomp's program allows the call outright. Native ABI only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exception {
-    pub nr: u32,
-    pub syscall: &'static SyscallInfo,
-    /// Argument index, and the bits of it the kernel reads (32 or 16).
-    pub index: u8,
-    pub bits: u32,
-    pub values: Vec<u64>,
+    nr: u32,
+    syscall: &'static SyscallInfo,
+    index: u8,
+    bits: u32,
+    values: Vec<u64>,
+    action: Action,
+}
+
+impl Exception {
+    pub fn nr(&self) -> u32 {
+        self.nr
+    }
+
+    pub fn syscall(&self) -> &'static SyscallInfo {
+        self.syscall
+    }
+
+    /// The argument compared.
+    pub fn index(&self) -> u8 {
+        self.index
+    }
+
+    /// The bits of the argument the kernel reads (32 or 16).
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    pub fn values(&self) -> &[u64] {
+        &self.values
+    }
+
     /// What those values get.
-    pub action: Action,
+    pub fn action(&self) -> Action {
+        self.action
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PlanError {
     #[error("the rules for `{syscall}` on {arch} need more than {MAX_CUBES} argument cases to compile exactly; simplify their conditions")]
     TooComplex { syscall: &'static str, arch: Arch },
+    #[error("`{syscall}` does not exist on {arch}")]
+    NoSuchCall { syscall: &'static str, arch: Arch },
+    #[error("no system call is named `{0}`")]
+    UnknownCall(&'static str),
+    #[error("an allow-list needs a default action that denies, not {0}")]
+    AllowOnlyDefault(Action),
 }
 
 /// The width of argument `index` of a call on an ABI: what the kernel uses of it.
@@ -131,32 +273,73 @@ pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
     })
 }
 
-/// A call whose only rule is `action if arg != v1 && arg != v2 ...` on one 32- or 16-bit
-/// argument (at most 8 values): the action outright, except those values, which get the
-/// default.
+/// A call whose rules all take one action other than the default, each on one 32- or
+/// 16-bit argument (the same for all), and together admit every value of it but a few (at
+/// most 8): the action outright, except those values, which get the default. This is how
+/// `ioctl` except TIOCSTI and TIOCLINUX reads, however the profile spells it (as `!=`
+/// conditions, or as the masks that differ from both that runtimes comparing 64 bits
+/// read exactly).
 fn exception(
     policy: &Policy,
     nr: u32,
     s: &'static SyscallInfo,
     rules: &[&Rule],
 ) -> Option<(Action, Exception)> {
-    let [r] = rules else { return None };
-    let first = r.conds().first()?;
-    let index = first.index();
+    let first = rules.first()?;
+    let action = first.action();
+    let index = first.conds().first()?.index();
     let bits = arg_bits(s, Arch::X86_64, index);
-    let same_arg = r
-        .conds()
-        .iter()
-        .all(|c| c.index() == index && c.op() == crate::cond::Op::Ne);
-    if !same_arg || bits > 32 || r.conds().len() > 8 || r.action() == policy.default_action() {
+    let one_arg = rules.iter().all(|r| {
+        r.action() == action
+            && !r.conds().is_empty()
+            && r.conds().iter().all(|c| c.index() == index)
+    });
+    if !one_arg || bits > 32 || action == policy.default_action() {
         return None;
     }
+    let width = |_: u8| bits;
+    let mut admitted = Vec::new();
+    for r in rules {
+        admitted.extend(cube::rule_cubes(r.conds(), &width, MAX_CUBES)?);
+    }
+    // What no rule admits, a cube at a time; more than a few cubes is not an exception.
+    let mut refused = vec![Cube::ALL];
+    for c in &admitted {
+        refused = refused.iter().flat_map(|x| x.minus(c)).collect();
+        if refused.len() > 4 * MAX_EXCEPTION_VALUES {
+            return None;
+        }
+    }
     let m = crate::cond::width_mask(bits);
-    let mut values: Vec<u64> = r.conds().iter().map(|c| c.value() & m).collect();
+    let i = usize::from(index);
+    let mut values = Vec::new();
+    for c in &refused {
+        let (mask, value) = c.args[i];
+        let other = c.args.iter().enumerate().any(|(j, a)| j != i && a.0 != 0);
+        let free = m & !mask;
+        if other || free.count_ones() > 3 {
+            return None;
+        }
+        // Every value of the cube: the free bits in each combination.
+        let mut sub = free;
+        loop {
+            values.push(value | sub);
+            if sub == 0 {
+                break;
+            }
+            sub = (sub - 1) & free;
+        }
+        if values.len() > MAX_EXCEPTION_VALUES {
+            return None;
+        }
+    }
     values.sort_unstable();
     values.dedup();
+    if values.is_empty() || values.len() > MAX_EXCEPTION_VALUES {
+        return None;
+    }
     Some((
-        r.action(),
+        action,
         Exception {
             nr,
             syscall: s,
@@ -167,6 +350,9 @@ fn exception(
         },
     ))
 }
+
+/// At most this many values of an [`Exception`].
+const MAX_EXCEPTION_VALUES: usize = 8;
 
 fn plan_call(
     policy: &Policy,

@@ -2,7 +2,7 @@
 //! top of any profile, without copying it. A tweak replaces every rule the profile has for
 //! the call with one unconditional rule; later tweaks win over earlier ones.
 
-use crate::action::{Action, MAX_ERRNO};
+use crate::action::{Action, MAX_LOADABLE_ERRNO};
 use crate::arch::Arch;
 use crate::model::{Origin, Policy, Rule};
 use crate::resolve::{self, ResolveError};
@@ -31,7 +31,7 @@ pub enum TweakError {
         value: String,
         source: groups::GroupError,
     },
-    #[error("--seccomp-deny `{0}`: the errno must be a number in 0..=4095 or a name such as EPERM or ENOSYS")]
+    #[error("--seccomp-deny `{0}`: the errno must be a number in 0..={MAX_LOADABLE_ERRNO} (libseccomp refuses 4095 and above) or a name such as EPERM or ENOSYS")]
     BadErrno(String),
     #[error("--seccomp-deny `{0}`: ERRNO(0) makes the denied call look successful; use EPERM, or pass --seccomp-allow-errno-zero if that is really meant")]
     ErrnoZero(String),
@@ -48,7 +48,7 @@ impl Tweak {
                 let n_e = e
                     .parse::<u16>()
                     .ok()
-                    .filter(|v| *v <= MAX_ERRNO)
+                    .filter(|v| *v <= MAX_LOADABLE_ERRNO)
                     .or_else(|| errno::number(e))
                     .ok_or_else(|| TweakError::BadErrno(value.to_string()))?;
                 (n, n_e)
@@ -197,10 +197,14 @@ mod tests {
                 .to_string(),
             "--seccomp-allow `getpdi`: unknown system call `getpdi` (did you mean `getpid`?)"
         );
-        assert_eq!(Tweak::deny("kill:EFOO", false).unwrap_err().to_string(), "--seccomp-deny `kill:EFOO`: the errno must be a number in 0..=4095 or a name such as EPERM or ENOSYS");
+        assert_eq!(Tweak::deny("kill:EFOO", false).unwrap_err().to_string(), "--seccomp-deny `kill:EFOO`: the errno must be a number in 0..=4094 (libseccomp refuses 4095 and above) or a name such as EPERM or ENOSYS");
         assert_eq!(
-            Tweak::deny("kill:4096", false).unwrap_err(),
-            TweakError::BadErrno("kill:4096".into())
+            Tweak::deny("kill:4095", false).unwrap_err(),
+            TweakError::BadErrno("kill:4095".into())
+        );
+        assert_eq!(
+            Tweak::deny("kill:4094", false),
+            Ok(Tweak::Deny("kill".into(), 4094))
         );
         assert!(matches!(
             Tweak::deny("kill:0", false),

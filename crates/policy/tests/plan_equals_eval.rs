@@ -14,6 +14,7 @@ fn load(text: &str, caps: CapSet) -> Policy {
         caps,
         kernel: None,
         extra_arches: vec![],
+        supervised: false,
     };
     resolve::resolve("test", &p, &ctx).expect("resolve")
 }

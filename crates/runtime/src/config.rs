@@ -73,6 +73,8 @@ pub enum ConfigError {
         name: String,
         last: u8,
     },
+    #[error("--cap-add `{name}`: syscage's own bounding set lacks CAP_{cap}, so no process it starts can have it; hint: run syscage where the bounding set holds it (`grep CapBnd /proc/self/status`)")]
+    CapNotInBounding { name: String, cap: &'static str },
     #[error("--hostname `{0}`: expected 1 to 64 letters, digits, `-` or `.`")]
     BadHostname(String),
     #[error("--workdir `{0}`: must be an absolute path")]
@@ -594,6 +596,42 @@ pub fn resolve_caps(add: &[String], drop: &[String], last_cap: u8) -> Result<Cap
     Ok(set)
 }
 
+/// [`resolve_caps`] within the bounding set syscage runs with (`CapBnd` of
+/// `/proc/self/status`): no process can gain a capability outside it, so asking for one
+/// makes capset(2) fail with EPERM. Capabilities asked for as a set (Docker's default,
+/// `--cap-add ALL`) that the bounding set lacks are left out and returned, for a note;
+/// one added by name fails, naming it.
+pub fn resolve_caps_within(
+    add: &[String],
+    drop: &[String],
+    last_cap: u8,
+    bounding: CapSet,
+) -> Result<(CapSet, Vec<Cap>), ConfigError> {
+    let mut set = resolve_caps(add, drop, last_cap)?;
+    for a in add {
+        if let Some(cap) = Cap::parse(a).filter(|c| !bounding.contains(*c)) {
+            return Err(ConfigError::CapNotInBounding {
+                name: a.clone(),
+                cap: cap.name(),
+            });
+        }
+    }
+    let left_out: Vec<Cap> = set.iter().filter(|c| !bounding.contains(*c)).collect();
+    for c in &left_out {
+        set.remove(*c);
+    }
+    Ok((set, left_out))
+}
+
+/// The bounding set in `/proc/PID/status` text (`CapBnd:\t000001fffeffffff`).
+pub fn bounding_from_status(status: &str) -> Option<CapSet> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))?
+        .trim();
+    u64::from_str_radix(hex, 16).ok().map(CapSet::from_bits)
+}
+
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -935,6 +973,27 @@ mod tests {
             resolve_caps(&[], &["CAP_CHECKPOINT_RESTORE".into()], 39).unwrap_err().to_string(),
             "--cap-drop `CAP_CHECKPOINT_RESTORE`: the running kernel does not have this capability (its last is 39)"
         );
+    }
+
+    #[test]
+    fn capabilities_within_the_bounding_set() {
+        // This machine's root: every capability but SYS_RESOURCE (24).
+        let status = "Name:\tsyscage\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n";
+        let bounding = bounding_from_status(status).unwrap();
+        let resource = Cap::parse("SYS_RESOURCE").unwrap();
+        assert!(!bounding.contains(resource));
+        let (set, left_out) = resolve_caps_within(&["ALL".into()], &[], 40, bounding).unwrap();
+        assert_eq!(set.bits(), 0x1ff_feff_ffff);
+        assert_eq!(left_out, vec![resource]);
+        let (set, left_out) = resolve_caps_within(&[], &[], 40, bounding).unwrap();
+        assert_eq!((set, left_out), (CapSet::docker_default(), vec![]));
+        assert_eq!(
+            resolve_caps_within(&["sys_resource".into()], &[], 40, bounding)
+                .unwrap_err()
+                .to_string(),
+            "--cap-add `sys_resource`: syscage's own bounding set lacks CAP_SYS_RESOURCE, so no process it starts can have it; hint: run syscage where the bounding set holds it (`grep CapBnd /proc/self/status`)"
+        );
+        assert_eq!(bounding_from_status("Name:\tx\n"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"syscage-bpf 1\n";
+const MAGIC: &[u8] = b"syscage-bpf 2\n";
 
 /// The inputs of a compile, hashed.
 pub struct Key(String);
@@ -53,11 +53,13 @@ impl KeyBuilder {
     }
 }
 
-/// A cached program and its seccomp(2) flags.
+/// A cached program, its seccomp(2) flags, and what a run says about its profile (so that
+/// a run from the cache, which reads no profile, says it too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub program: Vec<SockFilter>,
     pub flags: u32,
+    pub warnings: Vec<String>,
 }
 
 pub struct Cache {
@@ -109,9 +111,21 @@ impl Cache {
         }
         let (flags, rest) = split_line(rest)?;
         let flags = std::str::from_utf8(flags).ok()?.parse().ok()?;
+        let (count, mut rest) = split_line(rest)?;
+        let count: usize = std::str::from_utf8(count).ok()?.parse().ok()?;
+        let mut warnings = Vec::new();
+        for _ in 0..count {
+            let (w, r) = split_line(rest)?;
+            warnings.push(String::from_utf8(w.to_vec()).ok()?);
+            rest = r;
+        }
         let program = bpf::from_bytes(rest)?;
         bpf::validate(&program).ok()?;
-        Some(Entry { program, flags })
+        Some(Entry {
+            program,
+            flags,
+            warnings,
+        })
     }
 
     /// Stores an entry atomically (write to a temporary file, then rename). Failures
@@ -128,6 +142,13 @@ impl Cache {
             f.write_all(key.0.as_bytes())?;
             f.write_all(b"\n")?;
             f.write_all(format!("{}\n", e.flags).as_bytes())?;
+            // One line each: a warning holds no newline (names and messages are the
+            // profile's, which JSON strings could give one; it is replaced).
+            f.write_all(format!("{}\n", e.warnings.len()).as_bytes())?;
+            for w in &e.warnings {
+                f.write_all(w.replace('\n', " ").as_bytes())?;
+                f.write_all(b"\n")?;
+            }
             f.write_all(&bpf::to_bytes(&e.program))?;
             fs::rename(&tmp, self.path(key))
         };
@@ -158,6 +179,7 @@ mod tests {
         let e = Entry {
             program: vec![SockFilter::stmt(bpf::BPF_RET | bpf::BPF_K, 0x7fff_0000)],
             flags: 1,
+            warnings: vec!["one".into(), "two".into()],
         };
         assert_eq!(c.get(&key), None);
         c.put(&key, &e);

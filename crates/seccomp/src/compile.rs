@@ -106,8 +106,7 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     let mut out = crate::prefix::prefix(plan)?;
     out.extend(program);
     bpf::validate(&out)?;
-    let mut effective = plan.clone();
-    effective.entries.retain(|e| !omitted.contains(e));
+    let effective = plan.without(&omitted);
     verify(&effective, &out)?;
     Ok(Compiled {
         program: out,
@@ -128,7 +127,7 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
     ];
     for (arch, audit, nr) in foreign
         .into_iter()
-        .filter(|(a, _, _)| !plan.arches.contains(a))
+        .filter(|(a, _, _)| !plan.arches().contains(a))
     {
         let high = nr & X32_SYSCALL_BIT;
         for nr in [nr, high, high | 999] {
@@ -150,7 +149,7 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
             }
         }
     }
-    for &arch in &plan.arches {
+    for &arch in plan.arches() {
         let audit = if arch == Arch::X86 {
             AUDIT_ARCH_I386
         } else {
@@ -160,27 +159,31 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
             let Some(nr) = syscage_policy::syscalls::number(s, arch) else {
                 continue;
             };
-            let mut cases = cases_for(plan.entries.iter().filter(|e| e.arch == arch && e.nr == nr));
+            let mut cases = cases_for(
+                plan.entries()
+                    .iter()
+                    .filter(|e| e.arch() == arch && e.nr() == nr),
+            );
             // An excepted call: each value, with upper bits, and its neighbours, with the
             // other arguments at zero and at all ones.
             for e in plan
-                .exceptions
+                .exceptions()
                 .iter()
-                .filter(|e| arch == Arch::X86_64 && e.nr == nr)
+                .filter(|e| arch == Arch::X86_64 && e.nr() == nr)
             {
-                for v in &e.values {
+                for v in e.values() {
                     for x in [
                         *v,
                         v | 1 << 32,
                         v ^ 1,
                         v.wrapping_add(1),
-                        v | !width(e.bits),
+                        v | !width(e.bits()),
                     ] {
                         let mut a = [0u64; 6];
-                        a[usize::from(e.index)] = x;
+                        a[usize::from(e.index())] = x;
                         cases.push(a);
                         let mut b = [u64::MAX; 6];
-                        b[usize::from(e.index)] = x;
+                        b[usize::from(e.index())] = x;
                         cases.push(b);
                     }
                 }
@@ -235,9 +238,10 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
 }
 
 fn new_context(plan: &Plan) -> Result<ScmpFilterContext, CompileError> {
-    let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action)).map_err(lib(|| {
-        format!("the default action {}", plan.default_action)
-    }))?;
+    let mut ctx =
+        ScmpFilterContext::new(scmp_action(plan.default_action())).map_err(lib(|| {
+            format!("the default action {}", plan.default_action())
+        }))?;
     // Foreign ABIs are killed, the whole process: KILL_THREAD would leave a
     // multi-threaded program running with a dead thread.
     ctx.set_act_badarch(ScmpAction::KillProcess)
@@ -250,45 +254,53 @@ fn new_context(plan: &Plan) -> Result<ScmpFilterContext, CompileError> {
 
 /// Adds one entry; `Ok(false)` when it was left out (see [`unknown`]).
 fn add(ctx: &mut ScmpFilterContext, plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
-    let syscall = if e.arch == Arch::X86_64 {
-        ScmpSyscall::from(e.nr as i32)
+    let syscall = if e.arch() == Arch::X86_64 {
+        ScmpSyscall::from(e.nr() as i32)
     } else {
         // A context for another ABI translates numbers through their x86_64 names
         // (arch_syscall_translate), so the call is named by its x86_64 number, or by
         // libseccomp's pseudo number for calls x86_64 lacks (socketcall, ipc...). The
         // verification pass after export checks libseccomp landed on the right number.
-        match ScmpSyscall::from_name(e.syscall.name) {
+        match ScmpSyscall::from_name(e.syscall().name) {
             Ok(n) => n,
             Err(_) => return unknown(plan, e),
         }
     };
     let cmps: Vec<ScmpArgCompare> = e
-        .checks
+        .checks()
         .iter()
         .map(|c| {
             ScmpArgCompare::new(
-                u32::from(c.index),
-                ScmpCompareOp::MaskedEqual(c.mask),
-                c.value,
+                u32::from(c.index()),
+                ScmpCompareOp::MaskedEqual(c.mask()),
+                c.value(),
             )
         })
         .collect();
-    let what = || format!("the rule {} {} on {}", e.action, e.syscall.name, e.arch);
+    let what = || {
+        format!(
+            "the rule {} {} on {}",
+            e.action(),
+            e.syscall().name,
+            e.arch()
+        )
+    };
     let added = if cmps.is_empty() {
-        ctx.add_rule_exact(scmp_action(e.action), syscall)
-    } else if e.arch == Arch::X86 && syscage_policy::syscalls::multiplexed(e.syscall.name).is_some()
+        ctx.add_rule_exact(scmp_action(e.action()), syscall)
+    } else if e.arch() == Arch::X86
+        && syscage_policy::syscalls::multiplexed(e.syscall().name).is_some()
     {
         // libseccomp cannot add a conditional rule for a multiplexed call on i386 without
         // also adding its socketcall/ipc form; the plan has that form too (the resolver
         // derives it), and `verify` checks the two agree.
-        ctx.add_rule_conditional(scmp_action(e.action), syscall, &cmps)
+        ctx.add_rule_conditional(scmp_action(e.action()), syscall, &cmps)
     } else {
-        ctx.add_rule_conditional_exact(scmp_action(e.action), syscall, &cmps)
+        ctx.add_rule_conditional_exact(scmp_action(e.action()), syscall, &cmps)
     };
     match added {
         Ok(_) => Ok(true),
         // On a foreign ABI libseccomp's older table may lack the call (EDOM, EFAULT).
-        Err(_) if e.arch != Arch::X86_64 => unknown(plan, e),
+        Err(_) if e.arch() != Arch::X86_64 => unknown(plan, e),
         Err(err) => Err(lib(what)(err)),
     }
 }
@@ -298,20 +310,20 @@ fn add(ctx: &mut ScmpFilterContext, plan: &Plan, e: &Entry) -> Result<bool, Comp
 /// allow-list loses an entry), refused when it was stricter (a deny-list would let the
 /// call through).
 fn unknown(plan: &Plan, e: &Entry) -> Result<bool, CompileError> {
-    if strictness(e.action) <= strictness(plan.default_action) {
+    if strictness(e.action()) <= strictness(plan.default_action()) {
         tracing::info!(
             "libseccomp does not know `{}` on {}: it gets the default action {}",
-            e.syscall.name,
-            e.arch,
-            plan.default_action
+            e.syscall().name,
+            e.arch(),
+            plan.default_action()
         );
         return Ok(false);
     }
     Err(CompileError::UnknownToLibseccomp {
-        syscall: e.syscall.name,
-        arch: e.arch,
-        action: e.action,
-        default: plan.default_action,
+        syscall: e.syscall().name,
+        arch: e.arch(),
+        action: e.action(),
+        default: plan.default_action(),
         version: libseccomp_version(),
     })
 }
@@ -354,7 +366,7 @@ fn tempfile() -> Result<std::fs::File, CompileError> {
 fn build_context(plan: &Plan) -> Result<(ScmpFilterContext, Vec<Entry>), CompileError> {
     let mut merged: Option<ScmpFilterContext> = None;
     let mut omitted = Vec::new();
-    for &arch in &plan.arches {
+    for &arch in plan.arches() {
         let mut ctx = new_context(plan)?;
         if arch != Arch::X86_64 {
             ctx.add_arch(scmp_arch(arch))
@@ -362,7 +374,7 @@ fn build_context(plan: &Plan) -> Result<(ScmpFilterContext, Vec<Entry>), Compile
             ctx.remove_arch(ScmpArch::Native)
                 .map_err(lib(|| "removing the native ABI".to_string()))?;
         }
-        for e in plan.entries.iter().filter(|e| e.arch == arch) {
+        for e in plan.entries().iter().filter(|e| e.arch() == arch) {
             if !add(&mut ctx, plan, e)? {
                 omitted.push(e.clone());
             }
@@ -393,7 +405,7 @@ fn width(bits: u32) -> u64 {
 /// Call numbers around every boundary of the newer-than-profile check, on each ABI.
 fn boundary_numbers(plan: &Plan) -> Vec<(Arch, u32)> {
     let mut out = Vec::new();
-    if let Some((_, max)) = &plan.newer {
+    if let Some((_, max)) = plan.newer() {
         for (arch, m) in max {
             for d in [0u32, 1, 2] {
                 out.push((*arch, m.saturating_add(d)));
@@ -406,7 +418,7 @@ fn boundary_numbers(plan: &Plan) -> Vec<(Arch, u32)> {
         out.push((Arch::X86_64, low));
         out.push((Arch::X86, low));
     }
-    out.retain(|(a, _)| plan.arches.contains(a));
+    out.retain(|(a, _)| plan.arches().contains(a));
     out
 }
 
@@ -420,12 +432,12 @@ fn cases_for<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<[u64; 6]> {
     let entries: Vec<&Entry> = entries.collect();
     let mut per_arg: Vec<Vec<u64>> = vec![vec![0]; 6];
     for e in &entries {
-        for c in &e.checks {
-            let vals = &mut per_arg[usize::from(c.index)];
+        for c in e.checks() {
+            let vals = &mut per_arg[usize::from(c.index())];
             for v in [
-                c.value,
-                c.value ^ (c.mask & c.mask.wrapping_neg()),
-                c.value | !c.mask,
+                c.value(),
+                c.value() ^ (c.mask() & c.mask().wrapping_neg()),
+                c.value() | !c.mask(),
             ] {
                 if !vals.contains(&v) {
                     vals.push(v);
@@ -453,13 +465,13 @@ fn cases_for<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<[u64; 6]> {
     let mut out = vec![[0u64; 6]];
     for e in &entries {
         let mut hit = [0u64; 6];
-        for c in &e.checks {
-            hit[usize::from(c.index)] = c.value;
+        for c in e.checks() {
+            hit[usize::from(c.index())] = c.value();
         }
         out.push(hit);
-        for c in &e.checks {
+        for c in e.checks() {
             let mut miss = hit;
-            miss[usize::from(c.index)] ^= c.mask & c.mask.wrapping_neg();
+            miss[usize::from(c.index())] ^= c.mask() & c.mask().wrapping_neg();
             out.push(miss);
         }
     }

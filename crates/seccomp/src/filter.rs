@@ -11,7 +11,7 @@ use syscage_policy::plan::{self, PlanError};
 use syscage_policy::profile::ReadOptions;
 use syscage_policy::resolve::{self, ResolveError};
 use syscage_policy::tweak::{self, Tweak, TweakError};
-use syscage_policy::{Action, Arch, CapSet, Context, KernelVersion, Policy};
+use syscage_policy::{lint, Action, Arch, CapSet, Context, KernelVersion, Policy, Profile};
 use thiserror::Error;
 
 /// What the run asks for.
@@ -52,6 +52,8 @@ pub struct Built {
     /// The resolved policy, when it was computed (always on a cache miss, or on request).
     pub policy: Option<Policy>,
     pub cached: bool,
+    /// What to tell the user about the profile (see `warnings`), one line each.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -89,7 +91,10 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
     if f.spec_allow {
         flags |= load::FLAG_SPEC_ALLOW;
     }
-    if f.wait_killable_recv {
+    // It concerns notified calls only, and the kernel refuses it without NEW_LISTENER
+    // (EINVAL, seccomp_set_mode_filter): a profile without a listener just has no use
+    // for it.
+    if f.wait_killable_recv && listener {
         flags |= load::FLAG_WAIT_KILLABLE_RECV;
     }
     flags
@@ -97,13 +102,49 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
 
 /// Resolves the request into a policy (no compile). `None` for `unconfined`.
 pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
-    policy_from(&builtin::read_source(&req.profile)?, req)
+    Ok(policy_from(&builtin::read_source(&req.profile)?, req)?.map(|(n, p, _)| (n, p)))
+}
+
+/// What a run says about the profile on stderr: names `--seccomp-ignore-unknown` skipped,
+/// and rules that cannot match what they seem to (see `lint::rule_warnings`).
+fn warnings(name: &str, profile: &Profile) -> Vec<String> {
+    let mut out = Vec::new();
+    let skipped: Vec<String> = profile
+        .syscalls()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, e)| {
+            e.unknown().iter().map(move |n| {
+                let hint = syscage_policy::syscalls::suggest(n)
+                    .map(|s| format!(", did you mean `{s}`?"))
+                    .unwrap_or_default();
+                format!("`{n}` (syscalls[{i}]{hint})")
+            })
+        })
+        .collect();
+    if !skipped.is_empty() {
+        let (what, list) = match skipped.as_slice() {
+            [one] => ("an unknown system call", one.clone()),
+            [init @ .., last] => (
+                "unknown system calls",
+                format!("{} and {last}", init.join(", ")),
+            ),
+            [] => ("", String::new()),
+        };
+        out.push(format!(
+            "--seccomp-ignore-unknown skipped {what} in profile `{name}`: {list}; the profile's rules for them do not apply"
+        ));
+    }
+    for w in lint::rule_warnings(profile) {
+        out.push(format!("profile `{name}`: {w}"));
+    }
+    out
 }
 
 fn policy_from(
     src: &builtin::Source,
     req: &Request,
-) -> Result<Option<(String, Policy)>, FilterError> {
+) -> Result<Option<(String, Policy, Vec<String>)>, FilterError> {
     let loaded = builtin::parse_source(src, req.read)?;
     let Some(profile) = loaded.profile else {
         // No filter, unless something is asked on top of it: a supervisor to watch every
@@ -113,12 +154,14 @@ fn policy_from(
         tweak::apply(&mut p, &req.tweaks)?;
         let plain = req.notify == NotifyMode::Plain;
         let adds_nothing = p.rules().iter().all(|r| r.action() == p.default_action());
-        return Ok((!plain || !adds_nothing).then_some((loaded.name, p)));
+        return Ok((!plain || !adds_nothing).then_some((loaded.name, p, vec![])));
     };
     let ctx = Context {
         caps: req.caps,
         kernel: req.kernel,
         extra_arches: req.extra_arches.clone(),
+        // --report and learn answer notified calls themselves.
+        supervised: req.notify != NotifyMode::Plain,
     };
     let mut p =
         resolve::resolve(&loaded.name, &profile, &ctx).map_err(|source| FilterError::Resolve {
@@ -126,7 +169,8 @@ fn policy_from(
             source,
         })?;
     tweak::apply(&mut p, &req.tweaks)?;
-    Ok(Some((loaded.name, p)))
+    let w = warnings(&loaded.name, &profile);
+    Ok(Some((loaded.name, p, w)))
 }
 
 /// Builds the filter, from the cache when it has it.
@@ -142,6 +186,7 @@ pub fn build(
         flags: 0,
         policy: None,
         cached: false,
+        warnings: vec![],
     };
     if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
         return Ok(unconfined);
@@ -164,9 +209,10 @@ pub fn build(
             flags: e.flags,
             policy: None,
             cached: true,
+            warnings: e.warnings.clone(),
         });
     }
-    let Some((name, policy)) = policy_from(&src, req)? else {
+    let Some((name, policy, warnings)) = policy_from(&src, req)? else {
         return Ok(unconfined);
     };
     if let Some(e) = cached {
@@ -176,6 +222,7 @@ pub fn build(
             flags: e.flags,
             policy: Some(policy),
             cached: true,
+            warnings,
         });
     }
     let instrumented = match req.notify {
@@ -201,6 +248,7 @@ pub fn build(
             &Entry {
                 program: compiled.program.clone(),
                 flags,
+                warnings: warnings.clone(),
             },
         );
     }
@@ -210,6 +258,7 @@ pub fn build(
         flags,
         policy: Some(policy),
         cached: false,
+        warnings,
     })
 }
 
@@ -293,27 +342,12 @@ pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError
     if let Some(e) = cache.and_then(|c| c.get(&key)) {
         return Ok(e.program);
     }
-    let entries = INIT_CALLS
-        .iter()
-        .filter_map(|n| syscage_policy::syscalls::lookup(n))
-        .filter_map(|s| {
-            Some(plan::Entry {
-                arch: Arch::X86_64,
-                nr: syscage_policy::syscalls::number(s, Arch::X86_64)?,
-                syscall: s,
-                action: Action::Allow,
-                checks: vec![],
-            })
-        })
-        .collect();
-    let pl = plan::Plan {
-        default_action: Action::KillProcess,
-        arches: vec![Arch::X86_64],
-        newer: None,
-        entries,
-        exceptions: vec![],
-        flags: Default::default(),
-    };
+    let pl = plan::Plan::allow_only(Arch::X86_64, INIT_CALLS, Action::KillProcess).map_err(
+        |source| FilterError::Plan {
+            name: name.clone(),
+            source,
+        },
+    )?;
     let compiled = compile::compile(&pl).map_err(|source| FilterError::Compile { name, source })?;
     if let Some(c) = cache {
         c.put(
@@ -321,6 +355,7 @@ pub fn init_filter(cache: Option<&Cache>) -> Result<Vec<SockFilter>, FilterError
             &Entry {
                 program: compiled.program.clone(),
                 flags: load::FLAG_TSYNC,
+                warnings: vec![],
             },
         );
     }

@@ -79,21 +79,21 @@ pub struct TooLong(pub usize);
 
 /// The prefix for a plan (empty when there is nothing to check).
 pub fn prefix(plan: &Plan) -> Result<Vec<SockFilter>, TooLong> {
-    if plan.newer.is_none() && plan.exceptions.is_empty() {
+    if plan.newer().is_none() && plan.exceptions().is_empty() {
         return Ok(vec![]);
     }
     let max_of = |a: Arch| {
-        plan.newer
+        plan.newer()
             .as_ref()
             .and_then(|(_, m)| m.iter().find(|(x, _)| *x == a).map(|(_, m)| *m))
     };
-    let newer_ret = plan.newer.as_ref().map(|(a, _)| a.to_ret());
+    let newer_ret = plan.newer().as_ref().map(|(a, _)| a.to_ret());
     let mut a = Asm::default();
     let end = a.label();
     let enosys = a.label();
     let x86 = a.label();
-    let m86 = max_of(Arch::X86).filter(|_| plan.arches.contains(&Arch::X86));
-    let m32 = max_of(Arch::X32).filter(|_| plan.arches.contains(&Arch::X32));
+    let m86 = max_of(Arch::X86).filter(|_| plan.arches().contains(&Arch::X86));
+    let m32 = max_of(Arch::X32).filter(|_| plan.arches().contains(&Arch::X32));
 
     a.emit(Op::Ld(4));
     let x64 = a.label();
@@ -111,10 +111,10 @@ pub fn prefix(plan: &Plan) -> Result<Vec<SockFilter>, TooLong> {
     let native = a.label();
     a.emit(Op::J(BPF_JGE, X32_SYSCALL_BIT, x32, native));
     a.bind(native);
-    let exc_labels: Vec<usize> = plan.exceptions.iter().map(|_| a.label()).collect();
-    for (e, l) in plan.exceptions.iter().zip(&exc_labels) {
+    let exc_labels: Vec<usize> = plan.exceptions().iter().map(|_| a.label()).collect();
+    for (e, l) in plan.exceptions().iter().zip(&exc_labels) {
         let next = a.label();
-        a.emit(Op::J(BPF_JEQ, e.nr, *l, next));
+        a.emit(Op::J(BPF_JEQ, e.nr(), *l, next));
         a.bind(next);
     }
     match max_of(Arch::X86_64) {
@@ -151,7 +151,7 @@ pub fn prefix(plan: &Plan) -> Result<Vec<SockFilter>, TooLong> {
     }
 
     // The exceptions: compare the argument's low word (masked to its width), each value.
-    for (e, l) in plan.exceptions.iter().zip(&exc_labels) {
+    for (e, l) in plan.exceptions().iter().zip(&exc_labels) {
         a.bind(*l);
         emit_exception(&mut a, e, end);
     }
@@ -166,17 +166,17 @@ pub fn prefix(plan: &Plan) -> Result<Vec<SockFilter>, TooLong> {
 }
 
 fn emit_exception(a: &mut Asm, e: &Exception, end: usize) {
-    a.emit(Op::Ld(16 + 8 * u32::from(e.index)));
-    if e.bits < 32 {
-        a.emit(Op::And(((1u64 << e.bits) - 1) as u32));
+    a.emit(Op::Ld(16 + 8 * u32::from(e.index())));
+    if e.bits() < 32 {
+        a.emit(Op::And(((1u64 << e.bits()) - 1) as u32));
     }
     let hit = a.label();
-    for v in &e.values {
+    for v in e.values() {
         let next = a.label();
         a.emit(Op::J(BPF_JEQ, *v as u32, hit, next));
         a.bind(next);
     }
     a.emit(Op::Ja(end));
     a.bind(hit);
-    a.emit(Op::Ret(e.action.to_ret()));
+    a.emit(Op::Ret(e.action().to_ret()));
 }

@@ -71,18 +71,20 @@ fn profile_text(name: &str) -> String {
     serde_json::to_string(&v).unwrap()
 }
 
-fn check_profile(name: &str) {
+/// Runs `rows` in a forked child under the profile's program; for each row, what the
+/// policy decides and the errno the child saw (0: the call succeeded).
+fn run_rows(name: &str, rows: &[(&'static str, [u64; 6])]) -> Vec<(Action, u16)> {
     let text = profile_text(name);
     let p = profile::parse(&text, Default::default()).unwrap();
     let ctx = Context {
         caps: CapSet::docker_default(),
         kernel: None,
         extra_arches: vec![],
+        supervised: false,
     };
     let policy = resolve::resolve(name, &p, &ctx).unwrap();
     let pl = plan::plan(&policy).unwrap();
     let prog = compile::compile(&pl).unwrap().program;
-    let rows = table();
     let want: Vec<Action> = rows
         .iter()
         .map(|(n, args)| {
@@ -98,7 +100,7 @@ fn check_profile(name: &str) {
             let mut out = Vec::new();
             nix::sys::prctl::set_no_new_privs().unwrap();
             load::install(&prog, load::FLAG_TSYNC).unwrap();
-            for (n, args) in &rows {
+            for (n, args) in rows {
                 let nr = syscalls::lookup(n).unwrap().x86_64.unwrap();
                 // SAFETY: raw system calls with the table's harmless arguments.
                 let ret = unsafe {
@@ -129,22 +131,97 @@ fn check_profile(name: &str) {
                 rows.len() * 4,
                 "{name}: the child reported every row"
             );
-            for (i, ((n, args), want)) in rows.iter().zip(&want).enumerate() {
-                let got = u32::from_le_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap()) as u16;
-                match *want {
-                    Action::Errno(e) => {
-                        assert!(
-                            e > DISTINCT,
-                            "{name}: {n}: every errno of the profile was made distinctive"
-                        );
-                        assert_eq!(got, e, "{name}: {n} {args:x?}: want {want}")
-                    }
-                    Action::Allow => assert!(
-                        got < DISTINCT,
-                        "{name}: {n} {args:x?}: allowed, yet errno {got}"
-                    ),
-                    other => panic!("{name}: table row {n} decides {other}; use rows that return"),
-                }
+            want.into_iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let got = u32::from_le_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap()) as u16;
+                    (w, got)
+                })
+                .collect()
+        }
+    }
+}
+
+fn check_profile(name: &str) {
+    let rows = table();
+    let results = run_rows(name, &rows);
+    for ((n, args), (want, got)) in rows.iter().zip(results) {
+        match want {
+            Action::Errno(e) => {
+                assert!(
+                    e > DISTINCT,
+                    "{name}: {n}: every errno of the profile was made distinctive"
+                );
+                assert_eq!(got, e, "{name}: {n} {args:x?}: want {want}")
+            }
+            Action::Allow => assert!(
+                got < DISTINCT,
+                "{name}: {n} {args:x?}: allowed, yet errno {got}"
+            ),
+            other => panic!("{name}: table row {n} decides {other}; use rows that return"),
+        }
+    }
+}
+
+/// Calls every conditional rule of the built-ins admits, with junk in the registers the
+/// kernel ignores in that form (see syscage_policy::reads): allowed, each harmless (a
+/// missing directory, a bad fd, a query); and the two that create a set-user-ID file,
+/// refused.
+fn junk_rows() -> Vec<(&'static str, [u64; 6], bool)> {
+    let missing = c"/nonexistent-syscage/x".as_ptr() as u64;
+    let at_fdcwd = (-100i64) as u64;
+    let neg1 = u64::MAX;
+    let j = 0xdead_beef_0000_6c00u64; // junk with S_ISUID|S_ISGID in its low bits
+    static AVAIL: u32 = 0x7fff_0000; // SECCOMP_RET_ALLOW, for SECCOMP_GET_ACTION_AVAIL
+    let avail = &AVAIL as *const u32 as u64;
+    vec![
+        ("open", [missing, 0o2000000, 0o4000, j, j, j], true),
+        ("open", [missing, 0, j, j, j, j], true),
+        ("open", [missing, 0o10000000 | 0o100, 0o4755, j, j, j], true),
+        ("openat", [at_fdcwd, missing, 0o2000000, 0o6000, j, j], true),
+        ("openat", [at_fdcwd, missing, 1, j, j, j], true),
+        ("open", [missing, 0o100 | 1, 0o4755, j, j, j], false),
+        (
+            "openat",
+            [at_fdcwd, missing, 0o20000000 | 0o200000 | 2, 0o2755, j, j],
+            false,
+        ),
+        ("creat", [missing, 0o644, j, j, j, j], true),
+        ("chmod", [missing, 0o644, j, j, j, j], true),
+        ("fchmod", [neg1, 0o644, j, j, j, j], true),
+        ("fchmodat", [neg1, missing, 0o644, j, j, j], true),
+        ("mknod", [missing, 0o010644, j, j, j, j], true),
+        ("mknodat", [at_fdcwd, missing, 0o100644, j, j, j], true),
+        ("ioctl", [neg1, 0x5401, j, j, j, j], true),
+        ("prctl", [3, j, j, j, j, j], true), // PR_GET_DUMPABLE
+        ("personality", [0xffff_ffff, j, j, j, j, j], true),
+        ("seccomp", [2, 0, avail, j, j, j], true),
+        ("socket", [1, 1, 0, j, j, j], true),
+        ("socketpair", [1, 1, 0, 0, j, j], true),
+        ("unshare", [0, j, j, j, j, j], true),
+    ]
+}
+
+#[test]
+fn junk_in_what_the_kernel_ignores_is_allowed() {
+    let rows: Vec<(&'static str, [u64; 6])> =
+        junk_rows().iter().map(|(n, a, _)| (*n, *a)).collect();
+    for name in ["default", "contained"] {
+        let results = run_rows(name, &rows);
+        for ((n, args, allowed), (want, got)) in junk_rows().iter().zip(results) {
+            if *allowed {
+                assert_eq!(want, Action::Allow, "{name}: the policy on {n}{args:x?}");
+                assert!(
+                    got < DISTINCT,
+                    "{name}: {n}{args:x?}: the filter answered {got}"
+                );
+            } else {
+                assert_eq!(
+                    want,
+                    Action::Errno(DISTINCT + 1),
+                    "{name}: the policy on {n}{args:x?}"
+                );
+                assert_eq!(got, DISTINCT + 1, "{name}: {n}{args:x?}: the filter");
             }
         }
     }

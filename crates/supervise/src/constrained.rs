@@ -50,18 +50,13 @@ pub fn shown(name: &str, v: u64) -> String {
     }
 }
 
-/// What `--report` suggests to allow a denied call.
-pub fn allow_hint(name: &str, args: &[u64; 6]) -> String {
-    if ENOSYS_CALLS.contains(&name) {
-        return format!("nothing to do: {name} answers ENOSYS on purpose and libc falls back to a call seccomp can check");
-    }
-    match constraint(name) {
-        Some((i, mask, _)) => {
-            let v = args[usize::from(i)] & mask;
-            format!(
-                "a rule {{\"names\": [\"{name}\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [{{\"index\": {i}, \"value\": {mask}, \"valueTwo\": {v}, \"op\": \"SCMP_CMP_MASKED_EQ\"}}]}} (or --seccomp-allow {name} for every value)"
-            )
-        }
-        None => format!("--seccomp-allow {name}"),
-    }
+/// What `--report` suggests for a call `policy` denied: never a rule that admits more than
+/// the observed call (see `syscage_policy::hint`).
+pub fn allow_hint(
+    policy: &syscage_policy::Policy,
+    arch: syscage_policy::Arch,
+    name: &str,
+    args: &[u64; 6],
+) -> String {
+    syscage_policy::hint::allow_hint_by_name(policy, arch, name, args)
 }

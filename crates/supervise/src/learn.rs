@@ -19,7 +19,7 @@ use syscage_policy::arch::Arch;
 use syscage_policy::cond::Op;
 use syscage_policy::cube::{self, Cube};
 use syscage_policy::eval;
-use syscage_policy::profile::{ArgSpec, Filter, Profile, SyscallEntry};
+use syscage_policy::profile::{ArgSpec, Profile, SyscallEntry};
 use syscage_policy::{syscalls, Action, Policy};
 use syscage_runtime::Supervisor;
 use thiserror::Error;
@@ -66,7 +66,7 @@ impl Learned {
     /// a call the base denies: a call learned by name keeps the base's conditions (ioctl
     /// still without TIOCSTI and TIOCLINUX under the default profile). Each rule has at
     /// most one condition per argument, which runc, crun and syscage all read the same.
-    pub fn to_profile(&self, base: &Policy) -> (Profile, Vec<&'static str>) {
+    pub fn to_profile(&self, base: &Policy) -> Result<(Profile, Vec<&'static str>), LearnError> {
         let mut arches: Vec<Arch> = vec![Arch::X86_64];
         for (a, _) in self.used.keys() {
             if !arches.contains(a) && base.arches().contains(a) {
@@ -116,9 +116,9 @@ impl Learned {
                             bounded.push(entry(
                                 vec![name.to_string()],
                                 Action::Allow,
-                                specs(&c),
+                                specs(&c)?,
                                 Some(&comment),
-                            ));
+                            )?);
                         }
                     }
                 }
@@ -135,9 +135,9 @@ impl Learned {
                         bounded.push(entry(
                             vec![name.to_string()],
                             Action::Allow,
-                            specs(c),
+                            specs(c)?,
                             Some(&comment),
-                        ));
+                        )?);
                     }
                 }
             }
@@ -149,7 +149,7 @@ impl Learned {
                 Action::Allow,
                 vec![],
                 Some("learned: calls the command made"),
-            ));
+            )?);
         }
         entries.extend(bounded);
         entries.push(entry(
@@ -157,28 +157,25 @@ impl Learned {
             Action::Errno(38),
             vec![],
             Some("arguments in memory: ENOSYS makes libc fall back to clone and openat"),
-        ));
+        )?);
         too_complex.dedup();
-        let profile = Profile {
-            default_action: Some(Action::Errno(1)),
-            architectures: if arches.len() > 1 { arches } else { vec![] },
-            syscalls: entries,
-            ..Profile::default()
-        };
-        (profile, too_complex)
+        let profile = Profile::new(Action::Errno(1))
+            .map_err(|kind| LearnError::Build(kind.to_string()))?
+            .with_architectures(if arches.len() > 1 { arches } else { vec![] })
+            .with_syscalls(entries);
+        Ok((profile, too_complex))
     }
 }
 
 /// A cube as conditions: one SCMP_CMP_MASKED_EQ per argument it constrains.
-fn specs(c: &Cube) -> Vec<ArgSpec> {
+fn specs(c: &Cube) -> Result<Vec<ArgSpec>, LearnError> {
     c.args
         .iter()
         .enumerate()
         .filter(|(_, (m, _))| *m != 0)
-        .map(|(i, (mask, value))| ArgSpec {
-            index: i as u8,
-            op: Op::MaskedEq(*mask),
-            value: *value,
+        .map(|(i, (mask, value))| {
+            ArgSpec::new(i as u8, Op::MaskedEq(*mask), *value)
+                .map_err(|kind| LearnError::Build(kind.to_string()))
         })
         .collect()
 }
@@ -188,42 +185,40 @@ fn entry(
     action: Action,
     args: Vec<ArgSpec>,
     comment: Option<&str>,
-) -> SyscallEntry {
-    SyscallEntry {
-        names,
-        unknown: vec![],
-        action,
-        args,
-        comment: comment.map(str::to_string),
-        includes: Filter::default(),
-        excludes: Filter::default(),
-    }
+) -> Result<SyscallEntry, LearnError> {
+    SyscallEntry::new(names, action, args)
+        .map(|e| e.with_comment(comment.map(str::to_string)))
+        .map_err(|e| LearnError::Build(e.to_string()))
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LearnError {
     #[error("--merge `{0}`: not an allow-list (its default action lets every call run), so there is nothing to widen; merge learned or allow-list profiles")]
     NotAllowList(String),
+    #[error("cannot build the learned profile: {0}")]
+    Build(String),
 }
 
 /// Widens `old` with what `new` allows: every allow rule of either (rules with one action
 /// for one call are alternatives, so keeping both allows the union).
 pub fn merge(old_name: &str, old: &Profile, new: &Profile) -> Result<Profile, LearnError> {
-    if old.default_action.is_some_and(|a| a.runs_call()) {
+    if old.default_action().runs_call() {
         return Err(LearnError::NotAllowList(old_name.to_string()));
     }
     let mut out = new.clone();
-    for a in &old.architectures {
-        if !out.architectures.contains(a) {
-            if out.architectures.is_empty() {
-                out.architectures.push(Arch::X86_64);
+    let mut arches = out.architectures().to_vec();
+    for a in old.architectures() {
+        if !arches.contains(a) {
+            if arches.is_empty() {
+                arches.push(Arch::X86_64);
             }
-            out.architectures.push(*a);
+            arches.push(*a);
         }
     }
-    for e in &old.syscalls {
-        if !out.syscalls.contains(e) {
-            out.syscalls.push(e.clone());
+    out = out.with_architectures(arches);
+    for e in old.syscalls() {
+        if !out.syscalls().contains(e) {
+            out.push_syscall(e.clone());
         }
     }
     Ok(out)
@@ -351,9 +346,9 @@ mod tests {
 
     /// The learned profile under `base`, read back as syscage reads files, and its decision.
     fn learned_policy(l: &Learned, base: &Policy) -> (String, Policy) {
-        let (p, too_complex) = l.to_profile(base);
+        let (p, too_complex) = l.to_profile(base).unwrap();
         assert!(too_complex.is_empty(), "{too_complex:?}");
-        let text = profile::to_json(&p);
+        let text = profile::to_json(&p).unwrap();
         let back = profile::parse(&text, Default::default()).unwrap();
         assert_eq!(back, p, "what syscage writes, syscage reads");
         let policy = resolve::resolve("learned", &back, &Context::docker_default()).unwrap();
@@ -402,11 +397,11 @@ mod tests {
 
     #[test]
     fn merging_widens() {
-        let a = learned().to_profile(&base("default")).0;
+        let a = learned().to_profile(&base("default")).unwrap().0;
         let mut l = Learned::default();
         l.record(Arch::X86_64, "write", &[0; 6]);
         l.record(Arch::X86_64, "ioctl", &[1, 0x5414, 0, 0, 0, 0]);
-        let b = l.to_profile(&base("default")).0;
+        let b = l.to_profile(&base("default")).unwrap().0;
         let m = merge("old.json", &a, &b).unwrap();
         let policy = resolve::resolve("m", &m, &Context::docker_default()).unwrap();
         let d = |n: &str, a: [u64; 6]| {

@@ -300,7 +300,7 @@ impl Supervisor for Reporter {
                     }
                     s.written += 1;
                 }
-                let hint = allow_hint(name, &n.data.args);
+                let hint = allow_hint(&policy, arch, name, &n.data.args);
                 s.groups.entry(key.clone()).or_insert(Group {
                     count: 0,
                     first: e,

@@ -213,8 +213,8 @@ fn check(
             l.record(Arch::X86_64, name, &args);
         }
     }
-    let (learned, _) = l.to_profile(base);
-    let text = profile::to_json(&learned);
+    let (learned, _) = l.to_profile(base).unwrap();
+    let text = profile::to_json(&learned).unwrap();
     let back = profile::parse(&text, Default::default()).unwrap();
     let policy = resolve::resolve("learned", &back, &Context::docker_default()).unwrap();
     let prog = compile_policy(&policy);

@@ -21,7 +21,11 @@
 //!   processes;
 //! - `dead-rule`, `conflicting-rules`: rules that never apply, or overlap with another
 //!   action so that runtimes may disagree;
-//! - `notify-used`: SCMP_ACT_NOTIFY without a listener.
+//! - `never-matches`, `no-such-argument`, `always-matches` (errors), `ignored-argument`,
+//!   `split-entry`: conditions that cannot match what they seem to (see `matching`).
+//!
+//! (SCMP_ACT_NOTIFY without `listenerPath` is not a finding: resolution refuses it unless
+//! syscage supervises the run.)
 //!
 //! The CLI exits 0 without findings, 1 with warnings only and 2 with an error
 //! ([`exit_code`]).
@@ -102,7 +106,8 @@ pub fn lint(profile: &Profile, policy: &Policy) -> Vec<Finding> {
     l.ptrace();
     l.dead_rules();
     l.conflicting_rules();
-    l.notify();
+    l.out.extend(matching::matching(profile));
+    l.out.extend(matching::ignored_arguments(policy));
     l.out
 }
 
@@ -297,8 +302,9 @@ fn ticked(names: &[String]) -> String {
 /// the native machine's name).
 fn for_native(entry: &SyscallEntry) -> bool {
     let native = Arch::native().docker_name();
-    !entry.excludes.arches.iter().any(|a| a == native)
-        && (entry.includes.arches.is_empty() || entry.includes.arches.iter().any(|a| a == native))
+    !entry.excludes().arches().iter().any(|a| a == native)
+        && (entry.includes().arches().is_empty()
+            || entry.includes().arches().iter().any(|a| a == native))
 }
 
 impl Linter<'_> {
@@ -393,16 +399,16 @@ impl Linter<'_> {
                 "the default action is ERRNO(0): every call the profile does not allow returns 0 without running, so programs take it for a success and go on with results that were never written; use ERRNO(EPERM), or ERRNO(ENOSYS) so that programs fall back".to_string(),
             );
         }
-        for (i, e) in self.profile.syscalls.iter().enumerate() {
-            if e.action == zero && self.policy.default_action() != zero {
-                let verb = if e.names.len() == 1 { "gets" } else { "get" };
+        for (i, e) in self.profile.syscalls().iter().enumerate() {
+            if e.action() == zero && self.policy.default_action() != zero {
+                let verb = if e.names().len() == 1 { "gets" } else { "get" };
                 self.push(
                     Severity::Error,
                     "errno-zero",
                     Some(format!("syscalls[{i}]")),
                     format!(
                         "{} {verb} ERRNO(0): the program sees success for a call that did nothing and goes on with results that were never written; return EPERM instead",
-                        ticked(&e.names)
+                        ticked(e.names())
                     ),
                 );
             }
@@ -425,12 +431,12 @@ impl Linter<'_> {
     // --- unknown-name -----------------------------------------------------------------
 
     fn unknown_names(&mut self) {
-        for (i, e) in self.profile.syscalls.iter().enumerate() {
-            if e.unknown.is_empty() {
+        for (i, e) in self.profile.syscalls().iter().enumerate() {
+            if e.unknown().is_empty() {
                 continue;
             }
             let shown: Vec<String> = e
-                .unknown
+                .unknown()
                 .iter()
                 .map(|n| match syscalls::suggest(n) {
                     Some(s) => format!("`{n}` (did you mean `{s}`?)"),
@@ -569,16 +575,16 @@ impl Linter<'_> {
     // --- wide-compare -----------------------------------------------------------------
 
     fn wide_compares(&mut self) {
-        for (i, e) in self.profile.syscalls.iter().enumerate() {
+        for (i, e) in self.profile.syscalls().iter().enumerate() {
             // A rule with the default's action is skipped by every runtime.
-            if !for_native(e) || e.action == self.policy.default_action() {
+            if !for_native(e) || e.action() == self.policy.default_action() {
                 continue;
             }
-            let runs = e.action.runs_call();
-            for (j, a) in e.args.iter().enumerate() {
-                let found = e.names.iter().find_map(|n| {
+            let runs = e.action().runs_call();
+            for (j, a) in e.args().iter().enumerate() {
+                let found = e.names().iter().find_map(|n| {
                     let s = syscalls::lookup(n)?;
-                    let bits = syscalls::arg_bits(s, a.index);
+                    let bits = syscalls::arg_bits(s, a.index());
                     if bits >= 64 || (!runs && !self.escape_lands_open(i, n)) {
                         return None;
                     }
@@ -601,11 +607,11 @@ impl Linter<'_> {
     /// default action runs it, or another entry allows the call.
     fn escape_lands_open(&self, index: usize, name: &str) -> bool {
         self.policy.default_action().runs_call()
-            || self.profile.syscalls.iter().enumerate().any(|(k, e)| {
+            || self.profile.syscalls().iter().enumerate().any(|(k, e)| {
                 k != index
                     && for_native(e)
-                    && e.action.runs_call()
-                    && e.names.iter().any(|n| n == name)
+                    && e.action().runs_call()
+                    && e.names().iter().any(|n| n == name)
             })
     }
 
@@ -639,16 +645,16 @@ impl Linter<'_> {
 
     /// Where the profile admits an ABI; `None` when only `--seccomp-arch` did.
     fn arch_place(&self, arch: Arch) -> Option<String> {
-        if let Some(k) = self.profile.architectures.iter().position(|a| *a == arch) {
+        if let Some(k) = self.profile.architectures().iter().position(|a| *a == arch) {
             return Some(format!("architectures[{k}]"));
         }
         self.profile
-            .arch_map
+            .arch_map()
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.arch == Arch::native())
+            .filter(|(_, e)| e.arch() == Arch::native())
             .find_map(|(i, e)| {
-                e.sub
+                e.sub()
                     .iter()
                     .position(|a| *a == arch)
                     .map(|j| format!("archMap[{i}].subArchitectures[{j}]"))
@@ -809,38 +815,6 @@ impl Linter<'_> {
             }
         }
     }
-
-    // --- notify-used ------------------------------------------------------------------
-
-    fn notify(&mut self) {
-        if self.policy.listener().is_some() {
-            return;
-        }
-        let mut seen: Vec<&Origin> = Vec::new();
-        for r in self.policy.rules() {
-            if r.action() != Action::Notify || seen.contains(&r.origin()) {
-                continue;
-            }
-            seen.push(r.origin());
-            let names: Vec<String> = self
-                .policy
-                .rules()
-                .iter()
-                .filter(|x| x.origin() == r.origin() && x.action() == Action::Notify)
-                .map(|x| x.name().to_string())
-                .collect();
-            let verb = if names.len() == 1 { "waits" } else { "wait" };
-            self.push(
-                Severity::Warning,
-                "notify-used",
-                origin_place(r.origin()),
-                format!(
-                    "{} {verb} for a supervisor's answer (SCMP_ACT_NOTIFY) and the profile names no `listenerPath`: syscage runs a supervisor only with --report or in learn mode, and without one the kernel fails the call with ENOSYS; give `listenerPath`, run with --report, or use SCMP_ACT_ERRNO or SCMP_ACT_LOG",
-                    ticked(&names)
-                ),
-            );
-        }
-    }
 }
 
 /// A register value on which a 64-bit comparison of `a` and the kernel's `bits`-wide view
@@ -848,14 +822,14 @@ impl Linter<'_> {
 /// sees a value it should not (`runs`: the rule lets the call run), or the rule misses a
 /// value it means to catch (a denying rule). `None` when no such value exists.
 fn escape(a: &ArgSpec, bits: u32, runs: bool) -> Option<u64> {
-    let cond = Cond::new(a.index, a.op, a.value)?;
+    let cond = Cond::new(a.index(), a.op(), a.value())?;
     let w = width_mask(bits);
     let upper = !w;
-    let mask = match a.op {
+    let mask = match a.op() {
         Op::MaskedEq(m) => m,
         _ => 0,
     };
-    let lo = a.value & w;
+    let lo = a.value() & w;
     // Candidates: the value's low bits, their neighbours and the extremes, under upper
     // bits set in each way that matters (any bit, all bits, the value's own, the mask's).
     // For every operator, if the two readings disagree in that direction at all, they
@@ -863,8 +837,8 @@ fn escape(a: &ArgSpec, bits: u32, runs: bool) -> Option<u64> {
     // value; MASKED_EQ: a mask bit the value lacks; sign-extended values: no upper bits).
     let highs = [
         1u64 << bits,
-        mask & upper & !a.value,
-        a.value & upper,
+        mask & upper & !a.value(),
+        a.value() & upper,
         upper,
         mask & upper,
         0,
@@ -888,14 +862,14 @@ fn wide_message(s: &SyscallInfo, a: &ArgSpec, bits: u32, runs: bool, r: u64) -> 
     let w = width_mask(bits);
     let arg = s
         .args
-        .get(usize::from(a.index))
+        .get(usize::from(a.index()))
         .map(|x| x.name.to_string())
-        .unwrap_or_else(|| format!("arg{}", a.index));
-    let cmp = match a.op {
-        Op::MaskedEq(m) => format!("SCMP_CMP_MASKED_EQ `{m:#x}` == `{:#x}`", a.value),
-        op => format!("{} `{:#x}`", op_docker_name(op), a.value),
+        .unwrap_or_else(|| format!("arg{}", a.index()));
+    let cmp = match a.op() {
+        Op::MaskedEq(m) => format!("SCMP_CMP_MASKED_EQ `{m:#x}` == `{:#x}`", a.value()),
+        op => format!("{} `{:#x}`", op_docker_name(op), a.value()),
     };
-    let advice = match a.op {
+    let advice = match a.op() {
         Op::Eq | Op::MaskedEq(_) => format!("write the condition as SCMP_CMP_MASKED_EQ with mask `{w:#x}`, which every runtime judges on the bits the kernel reads"),
         _ => format!("an inequality on the low bits has no portable form; list the values to allow (or to refuse) as SCMP_CMP_MASKED_EQ conditions with mask `{w:#x}`"),
     };
@@ -932,6 +906,9 @@ fn example(c: &Cube) -> String {
         format!("e.g. {}", parts.join(", "))
     }
 }
+
+mod matching;
+pub use matching::{matching, rule_warnings};
 
 #[cfg(test)]
 mod tests;

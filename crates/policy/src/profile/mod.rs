@@ -4,16 +4,21 @@
 //! `read` turns text into a [`Profile`]; `crate::resolve` turns a profile plus the run's
 //! context into a [`crate::Policy`]; `write` turns a profile back into JSON.
 
+mod entry;
+mod error;
+pub mod portable;
+mod raw;
 mod read;
 mod write;
 
-pub use read::{parse, ErrorKind, ReadError, ReadOptions};
+pub use entry::{alternatives, ArgSpec, Filter, SyscallEntry};
+pub use error::{EntryError, ErrorKind, ReadError};
+pub use portable::PortableError;
+pub use read::{parse, ReadOptions};
 pub use write::{policy_to_oci, to_json};
 
 use crate::action::Action;
 use crate::arch::Arch;
-use crate::caps::Cap;
-use crate::cond::Op;
 use std::fmt;
 
 /// A kernel release, as `minKernel` names it and as `uname -r` starts.
@@ -55,24 +60,144 @@ impl fmt::Display for KernelVersion {
     }
 }
 
-/// A parsed profile.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A profile as written: the default action, the ABIs, filter flags, an agent to hand
+/// the notification fd to, and the entries in order. Built by the reader or in code; the
+/// constructors refuse what no runtime could load.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
-    pub default_action: Option<Action>,
-    /// `architectures`, when given.
-    pub architectures: Vec<Arch>,
-    /// `archMap`, when given: native architecture and its sub-architectures.
-    pub arch_map: Vec<ArchMapEntry>,
-    pub flags: Vec<FilterFlag>,
-    pub listener_path: Option<String>,
-    pub listener_metadata: Option<String>,
-    pub syscalls: Vec<SyscallEntry>,
+    default_action: Action,
+    arches: Arches,
+    flags: Vec<FilterFlag>,
+    listener: Option<ListenerSpec>,
+    syscalls: Vec<SyscallEntry>,
 }
 
+/// `architectures` or `archMap`: the format has both, a profile gives one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arches {
+    List(Vec<Arch>),
+    Map(Vec<ArchMapEntry>),
+}
+
+/// `listenerPath` and `listenerMetadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ListenerSpec {
+    path: String,
+    metadata: Option<String>,
+}
+
+impl Profile {
+    /// A profile without entries. NOTIFY cannot be the default action (the supervisor's
+    /// own calls would wait for it), and an errno must be one libseccomp loads.
+    pub fn new(default_action: Action) -> Result<Profile, ErrorKind> {
+        if default_action == Action::Notify {
+            return Err(ErrorKind::NotifyDefault);
+        }
+        entry::check_action(default_action)?;
+        Ok(Profile {
+            default_action,
+            arches: Arches::List(Vec::new()),
+            flags: Vec::new(),
+            listener: None,
+            syscalls: Vec::new(),
+        })
+    }
+
+    /// `architectures` (replacing an `archMap`).
+    pub fn with_architectures(mut self, arches: Vec<Arch>) -> Profile {
+        self.arches = Arches::List(arches);
+        self
+    }
+
+    /// Docker's `archMap` (replacing `architectures`).
+    pub fn with_arch_map(mut self, map: Vec<ArchMapEntry>) -> Profile {
+        self.arches = Arches::Map(map);
+        self
+    }
+
+    pub fn with_flags(mut self, flags: Vec<FilterFlag>) -> Profile {
+        self.flags = flags;
+        self
+    }
+
+    /// An OCI seccomp agent's socket (absolute, as crun requires) and the metadata it gets.
+    pub fn with_listener(
+        mut self,
+        path: String,
+        metadata: Option<String>,
+    ) -> Result<Profile, ErrorKind> {
+        if !path.starts_with('/') {
+            return Err(ErrorKind::ListenerNotAbsolute(path));
+        }
+        self.listener = Some(ListenerSpec { path, metadata });
+        Ok(self)
+    }
+
+    pub fn with_syscalls(mut self, syscalls: Vec<SyscallEntry>) -> Profile {
+        self.syscalls = syscalls;
+        self
+    }
+
+    pub fn push_syscall(&mut self, e: SyscallEntry) {
+        self.syscalls.push(e);
+    }
+
+    pub fn default_action(&self) -> Action {
+        self.default_action
+    }
+
+    /// `architectures`; empty when there are none or the profile uses `archMap`.
+    pub fn architectures(&self) -> &[Arch] {
+        match &self.arches {
+            Arches::List(l) => l,
+            Arches::Map(_) => &[],
+        }
+    }
+
+    /// `archMap`; empty when the profile uses `architectures`.
+    pub fn arch_map(&self) -> &[ArchMapEntry] {
+        match &self.arches {
+            Arches::Map(m) => m,
+            Arches::List(_) => &[],
+        }
+    }
+
+    pub fn flags(&self) -> &[FilterFlag] {
+        &self.flags
+    }
+
+    pub fn listener_path(&self) -> Option<&str> {
+        self.listener.as_ref().map(|l| l.path.as_str())
+    }
+
+    pub fn listener_metadata(&self) -> Option<&str> {
+        self.listener.as_ref().and_then(|l| l.metadata.as_deref())
+    }
+
+    pub fn syscalls(&self) -> &[SyscallEntry] {
+        &self.syscalls
+    }
+}
+
+/// One entry of `archMap`: a native architecture and its sub-architectures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchMapEntry {
-    pub arch: Arch,
-    pub sub: Vec<Arch>,
+    arch: Arch,
+    sub: Vec<Arch>,
+}
+
+impl ArchMapEntry {
+    pub fn new(arch: Arch, sub: Vec<Arch>) -> ArchMapEntry {
+        ArchMapEntry { arch, sub }
+    }
+
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    pub fn sub(&self) -> &[Arch] {
+        &self.sub
+    }
 }
 
 /// `flags` values of the OCI runtime spec.
@@ -102,43 +227,5 @@ impl FilterFlag {
             FilterFlag::SpecAllow => "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
             FilterFlag::WaitKillableRecv => "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
         }
-    }
-}
-
-/// One entry of `syscalls[]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyscallEntry {
-    /// Names as written; each is a known x86 system call or a known name of another
-    /// architecture (unless the reader was told to keep unknown names, see `unknown`).
-    pub names: Vec<String>,
-    /// Names the reader did not know and was told to skip (`--seccomp-ignore-unknown`).
-    pub unknown: Vec<String>,
-    pub action: Action,
-    pub args: Vec<ArgSpec>,
-    pub comment: Option<String>,
-    pub includes: Filter,
-    pub excludes: Filter,
-}
-
-/// One entry of `args[]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArgSpec {
-    pub index: u8,
-    pub op: Op,
-    pub value: u64,
-}
-
-/// `includes`/`excludes`: the rule applies (or not) depending on the run.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Filter {
-    pub caps: Vec<Cap>,
-    /// Docker architecture names (`amd64`, `x32`, `arm64`...).
-    pub arches: Vec<String>,
-    pub min_kernel: Option<KernelVersion>,
-}
-
-impl Filter {
-    pub fn is_empty(&self) -> bool {
-        self.caps.is_empty() && self.arches.is_empty() && self.min_kernel.is_none()
     }
 }

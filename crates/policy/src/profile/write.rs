@@ -1,120 +1,123 @@
-//! A profile back to Docker/OCI JSON, in the field order Docker uses, so that learned and
-//! built-in profiles can be read by people and loaded by other runtimes.
+//! A profile back to Docker/OCI JSON, in the field order Docker uses (the order of
+//! [`super::raw`]'s fields), so that learned and built-in profiles can be read by people
+//! and loaded by other runtimes. Every entry is written in a form runc and crun read as
+//! syscage does (see [`super::portable`]).
 
-use super::{Filter, Profile};
+use super::portable::{self, PortableError};
+use super::raw::{Obj, RawArchMap, RawArg, RawFilter, RawProfile, RawSyscall};
+use super::{ArgSpec, Filter, Profile, SyscallEntry};
 use crate::action::Action;
 use crate::cond::{op_docker_name, Op};
-use serde_json::{json, Map, Value};
+use crate::model::Policy;
 
 /// The profile as pretty-printed JSON text.
-pub fn to_json(p: &Profile) -> String {
-    let mut top = Map::new();
-    let default = p.default_action.unwrap_or(Action::Errno(1));
-    top.insert("defaultAction".into(), json!(default.docker_name()));
-    if let Some(v) = default.data() {
-        top.insert("defaultErrnoRet".into(), json!(v));
+pub fn to_json(p: &Profile) -> Result<String, PortableError> {
+    let mut lowered = Vec::new();
+    for (i, e) in p.syscalls().iter().enumerate() {
+        lowered.extend(portable::lower(e, &format!("syscalls[{i}]"))?);
     }
-    if !p.architectures.is_empty() {
-        let arches: Vec<&str> = p.architectures.iter().map(|a| a.scmp_name()).collect();
-        top.insert("architectures".into(), json!(arches));
+    let mut raw = RawProfile::default();
+    set_default(&mut raw, p.default_action());
+    if !p.architectures().is_empty() {
+        raw.architectures = Some(
+            p.architectures()
+                .iter()
+                .map(|a| a.scmp_name().to_string())
+                .collect(),
+        );
     }
-    if !p.arch_map.is_empty() {
-        let map: Vec<Value> = p
-            .arch_map
-            .iter()
-            .map(|e| {
-                let sub: Vec<&str> = e.sub.iter().map(|a| a.scmp_name()).collect();
-                json!({"architecture": e.arch.scmp_name(), "subArchitectures": sub})
-            })
-            .collect();
-        top.insert("archMap".into(), Value::Array(map));
-    }
-    if !p.flags.is_empty() {
-        let flags: Vec<&str> = p.flags.iter().map(|f| f.name()).collect();
-        top.insert("flags".into(), json!(flags));
-    }
-    if let Some(path) = &p.listener_path {
-        top.insert("listenerPath".into(), json!(path));
-    }
-    if let Some(m) = &p.listener_metadata {
-        top.insert("listenerMetadata".into(), json!(m));
-    }
-    let calls: Vec<Value> = p
-        .syscalls
-        .iter()
-        .map(|e| {
-            let mut o = Map::new();
-            let mut names = e.names.clone();
-            names.extend(e.unknown.iter().cloned());
-            o.insert("names".into(), json!(names));
-            o.insert("action".into(), json!(e.action.docker_name()));
-            if let Some(v) = e.action.data() {
-                o.insert("errnoRet".into(), json!(v));
-            }
-            if !e.args.is_empty() {
-                let args: Vec<Value> = e
-                    .args
-                    .iter()
-                    .map(|a| match a.op {
-                        Op::MaskedEq(mask) => json!({
-                            "index": a.index, "value": mask, "valueTwo": a.value,
-                            "op": op_docker_name(a.op)
-                        }),
-                        op => json!({"index": a.index, "value": a.value, "op": op_docker_name(op)}),
+    if !p.arch_map().is_empty() {
+        raw.arch_map = Some(
+            p.arch_map()
+                .iter()
+                .map(|e| {
+                    Obj(RawArchMap {
+                        architecture: Some(e.arch().scmp_name().to_string()),
+                        sub_architectures: Some(
+                            e.sub().iter().map(|a| a.scmp_name().to_string()).collect(),
+                        ),
                     })
-                    .collect();
-                o.insert("args".into(), Value::Array(args));
-            }
-            if let Some(c) = &e.comment {
-                o.insert("comment".into(), json!(c));
-            }
-            if !e.includes.is_empty() {
-                o.insert("includes".into(), filter(&e.includes));
-            }
-            if !e.excludes.is_empty() {
-                o.insert("excludes".into(), filter(&e.excludes));
-            }
-            Value::Object(o)
-        })
-        .collect();
-    top.insert("syscalls".into(), Value::Array(calls));
-    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
+                })
+                .collect(),
+        );
+    }
+    if !p.flags().is_empty() {
+        raw.flags = Some(p.flags().iter().map(|f| f.name().to_string()).collect());
+    }
+    raw.listener_path = p.listener_path().map(str::to_string);
+    raw.listener_metadata = p.listener_metadata().map(str::to_string);
+    raw.syscalls = Some(lowered.iter().map(|e| Obj(syscall(e))).collect());
+    Ok(text(&raw))
+}
+
+fn set_default(raw: &mut RawProfile, a: Action) {
+    raw.default_action = Some(a.docker_name().to_string());
+    raw.default_errno_ret = a.data().map(u64::from);
+}
+
+fn text(raw: &RawProfile) -> String {
+    let mut text = serde_json::to_string_pretty(raw).unwrap_or_default();
     text.push('\n');
     text
 }
 
-fn filter(f: &Filter) -> Value {
-    let mut o = Map::new();
-    if !f.caps.is_empty() {
-        let caps: Vec<String> = f.caps.iter().map(|c| c.to_string()).collect();
-        o.insert("caps".into(), json!(caps));
+fn arg(a: &ArgSpec) -> Obj<RawArg> {
+    let (value, value_two) = match a.op() {
+        Op::MaskedEq(mask) => (mask, Some(a.value())),
+        _ => (a.value(), None),
+    };
+    Obj(RawArg {
+        index: Some(u64::from(a.index())),
+        value: Some(value),
+        value_two,
+        op: Some(op_docker_name(a.op()).to_string()),
+    })
+}
+
+fn filter(f: &Filter) -> Option<Obj<RawFilter>> {
+    if f.is_empty() {
+        return None;
     }
-    if !f.arches.is_empty() {
-        o.insert("arches".into(), json!(f.arches));
+    let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+    Some(Obj(RawFilter {
+        caps: some(f.caps().iter().map(|c| c.to_string()).collect()),
+        arches: some(f.arches().to_vec()),
+        min_kernel: f.min_kernel().map(|k| k.to_string()),
+    }))
+}
+
+fn syscall(e: &SyscallEntry) -> RawSyscall {
+    let mut names = e.names().to_vec();
+    names.extend(e.unknown().iter().cloned());
+    RawSyscall {
+        names: Some(names),
+        action: Some(e.action().docker_name().to_string()),
+        errno_ret: e.action().data().map(u64::from),
+        args: (!e.args().is_empty()).then(|| e.args().iter().map(arg).collect()),
+        comment: e.comment().map(str::to_string),
+        includes: filter(e.includes()),
+        excludes: filter(e.excludes()),
+        ..RawSyscall::default()
     }
-    if let Some(k) = f.min_kernel {
-        o.insert("minKernel".into(), json!(k.to_string()));
-    }
-    Value::Object(o)
 }
 
 /// A resolved policy as the OCI runtime spec's `linux.seccomp` object (what Docker hands
 /// runc after resolving `includes`/`excludes` for the container): every rule that
 /// applies, none of the conditional machinery, and no derived i386 multiplexer rule
-/// (the runtime's libseccomp derives those again). Runtimes that compare all 64 bits of an
-/// argument judge conditions on 32-bit arguments differently from syscage (see `lint`).
-pub fn policy_to_oci(p: &crate::Policy) -> String {
-    let mut top = Map::new();
-    top.insert(
-        "defaultAction".into(),
-        json!(p.default_action().docker_name()),
+/// (the runtime's libseccomp derives those again). Conditions are written in the form
+/// runc and crun read as syscage does ([`super::portable`]), unless `as_written`: then
+/// they are the profile's own, which runtimes comparing all 64 bits of an argument may
+/// read as less than syscage does (see `lint`); that form is for comparing with them.
+pub fn policy_to_oci(p: &Policy, as_written: bool) -> Result<String, PortableError> {
+    let mut raw = RawProfile::default();
+    set_default(&mut raw, p.default_action());
+    raw.architectures = Some(
+        p.arches()
+            .iter()
+            .map(|a| a.scmp_name().to_string())
+            .collect(),
     );
-    if let Some(v) = p.default_action().data() {
-        top.insert("defaultErrnoRet".into(), json!(v));
-    }
-    let arches: Vec<&str> = p.arches().iter().map(|a| a.scmp_name()).collect();
-    top.insert("architectures".into(), json!(arches));
-    let mut calls: Vec<Value> = Vec::new();
+    let mut calls: Vec<RawSyscall> = Vec::new();
     // Unconditional rules with one action share an entry, in first-appearance order.
     let mut groups: Vec<(Action, Vec<&str>)> = Vec::new();
     for r in p
@@ -131,38 +134,56 @@ pub fn policy_to_oci(p: &crate::Policy) -> String {
             None => groups.push((r.action(), vec![r.name()])),
         }
     }
-    let entry = |names: Vec<&str>, action: Action, args: Vec<Value>| {
-        let mut o = Map::new();
-        o.insert("names".into(), json!(names));
-        o.insert("action".into(), json!(action.docker_name()));
-        if let Some(v) = action.data() {
-            o.insert("errnoRet".into(), json!(v));
-        }
-        if !args.is_empty() {
-            o.insert("args".into(), Value::Array(args));
-        }
-        Value::Object(o)
+    let entry = |names: Vec<String>, action: Action, args: &[ArgSpec]| RawSyscall {
+        names: Some(names),
+        action: Some(action.docker_name().to_string()),
+        errno_ret: action.data().map(u64::from),
+        args: (!args.is_empty()).then(|| args.iter().map(arg).collect()),
+        ..RawSyscall::default()
     };
     for (action, names) in groups {
-        calls.push(entry(names, action, vec![]));
+        calls.push(entry(
+            names.iter().map(|n| n.to_string()).collect(),
+            action,
+            &[],
+        ));
     }
-    for r in p
+    // Each conditional rule, lowered; consecutive single-condition rules of one call and
+    // action on one argument (the alternatives of an entry) share entries again.
+    let mut pending: Vec<(String, Action, Vec<ArgSpec>)> = Vec::new();
+    for (i, r) in p
         .rules()
         .iter()
         .filter(|r| !r.is_unconditional() && !r.is_derived())
+        .enumerate()
     {
-        let args: Vec<Value> = r
-            .conds()
-            .iter()
-            .map(|c| match c.op() {
-                Op::MaskedEq(m) => json!({"index": c.index(), "value": m, "valueTwo": c.value(), "op": op_docker_name(c.op())}),
-                op => json!({"index": c.index(), "value": c.value(), "op": op_docker_name(op)}),
-            })
-            .collect();
-        calls.push(entry(vec![r.name()], r.action(), args));
+        let conds: Vec<ArgSpec> = r.conds().iter().map(|c| ArgSpec::from_cond(*c)).collect();
+        let lowered: Vec<Vec<ArgSpec>> = if as_written {
+            vec![conds]
+        } else {
+            portable::lower_rule(r.syscall(), &conds, &format!("rule {i} ({})", r.origin()))?
+        };
+        for args in lowered {
+            let one_arg = |x: &[ArgSpec]| x.iter().all(|a| a.index() == x[0].index());
+            let joins = pending.last_mut().filter(|(name, action, last)| {
+                !as_written
+                    && name == r.name()
+                    && *action == r.action()
+                    && args.len() == 1
+                    && !last.is_empty()
+                    && one_arg(last)
+                    && last[0].index() == args[0].index()
+                    && last.len() < portable::MAX_CONDITIONS
+            });
+            match joins {
+                Some((_, _, last)) => last.push(args[0]),
+                None => pending.push((r.name().to_string(), r.action(), args)),
+            }
+        }
     }
-    top.insert("syscalls".into(), Value::Array(calls));
-    let mut text = serde_json::to_string_pretty(&Value::Object(top)).unwrap_or_default();
-    text.push('\n');
-    text
+    for (name, action, args) in &pending {
+        calls.push(entry(vec![name.clone()], *action, args));
+    }
+    raw.syscalls = Some(calls.into_iter().map(Obj).collect());
+    Ok(text(&raw))
 }

@@ -1,0 +1,3 @@
+WORKLOAD=node
+. /workloads/lib.sh
+node /workloads/node.js
