@@ -26,12 +26,12 @@ fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {
         ],
     );
     assert_eq!(r.code, 0, "{r:?}");
-    // The shell is pid 2; ps sees the init (1, syscage), the shell and itself: nothing of
-    // the host.
+    // The shell is pid 2; ps sees the init (1, syscage-init), the shell and itself:
+    // nothing of the host.
     let lines = r.lines();
     assert_eq!(lines[0], "2");
     assert_eq!(lines[1], "1 2 3 ");
-    assert_eq!(lines[2], "syscage");
+    assert_eq!(lines[2], "syscage-init");
 }
 
 #[test]
@@ -400,6 +400,9 @@ fn verbose_prints_the_host_pid_and_steps() {
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("container init: host pid "), "{r:?}");
     assert!(r.stderr.contains("(grep Seccomp /proc/"), "{r:?}");
+    for l in r.stderr.lines() {
+        assert!(l.starts_with("syscage: "), "every line is syscage's: {l:?}");
+    }
     let quiet = container(&[], &["/bin/echo", "only this"]);
     assert_eq!(
         (quiet.stdout.as_str(), quiet.stderr.as_str()),

@@ -40,6 +40,11 @@ enum Command {
 }
 
 impl Cli {
+    /// Whether the command runs a container (and so reads the signals blocked in `main`).
+    pub fn runs_a_container(&self) -> bool {
+        matches!(self.command, Command::Run(_) | Command::Learn(_))
+    }
+
     pub fn verbose(&self) -> bool {
         match &self.command {
             Command::Run(r) => r.verbose,
@@ -89,7 +94,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
     }
 }
 
-/// `--verbose` shows syscage's steps; `RUST_LOG` chooses anything else.
+/// `--verbose` shows syscage's steps; `RUST_LOG` chooses anything else. Every line has
+/// the form of syscage's other messages: `syscage: ...`, `syscage: warning: ...`.
 pub fn init_logging(verbose: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = match std::env::var("RUST_LOG") {
@@ -97,20 +103,46 @@ pub fn init_logging(verbose: bool) {
         _ if verbose => EnvFilter::new("info"),
         _ => EnvFilter::new("warn"),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_level(false);
     // SYSCAGE_LOG_TIME=1 stamps each line with the time since start, to see where a run
     // spends its time.
-    let _ = if std::env::var_os("SYSCAGE_LOG_TIME").is_some() {
-        builder
-            .with_timer(tracing_subscriber::fmt::time::Uptime::default())
-            .try_init()
-    } else {
-        builder.without_time().try_init()
+    let lines = Lines {
+        start: std::env::var_os("SYSCAGE_LOG_TIME").map(|_| std::time::Instant::now()),
     };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .event_format(lines)
+        .try_init();
+}
+
+/// The format of syscage's log lines.
+struct Lines {
+    start: Option<std::time::Instant>,
+}
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Lines
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        w.write_str("syscage: ")?;
+        if let Some(t) = self.start {
+            write!(w, "{:.6}s ", t.elapsed().as_secs_f64())?;
+        }
+        match *event.metadata().level() {
+            tracing::Level::ERROR => w.write_str("error: ")?,
+            tracing::Level::WARN => w.write_str("warning: ")?,
+            _ => {}
+        }
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
 }
 
 /// Writes to standard output for [`out!`] and [`outln!`].
