@@ -14,6 +14,7 @@ pub mod fault;
 pub mod fsroot;
 pub mod handoff;
 pub mod idmap;
+pub mod lifecycle;
 pub mod monitor;
 pub mod mountfd;
 pub mod mounts;
