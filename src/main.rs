@@ -11,6 +11,16 @@ fn main() -> ExitCode {
     // First of all: a SIGTERM or SIGINT from now on waits for `run` and `learn` to read it
     // (before their command starts, it ends the run cleanly, 128+N; after, it is
     // forwarded). Other commands let the signals act as usual once the options are read.
+    let argv: Vec<String> = std::env::args().collect();
+    // runc's `--version` layout (podman shows it as it is), and the OCI runtime's
+    // command line: see `cli::oci`.
+    if argv.len() == 2 && (argv[1] == "--version" || argv[1] == "-v") {
+        print!("{}", cli::oci::version());
+        return ExitCode::SUCCESS;
+    }
+    if cli::oci::wanted(&argv[1..]) {
+        return cli::oci::main(argv);
+    }
     let blocked = syscage_runtime::signals::block_forwarded().is_ok();
     syscage_runtime::fault::stop_here("start");
     let args = match cli::Cli::try_parse() {

@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod agent;
 mod learn;
+pub mod oci;
 mod profile;
 mod run;
 

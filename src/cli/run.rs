@@ -155,7 +155,7 @@ pub fn run(a: RunArgs) -> Result<i32, CliError> {
         (None, Some(_), Some(l)) => Box::new(Agent {
             path: l.path,
             metadata: l.metadata,
-            container_id: cfg.hostname.clone(),
+            container_id: cfg.hostname.clone().unwrap_or_default(),
             bundle: cfg
                 .mounts
                 .rootfs
@@ -429,8 +429,10 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             volumes,
             tmpfs,
             devpts_gid,
+            oci: None,
         },
-        hostname,
+        hostname: Some(hostname),
+        domainname: None,
         env,
         workdir: PathBuf::from(&a.workdir),
         uid,
@@ -438,6 +440,10 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         caps,
         limits,
         userns,
+        namespaces: syscage_runtime::spec::Namespaces::all_new(),
+        process: Default::default(),
+        oci: false,
+        hooks: Default::default(),
         tty: a.tty,
         filter,
         init_filter,

@@ -384,7 +384,7 @@ fn create_error(c: Controller, path: &Path, source: io::Error) -> CgroupError {
 /// Removes a cgroup directory. Only a busy one (EBUSY: processes still leaving) is tried
 /// again, for a second at most; any other error is final (a permission error would not
 /// change by waiting).
-fn remove_dir(dir: &Path, is_v2: bool) {
+pub(crate) fn remove_dir(dir: &Path, is_v2: bool) {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         match fs::remove_dir(dir) {

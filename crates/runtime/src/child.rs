@@ -51,7 +51,7 @@ pub fn init_main(
         }
     }
     // Nothing syscage's caller left open goes further than this process.
-    if sys::close_fds_from(3, Some(sock.as_raw_fd()), false).is_err() {
+    if sys::close_fds_from(3, &[sock.as_raw_fd()], false).is_err() {
         sys::exit_now(125);
     }
     match protocol::recv::<ToChild>(sock.as_fd()) {
@@ -59,7 +59,7 @@ pub fn init_main(
         _ => sys::exit_now(125),
     }
     tracing::debug!("go received");
-    let (sfd, tty) = match setup(cfg, &sock) {
+    let (sfd, tty) = match setup(cfg, &sock, &[]).and_then(|(tty, _)| Ok((init_signals()?, tty))) {
         Ok(x) => x,
         Err(f) => {
             let code = f.kind.exit_code();
@@ -146,15 +146,22 @@ pub fn reap(child: Pid, sfd: &SignalFd) -> i32 {
 }
 
 /// Builds the container in the calling process (the init, in its new namespaces, after
-/// the parent's go); returns the signalfd the init reaps with and, with `--tty`, the
-/// pseudo-terminal's slave for the command.
-pub fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>), Failure> {
+/// the parent's go; or the OCI container's process): joins the namespaces given as fds
+/// (`join`: CLONE_NEW* type and fd), then the identity, cgroup namespace, names, file
+/// system, loopback and terminal. Returns, with a terminal, the pseudo-terminal's slave
+/// for the command; with OCI hooks, the state they read.
+pub fn setup(
+    cfg: &RunConfig,
+    sock: &OwnedFd,
+    join: &[(i32, RawFd)],
+) -> Result<(Option<OwnedFd>, Option<String>), Failure> {
     let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
 
     // A command line of its own: syscage's holds host paths and `-e` values, and any
     // process of the container can read /proc/1/cmdline. The hostname tells containers
     // apart on the host (`ps`); the container knows it anyway.
-    sys::set_process_title(&format!("syscage-init {}", cfg.hostname))
+    let name = cfg.hostname.as_deref().unwrap_or("");
+    sys::set_process_title(&format!("syscage-init {name}"))
         .map_err(e("give the init its own command line"))?;
 
     // A session of its own: the container has no controlling terminal, so a command that
@@ -163,49 +170,97 @@ pub fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedF
     // shell's foreground group (syscage forwards the terminal's signals instead).
     nix::unistd::setsid().map_err(e("start a session of its own"))?;
 
+    // Namespaces joined from a file (an OCI `path`): opened and checked by the parent.
+    for (kind, fd) in join {
+        let flag = nix::sched::CloneFlags::from_bits_retain(*kind);
+        nix::sched::setns(sys::std_fd_any(*fd), flag).map_err(|err| {
+            fail(
+                FailureKind::Setup,
+                format!("join the {} namespace", ns_name(*kind)),
+                Some(err),
+                None,
+            )
+        })?;
+    }
+
     // Root of the user namespace (its ids are mapped by now).
-    if let crate::idmap::Userns::Mapped { .. } = cfg.userns {
+    if cfg.userns.is_new() && !matches!(cfg.userns, crate::idmap::Userns::Rootless { .. }) {
         nix::unistd::setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
             .map_err(e("become root in the user namespace (gid)"))?;
         nix::unistd::setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
             .map_err(e("become root in the user namespace (uid)"))?;
         // A change of effective id clears the parent-death signal: set it again, then make
         // sure the parent did not die in between (it holds its end of the socket until the
-        // command runs).
-        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
-            .map_err(e("set the parent-death signal"))?;
+        // command runs). The OCI container's process has none: it outlives `create`.
+        if !cfg.oci {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+                .map_err(e("set the parent-death signal"))?;
+        }
         if sys::peer_gone(sock.as_fd()) {
             sys::exit_now(125);
         }
     }
     // A cgroup namespace rooted at the container's cgroup (the parent moved us there):
     // /proc/self/cgroup shows `/`, not the host's hierarchy.
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
-        .map_err(e("create the cgroup namespace"))?;
-    crate::fault::inject("set the hostname")
-        .and_then(|_| nix::unistd::sethostname(&cfg.hostname))
-        .map_err(e("set the hostname"))?;
+    if cfg.namespaces.is_new(libc::CLONE_NEWCGROUP) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+            .map_err(e("create the cgroup namespace"))?;
+    }
+    if let Some(h) = &cfg.hostname {
+        crate::fault::inject("set the hostname")
+            .and_then(|_| nix::unistd::sethostname(h))
+            .map_err(e("set the hostname"))?;
+    }
+    if let Some(d) = &cfg.domainname {
+        crate::fault::inject("set the domain name")
+            .and_then(|_| sys::set_domainname(d))
+            .map_err(e("set the domain name"))?;
+    }
 
     let ops = mounts::plan(&cfg.mounts);
     let mut host = RealMounts::default();
-    mounts::execute(&ops, &mut host).map_err(|(i, err)| {
-        fail(
-            FailureKind::Setup,
-            ops[i].describe(),
-            Some(err),
-            mount_hint(&ops[i], err, cfg),
-        )
-    })?;
-    tracing::info!("bring up the loopback interface");
-    crate::fault::inject("bring up the loopback interface")
-        .and_then(|_| sys::loopback_up())
-        .map_err(e("bring up the loopback interface"))?;
+    let pivot = ops
+        .iter()
+        .position(|o| *o == Op::PivotRoot)
+        .unwrap_or(ops.len());
+    let run_ops = |range: std::ops::Range<usize>, host: &mut RealMounts| {
+        mounts::execute(&ops[range.clone()], host).map_err(|(i, err)| {
+            let op = &ops[range.start + i];
+            fail(
+                FailureKind::Setup,
+                op.describe(),
+                Some(err),
+                mount_hint(op, err, cfg),
+            )
+        })
+    };
+    run_ops(0..pivot, &mut host)?;
+    // OCI: the parent runs `prestart` and `createRuntime` now, then this process the
+    // `createContainer` hooks, still with the host's paths in view.
+    let state = if cfg.hooks.sync {
+        Some(hooks_before_pivot(cfg, sock)?)
+    } else {
+        None
+    };
+    run_ops(pivot..ops.len(), &mut host)?;
+    drop(host);
+    if cfg.namespaces.is_new(libc::CLONE_NEWNET) {
+        tracing::info!("bring up the loopback interface");
+        crate::fault::inject("bring up the loopback interface")
+            .and_then(|_| sys::loopback_up())
+            .map_err(e("bring up the loopback interface"))?;
+        tracing::debug!("loopback is up");
+    }
 
-    tracing::debug!("loopback is up");
     let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
+    Ok((tty, state))
+}
 
-    // Forwarded signals and SIGCHLD get a handler (an init ignores signals left at their
-    // default action, even when blocked), are blocked, and are read from a signalfd.
+/// The init's signals: forwarded signals and SIGCHLD get a handler (an init ignores
+/// signals left at their default action, even when blocked), are blocked, and are read
+/// from a signalfd.
+fn init_signals() -> Result<SignalFd, Failure> {
+    let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
     for s in FORWARDED {
@@ -216,9 +271,40 @@ pub fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedF
     }
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
         .map_err(e("block signals"))?;
-    let sfd = SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
-        .map_err(e("create a signalfd"))?;
-    Ok((sfd, tty))
+    SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(e("create a signalfd"))
+}
+
+/// Tells the parent the namespaces and mounts are there, waits for it to run its hooks,
+/// runs `createContainer`; returns the state the hooks read.
+fn hooks_before_pivot(cfg: &RunConfig, sock: &OwnedFd) -> Result<String, Failure> {
+    let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
+    protocol::send(sock.as_fd(), &ToParent::Hooks, None, false)
+        .map_err(e("tell syscage the hooks may run"))?;
+    let state = match protocol::recv::<ToChild>(sock.as_fd()) {
+        Ok(Some(protocol::Received {
+            msg: ToChild::Continue { state },
+            ..
+        })) => state,
+        // The parent failed a hook (it kills this process) or is gone.
+        _ => sys::exit_now(125),
+    };
+    crate::hooks::run_all("createContainer", &cfg.hooks.create_container, &state)
+        .map_err(|h| fail(FailureKind::Setup, format!("run the {h}"), None, None))?;
+    Ok(state)
+}
+
+fn ns_name(kind: i32) -> &'static str {
+    match kind {
+        libc::CLONE_NEWNET => "network",
+        libc::CLONE_NEWIPC => "ipc",
+        libc::CLONE_NEWUTS => "uts",
+        libc::CLONE_NEWPID => "pid",
+        libc::CLONE_NEWCGROUP => "cgroup",
+        libc::CLONE_NEWUSER => "user",
+        libc::CLONE_NEWNS => "mount",
+        _ => "other",
+    }
 }
 
 /// Opens a pseudo-terminal in the container's devpts, sends the master to the parent and

@@ -190,6 +190,11 @@ pub struct Volume {
     /// The source as it was when the options were read: the container's set-up opens the
     /// canonical path again without following links and must find this same file.
     pub id: FileId,
+    /// The mounts below the source come too (`-v` and OCI `rbind`; OCI `bind`: not).
+    pub recursive: bool,
+    /// MS_NOSUID, MS_NOEXEC (and the atime flags) on top of `read_only` and the nodev
+    /// every volume gets.
+    pub flags: u64,
 }
 
 /// `--volume HOST:CONTAINER[:OPTIONS]`, OPTIONS a comma-separated list of `ro`/`rw` and
@@ -261,6 +266,8 @@ pub fn parse_volume(spec: &str) -> Result<Volume, ConfigError> {
         propagation: propagation.map(|(p, _)| p).unwrap_or_default(),
         dir: meta.is_dir(),
         id,
+        recursive: true,
+        flags: 0,
     })
 }
 
@@ -664,7 +671,11 @@ pub fn check_rootfs(dir: &Path) -> Result<crate::mounts::Rootfs, ConfigError> {
     }
     let path = std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
     let id = FileId::of_path(&path).map_err(|_| ConfigError::RootfsMissing(shown))?;
-    Ok(crate::mounts::Rootfs { path, id })
+    Ok(crate::mounts::Rootfs {
+        path,
+        id,
+        propagation: Propagation::Private,
+    })
 }
 
 #[cfg(test)]

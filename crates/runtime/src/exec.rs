@@ -26,7 +26,7 @@ use nix::errno::Errno;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use syscage_policy::caps::CapSet;
 
@@ -75,15 +75,47 @@ pub fn prepare(
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
         .map_err(setup("reset the signal mask"))?;
 
+    // The OCI container's process is already the leader of its own session (see
+    // `child::setup`); `syscage run`'s command is the init's child.
+    let leader = nix::unistd::getsid(None).ok() == Some(nix::unistd::getpid());
     if let Some(t) = tty {
-        nix::unistd::setsid().map_err(setup("start a session for the terminal"))?;
+        if !leader {
+            nix::unistd::setsid().map_err(setup("start a session for the terminal"))?;
+        }
         sys::take_terminal(t.as_fd()).map_err(setup(
             "make the pseudo-terminal the controlling terminal and stdin/stdout/stderr",
         ))?;
-    } else {
+    } else if !leader {
         // A process group of its own (in the init's session), which the init signals.
         nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0))
             .map_err(setup("start a process group"))?;
+    }
+
+    let x = &cfg.process;
+    // Limits and the OOM score while the process is still root: lowering them needs no
+    // privilege, raising a hard limit or lowering the score needs CAP_SYS_RESOURCE.
+    for r in &x.rlimits {
+        nix::sys::resource::setrlimit(r.resource, r.soft, r.hard).map_err(|e| {
+            failure(
+                FailureKind::Setup,
+                format!("set {:?} to {}:{}", r.resource, r.soft, r.hard),
+                Some(e),
+                (e == Errno::EPERM).then(|| {
+                    "a hard limit above syscage's own needs CAP_SYS_RESOURCE (see `ulimit -H`)"
+                        .to_string()
+                }),
+            )
+        })?;
+    }
+    if let Some(adj) = x.oom_score_adj {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string()).map_err(|e| {
+            failure(
+                FailureKind::Setup,
+                format!("set oom_score_adj to {adj}"),
+                Some(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
+                None,
+            )
+        })?;
     }
 
     // A working directory that does not exist is made, as Docker does, while the process
@@ -100,8 +132,9 @@ pub fn prepare(
     }
 
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
-    tracing::info!("capabilities: {}", cfg.caps);
-    apply_bounding(cfg.caps).map_err(|e| {
+    let bounding = x.cap_sets.map_or(cfg.caps, |c| c.bounding);
+    tracing::info!("capabilities: {bounding}");
+    apply_bounding(bounding).map_err(|e| {
         failure(
             FailureKind::Setup,
             "drop capabilities from the bounding set",
@@ -111,9 +144,18 @@ pub fn prepare(
     })?;
 
     // 3. Identity. Without a user namespace, or with a mapped range, supplementary groups
-    // are cleared (syscage's own must not leak); rootless namespaces deny setgroups.
+    // are those asked for (none for `syscage run`: syscage's own must not leak); rootless
+    // namespaces deny setgroups. Explicit sets survive the change of user (keepcaps).
+    if x.cap_sets.is_some() {
+        nix::sys::prctl::set_keepcaps(true).map_err(setup("keep capabilities"))?;
+    }
     if !cfg.userns.deny_setgroups() {
-        nix::unistd::setgroups(&[]).map_err(setup("clear supplementary groups"))?;
+        let groups: Vec<Gid> = x
+            .additional_gids
+            .iter()
+            .map(|g| Gid::from_raw(*g))
+            .collect();
+        nix::unistd::setgroups(&groups).map_err(setup("set supplementary groups"))?;
     }
     let gid = Gid::from_raw(cfg.gid);
     let uid = Uid::from_raw(cfg.uid);
@@ -134,18 +176,43 @@ pub fn prepare(
         )
     })?;
 
-    // 4. The other sets. A non-root command gets none: execve would drop them anyway.
-    let set = if cfg.uid == 0 {
-        cfg.caps
-    } else {
-        CapSet::empty()
+    // 4. The other sets. `syscage run`: a non-root command gets none (execve would drop
+    // them anyway). OCI: as given, the ambient set last (each needs to be permitted and
+    // inheritable first).
+    let sets = match x.cap_sets {
+        Some(c) => c,
+        None => {
+            let set = if cfg.uid == 0 {
+                cfg.caps
+            } else {
+                CapSet::empty()
+            };
+            crate::spec::CapSets {
+                bounding: set,
+                effective: set,
+                permitted: set,
+                ..Default::default()
+            }
+        }
     };
-    apply_sets(set).map_err(|e| failure(FailureKind::Setup, "set capabilities", None, Some(e)))?;
+    apply_sets(&sets)
+        .map_err(|e| failure(FailureKind::Setup, "set capabilities", None, Some(e)))?;
+    if x.cap_sets.is_some() {
+        nix::sys::prctl::set_keepcaps(false).map_err(setup("stop keeping capabilities"))?;
+    }
 
     // 5.
-    crate::fault::inject("set no_new_privs")
-        .and_then(|_| nix::sys::prctl::set_no_new_privs())
-        .map_err(setup("set no_new_privs"))?;
+    if !x.new_privs {
+        crate::fault::inject("set no_new_privs")
+            .and_then(|_| nix::sys::prctl::set_no_new_privs())
+            .map_err(setup("set no_new_privs"))?;
+    }
+    if let Some(m) = x.umask {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(m));
+    }
+    if let Some(p) = x.personality {
+        sys::set_personality(p).map_err(setup("set the personality"))?;
+    }
 
     // 6.
     nix::unistd::chdir(&cfg.workdir).map_err(|e| {
@@ -218,13 +285,8 @@ fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
 pub fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Failure {
     // Every fd but 0, 1 and 2 is closed at execve: the sync socket and the notification
     // fd already are, and anything inherited despite the init's sweep must not be either.
-    if let Err(e) = sys::close_fds_from(3, None, true) {
-        return failure(
-            FailureKind::Setup,
-            "mark inherited fds close-on-exec",
-            Some(e),
-            None,
-        );
+    if let Err(f) = close_on_exec_from(3) {
+        return f;
     }
     // 7.
     let told = sys::pidfd_open(Pid::this()).and_then(|pidfd| {
@@ -239,44 +301,81 @@ pub fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -
         );
     }
     // 8.
-    if let Some(filter) = &cfg.filter {
-        tracing::info!(
-            "load the seccomp filter ({} instructions), then execute `{}`",
-            filter.program.len(),
-            p.path.to_string_lossy()
-        );
-        let mut program = Vec::new();
-        if filter.listener {
-            if let Err(f) = announce_listener(sock, shared) {
-                return f;
+    if let Err(f) = load_filter(cfg, Some(sock), shared, &p) {
+        return f;
+    }
+    execute(shared, p)
+}
+
+/// Marks every fd from `first` up close-on-exec (`--preserve-fds` keeps 3 to first-1).
+pub fn close_on_exec_from(first: RawFd) -> Result<(), Failure> {
+    sys::close_fds_from(first, &[], true).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "mark inherited fds close-on-exec",
+            Some(e),
+            None,
+        )
+    })
+}
+
+/// Step 8: loads the run's filter, if any. With a listener, `sock` announces it and the
+/// parent takes the fd through the hand-over before this returns.
+pub fn load_filter(
+    cfg: &RunConfig,
+    sock: Option<&OwnedFd>,
+    shared: &SharedPage,
+    p: &Prepared,
+) -> Result<(), Failure> {
+    let Some(filter) = &cfg.filter else {
+        return Ok(());
+    };
+    tracing::info!(
+        "load the seccomp filter ({} instructions), then execute `{}`",
+        filter.program.len(),
+        p.path.to_string_lossy()
+    );
+    let mut program = Vec::new();
+    if filter.listener {
+        let sock = sock.ok_or_else(|| {
+            failure(
+                FailureKind::Setup,
+                "announce the notification fd",
+                Some(Errno::ENOTCONN),
+                None,
+            )
+        })?;
+        announce_listener(sock, shared)?;
+        program = handoff::allow_rule(shared);
+    }
+    program.extend_from_slice(&filter.program);
+    let installed = crate::fault::inject("load the seccomp filter")
+        .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
+        .and_then(|_| syscage_seccomp::load::install(&program, filter.flags));
+    match installed {
+        Ok(listener) => {
+            if filter.listener {
+                // Only the hand-over's two futex calls until syscage holds the fd
+                // (see `handoff`). It is CLOEXEC: execve closes this copy.
+                handoff::loaded_then_wait(shared);
+                std::mem::forget(listener);
             }
-            program = handoff::allow_rule(shared);
+            Ok(())
         }
-        program.extend_from_slice(&filter.program);
-        let installed = crate::fault::inject("load the seccomp filter")
-            .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
-            .and_then(|_| syscage_seccomp::load::install(&program, filter.flags));
-        match installed {
-            Ok(listener) => {
-                if filter.listener {
-                    // Only the hand-over's two futex calls until syscage holds the fd
-                    // (see `handoff`). It is CLOEXEC: execve closes this copy.
-                    handoff::loaded_then_wait(shared);
-                    std::mem::forget(listener);
-                }
-            }
-            Err(e) => {
-                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL));
-                return failure(
-                    FailureKind::Setup,
-                    "load the seccomp filter",
-                    Some(errno),
-                    seccomp_hint(errno, program.len()),
-                );
-            }
+        Err(e) => {
+            let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL));
+            Err(failure(
+                FailureKind::Setup,
+                "load the seccomp filter",
+                Some(errno),
+                seccomp_hint(errno, program.len()),
+            ))
         }
     }
-    // 9. From here on, only shared memory reports a failure.
+}
+
+/// Step 9: `execve`. From here on, only shared memory reports a failure.
+pub fn execute(shared: &SharedPage, p: Prepared) -> ! {
     let e = nix::unistd::execve(&p.path, &p.argv, &p.envp)
         .err()
         .unwrap_or(Errno::EINVAL);
@@ -406,21 +505,24 @@ fn apply_bounding(keep: CapSet) -> Result<(), String> {
     caps::clear(None, caps::CapSet::Ambient).map_err(|e| format!("ambient: {e}"))
 }
 
-fn apply_sets(set: CapSet) -> Result<(), String> {
-    let mut hs = std::collections::HashSet::new();
-    for c in set.iter() {
+fn apply_sets(sets: &crate::spec::CapSets) -> Result<(), String> {
+    let hs = |set: CapSet| -> std::collections::HashSet<caps::Capability> {
+        set.iter().filter_map(|c| caps_cap(c.number())).collect()
+    };
+    // Inheritable while CAP_SETPCAP is still effective, then effective before permitted
+    // (the kernel wants effective within permitted at every step).
+    caps::set(None, caps::CapSet::Inheritable, &hs(sets.inheritable))
+        .map_err(|e| format!("inheritable: {e}"))?;
+    caps::set(None, caps::CapSet::Effective, &hs(sets.effective))
+        .map_err(|e| format!("effective: {e}"))?;
+    caps::set(None, caps::CapSet::Permitted, &hs(sets.permitted))
+        .map_err(|e| format!("permitted: {e}"))?;
+    for c in sets.ambient.iter() {
         if let Some(cap) = caps_cap(c.number()) {
-            hs.insert(cap);
+            caps::raise(None, caps::CapSet::Ambient, cap)
+                .map_err(|e| format!("ambient {c}: {e}"))?;
         }
     }
-    caps::set(
-        None,
-        caps::CapSet::Inheritable,
-        &std::collections::HashSet::new(),
-    )
-    .map_err(|e| format!("inheritable: {e}"))?;
-    caps::set(None, caps::CapSet::Effective, &hs).map_err(|e| format!("effective: {e}"))?;
-    caps::set(None, caps::CapSet::Permitted, &hs).map_err(|e| format!("permitted: {e}"))?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ pub struct IdRange {
 }
 
 /// How the container's ids relate to the host's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Userns {
     /// No user namespace: container root is host root (with few capabilities).
     Host,
@@ -28,6 +28,11 @@ pub enum Userns {
         host_gid: u32,
         uid: u32,
         gid: u32,
+    },
+    /// An OCI configuration's `uidMappings` and `gidMappings`, as given.
+    Ranges {
+        uid: Vec<IdRange>,
+        gid: Vec<IdRange>,
     },
 }
 
@@ -56,6 +61,7 @@ impl Userns {
                 outside: host_uid,
                 count: 1,
             }],
+            Userns::Ranges { ref uid, .. } => uid.clone(),
         }
     }
 
@@ -72,6 +78,7 @@ impl Userns {
                 outside: host_gid,
                 count: 1,
             }],
+            Userns::Ranges { ref gid, .. } => gid.clone(),
         }
     }
 

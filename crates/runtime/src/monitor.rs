@@ -79,6 +79,12 @@ impl Init {
         Ok(st)
     }
 
+    /// Leaves the process running when this is dropped (an OCI container after
+    /// `create`: its client reaps it).
+    pub fn detach(mut self) {
+        self.reaped = true;
+    }
+
     /// Kills and reaps the init; its exit code.
     pub fn end(&mut self) -> Result<i32, RunError> {
         self.kill();

@@ -12,7 +12,7 @@
 
 use crate::config::Propagation;
 use crate::fsroot::{self, errno};
-use crate::mounts::{BindSource, Fs, MountHost, Op, RootSource};
+use crate::mounts::{BindSource, DeviceNode, Fs, MountHost, Op, RootSource};
 use crate::sys::{self, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY};
 use nix::errno::Errno;
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags, OpenTreeFlags};
@@ -65,6 +65,8 @@ fn attrs(flags: u64) -> MountAttrFlags {
         (libc::MS_NODEV, MountAttrFlags::MOUNT_ATTR_NODEV),
         (libc::MS_NOEXEC, MountAttrFlags::MOUNT_ATTR_NOEXEC),
         (libc::MS_STRICTATIME, MountAttrFlags::MOUNT_ATTR_STRICTATIME),
+        (libc::MS_NOATIME, MountAttrFlags::MOUNT_ATTR_NOATIME),
+        (libc::MS_NODIRATIME, MountAttrFlags::MOUNT_ATTR_NODIRATIME),
     ] {
         if flags & ms != 0 {
             a |= attr;
@@ -120,6 +122,9 @@ pub struct RealMounts {
     taken: HashMap<PathBuf, OwnedFd>,
     /// An empty read-only tmpfs, detached, cloned for each directory mask.
     empty: Option<OwnedFd>,
+    /// A small tmpfs, detached and not nodev, where device nodes are made before they
+    /// are bound into the container.
+    nodes: Option<OwnedFd>,
     expected: Expected,
 }
 
@@ -160,7 +165,12 @@ impl RealMounts {
                 // a mount.
                 let dir = fsroot::open_host_checked(&r.path, r.id)?;
                 let tree = clone_tree(dir.as_fd(), true)?;
-                sys::mount_setattr(tree.as_fd(), true, MOUNT_ATTR_NODEV, libc::MS_PRIVATE)?;
+                sys::mount_setattr(
+                    tree.as_fd(),
+                    true,
+                    MOUNT_ATTR_NODEV,
+                    propagation(r.propagation),
+                )?;
                 (tree, dir)
             }
             RootSource::Host => {
@@ -198,13 +208,25 @@ impl RealMounts {
     fn bind(&mut self, src: &BindSource, dst: &Path) -> Result<(), Errno> {
         let tree = match src {
             BindSource::Device(p) => clone_host(p, false)?,
+            BindSource::Cgroup { path, read_only } => {
+                let tree = clone_host(path, false)?;
+                let mut set = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+                if *read_only {
+                    set |= MOUNT_ATTR_RDONLY;
+                }
+                sys::mount_setattr(tree.as_fd(), false, set, libc::MS_PRIVATE)?;
+                tree
+            }
             BindSource::Volume(v) => {
                 let tree = self.taken.remove(&v.container).ok_or(Errno::EBADFD)?;
-                let mut set = MOUNT_ATTR_NODEV;
+                // The atime mode of a bind is its source's (mount_setattr would need it
+                // cleared as a whole first).
+                let extra = v.flags & (libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODIRATIME);
+                let mut set = MOUNT_ATTR_NODEV | u64::from(attrs(extra).bits());
                 if v.read_only {
                     set |= MOUNT_ATTR_RDONLY;
                 }
-                sys::mount_setattr(tree.as_fd(), true, set, propagation(v.propagation))?;
+                sys::mount_setattr(tree.as_fd(), v.recursive, set, propagation(v.propagation))?;
                 tree
             }
         };
@@ -228,13 +250,9 @@ impl RealMounts {
         Ok(())
     }
 
-    fn sysfs(&mut self, dst: &Path) -> Result<(), Errno> {
+    fn sysfs(&mut self, dst: &Path, flags: u64) -> Result<(), Errno> {
         let ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-        let mnt = match fresh(
-            "sysfs",
-            "",
-            attrs(libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC),
-        ) {
+        let mnt = match fresh("sysfs", "", attrs(flags)) {
             // In a user namespace that does not own the network namespace, or with /sys
             // locked: the host's /sys, read-only.
             Err(Errno::EPERM) => {
@@ -294,6 +312,78 @@ impl RealMounts {
         attach(cover.as_fd(), target.as_fd())
     }
 
+    /// A device node: made with mknodat(2) on the staging tmpfs (the only mount of the
+    /// container's that is not nodev, and only ever detached), owned and moded as asked,
+    /// then bound onto a file made at its path. The device cgroup still decides whether
+    /// the container may open it.
+    fn device(&mut self, d: &DeviceNode) -> Result<(), Errno> {
+        if self.nodes.is_none() {
+            self.nodes = Some(fresh(
+                "tmpfs",
+                "mode=0700,size=4k,nr_inodes=4096",
+                attrs(libc::MS_NOSUID | libc::MS_NOEXEC),
+            )?);
+        }
+        let nodes = self.nodes.as_ref().ok_or(Errno::EBADFD)?;
+        let name = format!("n{}", self.mounted.len());
+        let kind = rustix::fs::FileType::from_raw_mode(d.kind);
+        rustix::fs::mknodat(
+            nodes,
+            name.as_str(),
+            kind,
+            rustix::fs::Mode::from_raw_mode(d.mode & 0o7777),
+            rustix::fs::makedev(d.major as u32, d.minor as u32),
+        )
+        .map_err(errno)?;
+        rustix::fs::chownat(
+            nodes,
+            name.as_str(),
+            Some(rustix::fs::Uid::from_raw(d.uid)),
+            Some(rustix::fs::Gid::from_raw(d.gid)),
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(errno)?;
+        // mknod applies the umask: the mode is set again, exactly.
+        rustix::fs::chmodat(
+            nodes,
+            name.as_str(),
+            rustix::fs::Mode::from_raw_mode(d.mode & 0o7777),
+            rustix::fs::AtFlags::empty(),
+        )
+        .map_err(errno)?;
+        let tree = rustix::mount::open_tree(
+            nodes,
+            name.as_str(),
+            OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+        )
+        .map_err(errno)?;
+        let (base, rel) = self.base(&d.path)?;
+        let target = fsroot::touch(base, &rel)?;
+        attach(tree.as_fd(), target.as_fd())?;
+        self.record(&d.path, tree, false);
+        Ok(())
+    }
+
+    /// Writes a sysctl through the fresh `/proc` this plan mounted (resolved from its
+    /// handle: no link in the root file system can send the write elsewhere).
+    fn sysctl(&self, key: &str, value: &str) -> Result<(), Errno> {
+        use std::io::Write;
+        let p = Path::new("/proc/sys").join(key.replace('.', "/"));
+        let (base, rel) = self.base(&p)?;
+        if !matches!(
+            self.mounted
+                .iter()
+                .find(|(at, ..)| at == Path::new("/proc")),
+            Some((_, _, true))
+        ) {
+            return Err(Errno::ENOENT);
+        }
+        let fd = fsroot::open(base, &rel, rustix::fs::OFlags::WRONLY)?;
+        std::fs::File::from(fd)
+            .write_all(value.as_bytes())
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+    }
+
     fn read_only_path(&self, p: &Path) -> Result<(), Errno> {
         let target = match self.open_target(p) {
             Err(Errno::ENOENT) => return Ok(()),
@@ -351,7 +441,10 @@ impl MountHost for RealMounts {
         crate::fault::inject(&op.describe())?;
         match op {
             Op::TakeVolume(v) => {
-                let tree = clone_tree(fsroot::open_host_checked(&v.host, v.id)?.as_fd(), true)?;
+                let tree = clone_tree(
+                    fsroot::open_host_checked(&v.host, v.id)?.as_fd(),
+                    v.recursive,
+                )?;
                 self.taken.insert(v.container.clone(), tree);
                 Ok(())
             }
@@ -381,7 +474,9 @@ impl MountHost for RealMounts {
                 flags,
                 data,
             } => self.mount(*fs, dst, *flags, data),
-            Op::Sysfs(p) => self.sysfs(p),
+            Op::Sysfs { dst, flags } => self.sysfs(dst, *flags),
+            Op::Device(d) => self.device(d),
+            Op::Sysctl { key, value } => self.sysctl(key, value),
             Op::RestrictRoot { read_only } => {
                 let mut set = MOUNT_ATTR_NODEV;
                 if *read_only {

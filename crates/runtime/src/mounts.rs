@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 pub struct Rootfs {
     pub path: PathBuf,
     pub id: FileId,
+    /// How the new root's mounts relate to the host's: private (the default), or a
+    /// slave of them (OCI `rootfsPropagation` `slave`/`rslave`).
+    pub propagation: crate::config::Propagation,
 }
 
 /// What becomes the container's `/`.
@@ -35,6 +38,12 @@ pub enum BindSource {
     Volume(Volume),
     /// One of the host's harmless devices (`/dev/null`...), by its host path.
     Device(PathBuf),
+    /// The container's own cgroup directory in one hierarchy (the OCI `cgroup` mount),
+    /// never recursive, always nosuid, noexec and nodev.
+    Cgroup {
+        path: PathBuf,
+        read_only: bool,
+    },
 }
 
 /// The file systems syscage mounts.
@@ -43,6 +52,7 @@ pub enum Fs {
     Proc,
     Tmpfs,
     Devpts,
+    Mqueue,
 }
 
 impl Fs {
@@ -51,8 +61,23 @@ impl Fs {
             Fs::Proc => "proc",
             Fs::Tmpfs => "tmpfs",
             Fs::Devpts => "devpts",
+            Fs::Mqueue => "mqueue",
         }
     }
+}
+
+/// A device node an OCI configuration asks for (`linux.devices`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceNode {
+    pub path: PathBuf,
+    /// S_IFCHR, S_IFBLK or S_IFIFO.
+    pub kind: u32,
+    pub major: u64,
+    pub minor: u64,
+    /// Permission bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 /// One set-up operation. Paths are the container's, absolute.
@@ -81,9 +106,21 @@ pub enum Op {
         flags: u64,
         data: String,
     },
-    /// sysfs, read-only; in a user namespace where that is refused, the host's `/sys`
-    /// bound read-only instead.
-    Sysfs(PathBuf),
+    /// sysfs with these MS_* flags; in a user namespace where that is refused, the
+    /// host's `/sys` bound read-only instead.
+    Sysfs {
+        dst: PathBuf,
+        flags: u64,
+    },
+    /// A device node, made on a staging tmpfs of its own (the container's `/dev` stays
+    /// nodev) and bound onto `path`.
+    Device(DeviceNode),
+    /// Writes a namespaced sysctl through the container's fresh `/proc`, before
+    /// `/proc/sys` becomes read-only.
+    Sysctl {
+        key: String,
+        value: String,
+    },
     /// The root and all below it `nodev` (device nodes made in the container stay
     /// inert), and read-only when asked.
     RestrictRoot {
@@ -114,6 +151,7 @@ impl BindSource {
         match self {
             BindSource::Volume(v) => shown(&v.host),
             BindSource::Device(p) => shown(p),
+            BindSource::Cgroup { path, .. } => shown(path),
         }
     }
 }
@@ -138,7 +176,9 @@ impl Op {
             Op::Touch(p) => format!("create file {}", shown(p)),
             Op::Bind { src, dst } => format!("bind {} on {}", src.shown(), shown(dst)),
             Op::Mount { fs, dst, .. } => format!("mount `{}` on {}", fs.name(), shown(dst)),
-            Op::Sysfs(p) => format!("mount `sysfs` on {}", shown(p)),
+            Op::Sysfs { dst, .. } => format!("mount `sysfs` on {}", shown(dst)),
+            Op::Device(d) => format!("make device {}", shown(&d.path)),
+            Op::Sysctl { key, .. } => format!("set sysctl `{key}`"),
             Op::RestrictRoot { read_only: true } => {
                 "make the root file system read-only and nodev".to_string()
             }
@@ -167,6 +207,9 @@ pub struct MountConfig {
     pub tmpfs: Vec<Tmpfs>,
     /// The group of `/dev/pts/*` (Docker: 5, `tty`), when that gid exists in the container.
     pub devpts_gid: Option<u32>,
+    /// An OCI configuration's mounts, devices and paths, in place of syscage's own set
+    /// (`rootfs` and `read_only` still say what the root is).
+    pub oci: Option<crate::ociplan::OciMounts>,
 }
 
 const MS_NOSUID: u64 = libc::MS_NOSUID;
@@ -234,6 +277,9 @@ fn scratch(cfg: &MountConfig) -> Vec<Tmpfs> {
 
 /// The operations, in order.
 pub fn plan(cfg: &MountConfig) -> Vec<Op> {
+    if let (Some(oci), Some(root)) = (&cfg.oci, &cfg.rootfs) {
+        return crate::ociplan::plan(root, cfg.read_only, oci);
+    }
     let users = user_mounts(cfg);
     let scratch = scratch(cfg);
     let mut ops: Vec<Op> = cfg.volumes.iter().cloned().map(Op::TakeVolume).collect();
@@ -320,7 +366,10 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         });
     }
 
-    ops.push(Op::Sysfs("/sys".into()));
+    ops.push(Op::Sysfs {
+        dst: "/sys".into(),
+        flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    });
 
     for t in &scratch {
         ops.push(Op::Mount {
@@ -444,11 +493,13 @@ mod tests {
             rootfs: rootfs.map(|p| Rootfs {
                 path: p.into(),
                 id: FileId::default(),
+                propagation: Propagation::Private,
             }),
             read_only,
             volumes: vec![],
             tmpfs: vec![],
             devpts_gid: Some(5),
+            oci: None,
         }
     }
 
@@ -460,6 +511,8 @@ mod tests {
             propagation: Propagation::Private,
             dir: true,
             id: FileId::default(),
+            recursive: true,
+            flags: 0,
         }
     }
 

@@ -119,6 +119,37 @@ fn start(
 ) -> Result<(Init, OwnedFd, Relay), RunError> {
     let stdio = Stdio::plan(cfg.tty)
         .map_err(|e| RunError::parent("make pipes for the container's stdio", e))?;
+    let (init, psock) = spawn(cfg, shared, Entry::Init(stdio.child_fds()), None)?;
+    // The container's ends of the pipes are the container's alone from here on.
+    let relay = stdio.into_relay();
+    crate::fault::stop_here("set-up");
+    write_maps(cfg, &init)?;
+    if let Some(c) = cg {
+        crate::fault::inject("move the init into its cgroup")
+            .map_err(|e| RunError::parent("move the init into its cgroup", e))?;
+        c.add(init.pid().as_raw())?;
+    }
+    go(&psock)?;
+    Ok((init, psock, relay))
+}
+
+/// What the cloned process runs.
+pub(crate) enum Entry<'a> {
+    /// `syscage run`'s init, with what goes on its fds 0, 1 and 2.
+    Init([Option<std::os::fd::RawFd>; 3]),
+    /// An OCI container's process.
+    Container(&'a crate::container::Inherit),
+}
+
+/// Clones the container's first process into its new namespaces (in the pid namespace
+/// `pid_ns` when one is joined: it applies to children only, so this process enters it
+/// for the clone and comes back). Returns it, and the parent's end of the sync socket.
+pub(crate) fn spawn(
+    cfg: &RunConfig,
+    shared: &SharedPage,
+    entry: Entry<'_>,
+    pid_ns: Option<std::os::fd::BorrowedFd<'_>>,
+) -> Result<(Init, OwnedFd), RunError> {
     let (psock, csock) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -128,28 +159,53 @@ fn start(
     .map_err(|e| RunError::parent("create the sync socket", e))?;
     protocol::want_credentials(psock.as_fd())
         .map_err(|e| RunError::parent("ask for credentials on the sync socket", e))?;
-    let mut flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWNET;
+    // The cgroup namespace is made once the process is in its cgroup (`child::setup`).
+    let mut flags = CloneFlags::from_bits_retain(cfg.namespaces.new & !libc::CLONE_NEWCGROUP);
     if cfg.userns.is_new() {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
-    tracing::debug!("cloning the init");
-    let pid = match crate::fault::inject("create the container's namespaces")
-        .and_then(|_| sys::clone_fork(flags.bits()))
-    {
-        Ok(None) => {
-            drop(psock);
-            child::init_main(cfg, csock, shared, stdio.child_fds())
+    let back = match pid_ns {
+        Some(ns) => {
+            let own = nix::fcntl::open(
+                "/proc/self/ns/pid",
+                nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(|e| RunError::parent("open this process's pid namespace", e))?;
+            nix::sched::setns(ns, CloneFlags::CLONE_NEWPID)
+                .map_err(|e| RunError::parent("join the pid namespace", e))?;
+            Some(own)
         }
+        None => None,
+    };
+    tracing::debug!("cloning the container's first process");
+    let what = match entry {
+        Entry::Init(_) => "container init",
+        Entry::Container(_) => "container process",
+    };
+    let cloned = crate::fault::inject("create the container's namespaces")
+        .and_then(|_| sys::clone_fork(flags.bits()));
+    if let Ok(None) = cloned {
+        drop(psock);
+        drop(back);
+        match entry {
+            Entry::Init(stdio) => child::init_main(cfg, csock, shared, stdio),
+            Entry::Container(inherit) => {
+                crate::container::container_main(cfg, csock, shared, inherit)
+            }
+        }
+    }
+    if let Some(own) = back {
+        // Hooks and everything else this process starts stay in its own namespace.
+        nix::sched::setns(own.as_fd(), CloneFlags::CLONE_NEWPID)
+            .map_err(|e| RunError::parent("return to this process's pid namespace", e))?;
+    }
+    let pid = match cloned {
         Ok(Some(pid)) => pid,
+        Ok(None) => unreachable_child(),
         Err(e) => return Err(clone_error(e, cfg)),
     };
     drop(csock);
-    // The container's ends of the pipes are the container's alone from here on.
-    let relay = stdio.into_relay();
     let init = match Init::new(pid) {
         Ok(i) => i,
         Err(e) => {
@@ -158,9 +214,18 @@ fn start(
             return Err(e);
         }
     };
-    tracing::info!("container init: host pid {pid}");
-    crate::fault::stop_here("set-up");
+    tracing::info!("{what}: host pid {pid}");
+    Ok((init, psock))
+}
 
+/// The child never comes back from its entry point.
+fn unreachable_child() -> ! {
+    sys::exit_now(125)
+}
+
+/// The container's uid/gid maps, written by the parent (the only process allowed to).
+pub(crate) fn write_maps(cfg: &RunConfig, init: &Init) -> Result<(), RunError> {
+    let pid = init.pid();
     if cfg.userns.is_new() {
         crate::fault::inject("write the uid/gid maps")
             .map_err(|e| RunError::parent("write the uid/gid maps", e))?;
@@ -171,15 +236,13 @@ fn start(
             errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
             hint: None,
         }
-    })?;
-    if let Some(c) = cg {
-        crate::fault::inject("move the init into its cgroup")
-            .map_err(|e| RunError::parent("move the init into its cgroup", e))?;
-        c.add(pid.as_raw())?;
-    }
-    protocol::send(psock.as_fd(), &ToChild::Go, None, false)
-        .map_err(|e| RunError::parent("send go to the container", e))?;
-    Ok((init, psock, relay))
+    })
+}
+
+/// Tells the container's first process to go on.
+pub(crate) fn go(sock: &OwnedFd) -> Result<(), RunError> {
+    protocol::send(sock.as_fd(), &ToChild::Go, None, false)
+        .map_err(|e| RunError::parent("send go to the container", e))
 }
 
 /// Phase 4: the set-up's messages, in the order the run expects them, until the command
@@ -196,6 +259,7 @@ fn handshake(
     let mut hs = Handshake::new(Expect {
         pty: cfg.tty,
         listener: cfg.filter.as_ref().is_some_and(|f| f.listener),
+        ..Expect::default()
     });
     let mut command = None;
     while !hs.done() {
@@ -267,6 +331,9 @@ fn handshake(
                 }
             }
             Next::Running => {}
+            // Steps of an OCI `create`, which this run does not expect (the handshake
+            // refuses them before they get here).
+            Next::RunHooks | Next::Ready => return Err(RunError::Protocol("an OCI step in a run")),
             Next::Fail(f) => return Err(RunError::Container(f)),
             Next::Abort(Refused::InitGone) => {
                 // It closed its end of the socket: it has exited or is exiting, so it can
@@ -290,7 +357,7 @@ fn handshake(
 
 /// Takes the command's notification fd once its filter is loaded (see `handoff`); `None`
 /// when the command died first (what it said last is on the socket).
-fn take_listener(
+pub(crate) fn take_listener(
     shared: &SharedPage,
     command: &monitor::Command,
     target: i32,

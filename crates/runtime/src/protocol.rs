@@ -34,6 +34,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToChild {
     Go,
+    /// The OCI `prestart` and `createRuntime` hooks ran: go on, with the container's
+    /// state for the hooks the process runs itself.
+    Continue {
+        state: String,
+    },
 }
 
 /// How a failure in the container maps to syscage's exit status (Docker's convention).
@@ -86,8 +91,13 @@ pub fn failure(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToParent {
+    /// OCI: the container's namespaces and mounts are made, `pivot_root` is next; the
+    /// parent runs `prestart` and `createRuntime` and answers `Continue`.
+    Hooks,
     /// The pseudo-terminal master is attached.
     Pty,
+    /// OCI: the set-up is done; the process waits for `start` on the exec FIFO.
+    Ready,
     /// The command is about to load its filter and execute; credentials attached.
     Exec,
     /// The command will have its notification listener at this fd number once the
@@ -181,18 +191,25 @@ pub fn recv<T: for<'de> Deserialize<'de>>(
 }
 
 /// What a run expects from the container during set-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Expect {
     /// `--tty`: the init sends the pseudo-terminal's master.
     pub pty: bool,
     /// The parent takes the command's notification fd (report, learn, OCI listener).
     pub listener: bool,
+    /// OCI hooks: the process stops before `pivot_root` for the parent's hooks.
+    pub hooks: bool,
+    /// OCI `create`: the process says `Ready` (and waits for `start`) where `syscage
+    /// run`'s command says `Exec`.
+    pub ready: bool,
 }
 
 /// One step of the set-up, as the parent sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
+    Hooks,
     Pty,
+    Ready,
     Exec,
     Listener,
     End,
@@ -201,7 +218,9 @@ enum Step {
 impl Step {
     fn name(self) -> &'static str {
         match self {
+            Step::Hooks => "`Hooks`",
             Step::Pty => "`Pty`",
+            Step::Ready => "`Ready`",
             Step::Exec => "`Exec`",
             Step::Listener => "`Listener`",
             Step::End => "the end of the set-up",
@@ -212,7 +231,9 @@ impl Step {
 impl ToParent {
     fn name(&self) -> &'static str {
         match self {
+            ToParent::Hooks => "Hooks",
             ToParent::Pty => "Pty",
+            ToParent::Ready => "Ready",
             ToParent::Exec => "Exec",
             ToParent::Listener { .. } => "Listener",
             ToParent::Failed(_) => "Failed",
@@ -259,8 +280,12 @@ pub struct Handshake {
 /// What the parent must do after a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
+    /// Run the OCI `prestart` and `createRuntime` hooks, then answer `Continue`.
+    RunHooks,
     /// Take the attached fd: the pseudo-terminal's master.
     TakePty,
+    /// OCI: the process is set up and waits for `start`.
+    Ready,
     /// The command is about to load its filter: take the attached pidfd and its pid.
     Started,
     /// Take the command's notification fd at this number once its filter is loaded.
@@ -277,9 +302,12 @@ impl Handshake {
         if e.listener {
             pending.push(Step::Listener);
         }
-        pending.push(Step::Exec);
+        pending.push(if e.ready { Step::Ready } else { Step::Exec });
         if e.pty {
             pending.push(Step::Pty);
+        }
+        if e.hooks {
+            pending.push(Step::Hooks);
         }
         Handshake { pending }
     }
@@ -308,7 +336,9 @@ impl Handshake {
                         Next::Running
                     }
                     Step::Listener => Next::Abort(Refused::NoListener),
-                    Step::Pty | Step::Exec => Next::Abort(Refused::InitGone),
+                    Step::Hooks | Step::Pty | Step::Ready | Step::Exec => {
+                        Next::Abort(Refused::InitGone)
+                    }
                 }
             }
             Some(g) => g,
@@ -321,6 +351,8 @@ impl Handshake {
         };
         let next = match (expected, msg) {
             (_, ToParent::Failed(f)) => return Next::Fail(f.clone()),
+            (Step::Hooks, ToParent::Hooks) => Next::RunHooks,
+            (Step::Ready, ToParent::Ready) => Next::Ready,
             (Step::Pty, ToParent::Pty) if !att.fd => return incomplete("the terminal's fd"),
             (Step::Pty, ToParent::Pty) => Next::TakePty,
             (Step::Exec, ToParent::Exec) if !att.fd => return incomplete("the command's pidfd"),
@@ -379,6 +411,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: true,
             listener: true,
+            ..Expect::default()
         });
         assert_eq!(h.on(Some((&ToParent::Pty, FD))), Next::TakePty);
         assert_eq!(h.on(Some((&ToParent::Exec, EXEC))), Next::Started);
@@ -392,6 +425,7 @@ mod tests {
         let mut plain = Handshake::new(Expect {
             pty: false,
             listener: false,
+            ..Expect::default()
         });
         assert_eq!(plain.on(Some((&ToParent::Exec, EXEC))), Next::Started);
         assert_eq!(plain.on(None), Next::Running);
@@ -402,6 +436,7 @@ mod tests {
         let none = Expect {
             pty: false,
             listener: false,
+            ..Expect::default()
         };
         // A terminal nobody asked for, a listener nobody takes.
         let mut h = Handshake::new(none);
@@ -419,6 +454,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: true,
             listener: true,
+            ..Expect::default()
         });
         h.on(Some((&ToParent::Pty, FD)));
         assert_eq!(
@@ -428,6 +464,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: false,
             listener: true,
+            ..Expect::default()
         });
         h.on(Some((&ToParent::Exec, EXEC)));
         h.on(Some((&ToParent::Listener { fd: 4 }, BARE)));
@@ -439,6 +476,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: true,
             listener: false,
+            ..Expect::default()
         });
         assert_eq!(
             h.on(Some((&ToParent::Exec, EXEC))),
@@ -459,6 +497,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: true,
             listener: true,
+            ..Expect::default()
         });
         assert_eq!(
             h.on(Some((&ToParent::Pty, BARE))),
@@ -470,6 +509,7 @@ mod tests {
         let mut h = Handshake::new(Expect {
             pty: false,
             listener: true,
+            ..Expect::default()
         });
         assert_eq!(
             h.on(Some((&ToParent::Exec, FD))),
@@ -497,6 +537,7 @@ mod tests {
         let all = Expect {
             pty: true,
             listener: true,
+            ..Expect::default()
         };
         let mut h = Handshake::new(all);
         assert_eq!(
@@ -511,6 +552,48 @@ mod tests {
             Next::Fail(f)
         );
         let mut h = Handshake::new(all);
+        assert_eq!(h.on(None), Next::Abort(Refused::InitGone));
+    }
+
+    #[test]
+    fn oci_handshake_stops_for_hooks_and_ends_ready() {
+        let all = Expect {
+            pty: true,
+            listener: true,
+            hooks: true,
+            ready: true,
+        };
+        let mut h = Handshake::new(all);
+        assert_eq!(h.on(Some((&ToParent::Hooks, BARE))), Next::RunHooks);
+        assert_eq!(h.on(Some((&ToParent::Pty, FD))), Next::TakePty);
+        assert_eq!(h.on(Some((&ToParent::Ready, BARE))), Next::Ready);
+        assert_eq!(
+            h.on(Some((&ToParent::Listener { fd: 4 }, BARE))),
+            Next::TakeListener(4)
+        );
+        assert_eq!(h.on(None), Next::Running);
+        // `Exec` is `syscage run`'s; an OCI process never sends it, nor hooks unasked.
+        let oci = Expect {
+            ready: true,
+            ..Expect::default()
+        };
+        let mut h = Handshake::new(oci);
+        assert_eq!(
+            h.on(Some((&ToParent::Exec, EXEC))),
+            unexpected("Exec", "`Ready`")
+        );
+        let mut h = Handshake::new(oci);
+        assert_eq!(
+            h.on(Some((&ToParent::Hooks, BARE))),
+            unexpected("Hooks", "`Ready`")
+        );
+        // Hooks come before anything else, once.
+        let mut h = Handshake::new(all);
+        assert_eq!(
+            h.on(Some((&ToParent::Pty, FD))),
+            unexpected("Pty", "`Hooks`")
+        );
+        let mut h = Handshake::new(oci);
         assert_eq!(h.on(None), Next::Abort(Refused::InitGone));
     }
 

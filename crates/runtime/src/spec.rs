@@ -23,16 +23,28 @@ pub struct RunConfig {
     /// The command and its arguments; the first is looked up in the container's PATH.
     pub command: Vec<String>,
     pub mounts: MountConfig,
-    pub hostname: String,
+    /// `None` leaves the UTS namespace's name as the kernel copied it (an OCI
+    /// configuration without `hostname`).
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
     /// The command's whole environment.
     pub env: Vec<(String, String)>,
     pub workdir: PathBuf,
     pub uid: u32,
     pub gid: u32,
-    /// Bounding, permitted and effective set of the command (when it runs as root).
+    /// Bounding, permitted and effective set of the command (when it runs as root);
+    /// [`ProcessExtras::cap_sets`] replaces this rule with five explicit sets.
     pub caps: CapSet,
     pub limits: Limits,
     pub userns: Userns,
+    pub namespaces: Namespaces,
+    /// What an OCI `process` adds to the command's set-up.
+    pub process: ProcessExtras,
+    /// An OCI container: its process is the command itself (no init), outlives syscage,
+    /// and waits for `start` on the exec FIFO.
+    pub oci: bool,
+    /// The OCI hooks the container's process runs.
+    pub hooks: crate::hooks::ContainerHooks,
     /// Give the container its own pseudo-terminal.
     pub tty: bool,
     /// `None` runs unconfined.
@@ -40,8 +52,74 @@ pub struct RunConfig {
     /// The init's own filter: what reaping and forwarding signals take, nothing else.
     pub init_filter: Option<Vec<SockFilter>>,
     /// How long the container has to end after a forwarded SIGTERM or SIGINT before it
-    /// is killed (`--stop-timeout`, Docker's 10 s by default).
+    /// is killed (`--stop-timeout`, Docker's 10 s by default). The OCI commands leave the
+    /// container's end to their client and never read it.
     pub stop_timeout: std::time::Duration,
+}
+
+/// The namespaces of the container: made new, or joined from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespaces {
+    /// CLONE_NEW* flags of the namespaces made new (the user namespace is `userns`'s;
+    /// the cgroup one is made once the process is in its cgroup).
+    pub new: i32,
+    /// Joined from a file (`/proc/PID/ns/net`, a bind-mounted one): the CLONE_NEW* type
+    /// and the path.
+    pub join: Vec<(i32, PathBuf)>,
+}
+
+impl Namespaces {
+    /// `syscage run`'s: every namespace new.
+    pub fn all_new() -> Namespaces {
+        Namespaces {
+            new: libc::CLONE_NEWNS
+                | libc::CLONE_NEWPID
+                | libc::CLONE_NEWUTS
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWNET
+                | libc::CLONE_NEWCGROUP,
+            join: vec![],
+        }
+    }
+
+    pub fn is_new(&self, flag: i32) -> bool {
+        self.new & flag != 0
+    }
+}
+
+/// The five capability sets of an OCI `process`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapSets {
+    pub bounding: CapSet,
+    pub effective: CapSet,
+    pub inheritable: CapSet,
+    pub permitted: CapSet,
+    pub ambient: CapSet,
+}
+
+/// One resource limit, set with setrlimit(2) before the command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: nix::sys::resource::Resource,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// What an OCI `process` asks beyond `syscage run`'s fixed rules. The default is
+/// `syscage run`'s: nothing added.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessExtras {
+    /// The five sets as given (and kept across the change of user); `None`: `caps` is the
+    /// bounding set, and permitted and effective for root only.
+    pub cap_sets: Option<CapSets>,
+    pub additional_gids: Vec<u32>,
+    pub umask: Option<u32>,
+    pub rlimits: Vec<Rlimit>,
+    pub oom_score_adj: Option<i32>,
+    /// personality(2) domain (PER_LINUX32).
+    pub personality: Option<u64>,
+    /// Leave no_new_privs off (`noNewPrivileges: false`); `syscage run` always sets it.
+    pub new_privs: bool,
 }
 
 /// Docker's default grace period between SIGTERM and SIGKILL.

@@ -289,10 +289,10 @@ pub fn own_received_fd(fd: RawFd) -> OwnedFd {
 }
 
 /// Closes (or, with `cloexec`, marks close-on-exec) every fd from `first` up, except
-/// `keep` (close_range(2), Linux 5.9/5.11). An fd the caller of syscage leaked without
-/// CLOEXEC must never reach the container: an open host directory is a way out of any
-/// root file system (CVE-2024-21626).
-pub fn close_fds_from(first: RawFd, keep: Option<RawFd>, cloexec: bool) -> Result<(), Errno> {
+/// those in `keep` (close_range(2), Linux 5.9/5.11). An fd the caller of syscage leaked
+/// without CLOEXEC must never reach the container: an open host directory is a way out
+/// of any root file system (CVE-2024-21626).
+pub fn close_fds_from(first: RawFd, keep: &[RawFd], cloexec: bool) -> Result<(), Errno> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     let flags = if cloexec { CLOSE_RANGE_CLOEXEC } else { 0 };
     let range = |lo: RawFd, hi: RawFd| -> Result<(), Errno> {
@@ -300,7 +300,7 @@ pub fn close_fds_from(first: RawFd, keep: Option<RawFd>, cloexec: bool) -> Resul
             return Ok(());
         }
         // SAFETY: integer arguments only; the fds closed are owned by this process and no
-        // Rust object refers to them (`keep` is skipped).
+        // Rust object refers to them (those in `keep` are skipped).
         let r = unsafe {
             libc::syscall(
                 libc::SYS_close_range,
@@ -311,13 +311,51 @@ pub fn close_fds_from(first: RawFd, keep: Option<RawFd>, cloexec: bool) -> Resul
         };
         Errno::result(r).map(|_| ())
     };
-    match keep {
-        Some(k) if k >= first => {
-            range(first, k - 1)?;
-            range(k + 1, RawFd::MAX)
-        }
-        _ => range(first, RawFd::MAX),
+    let mut kept: Vec<RawFd> = keep.iter().copied().filter(|k| *k >= first).collect();
+    kept.sort_unstable();
+    kept.dedup();
+    let mut lo = first;
+    for k in kept {
+        range(lo, k - 1)?;
+        lo = k + 1;
     }
+    range(lo, RawFd::MAX)
+}
+
+/// `personality(2)`: sets the execution domain (PER_LINUX32...).
+pub fn set_personality(persona: u64) -> Result<(), Errno> {
+    // SAFETY: an integer argument; the call returns the previous persona or -1.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    Errno::result(r).map(|_| ())
+}
+
+/// `setdomainname(2)`, in the calling process's UTS namespace.
+pub fn set_domainname(name: &str) -> Result<(), Errno> {
+    // SAFETY: a pointer and length of a live byte slice the kernel only reads.
+    let r = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    Errno::result(r).map(|_| ())
+}
+
+/// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE, Linux 4.11); EINVAL or
+/// ENOTTY when it is not one.
+pub fn ns_type(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
+    const NS_GET_NSTYPE: libc::c_ulong = 0xb703; // _IO(0xb7, 0x3)
+                                                 // SAFETY: NS_GET_NSTYPE takes no argument and returns an integer.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
+    Errno::result(r)
+}
+
+/// Clears FD_CLOEXEC on `fd`, so that it survives execve (the `--preserve-fds` ones).
+pub fn keep_on_exec(fd: RawFd) -> Result<(), Errno> {
+    let b = std_fd_any(fd);
+    let fl = nix::fcntl::fcntl(b, nix::fcntl::FcntlArg::F_GETFD)?;
+    let fl = nix::fcntl::FdFlag::from_bits_retain(fl) - nix::fcntl::FdFlag::FD_CLOEXEC;
+    nix::fcntl::fcntl(b, nix::fcntl::FcntlArg::F_SETFD(fl)).map(|_| ())
+}
+
+/// Whether fd number `fd` is open in this process.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    nix::fcntl::fcntl(std_fd_any(fd), nix::fcntl::FcntlArg::F_GETFD).is_ok()
 }
 
 /// Drops capability `n` from the bounding set (PR_CAPBSET_DROP), for every number the
@@ -594,8 +632,9 @@ pub fn dup_onto(from: RawFd, to: RawFd) -> Result<(), Errno> {
     Errno::result(unsafe { libc::dup2(from, to) }).map(|_| ())
 }
 
-fn std_fd_any(fd: RawFd) -> BorrowedFd<'static> {
-    // SAFETY: only used on an fd the caller owns, for one fcntl.
+/// Borrows fd number `fd`, which the caller owns and keeps open while it is used.
+pub fn std_fd_any(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: only used on an fd the caller owns, for calls that do not outlive it.
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
@@ -604,3 +643,10 @@ fn std_fd_any(fd: RawFd) -> BorrowedFd<'static> {
 unsafe impl Sync for SharedPage {}
 // SAFETY: as above; the mapping belongs to the process, not to a thread.
 unsafe impl Send for SharedPage {}
+
+/// `kill(2)` with a signal number (nix's `Signal` lacks the real-time ones).
+pub fn kill_raw(pid: i32, sig: libc::c_int) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    let r = unsafe { libc::kill(pid, sig) };
+    Errno::result(r).map(|_| ())
+}

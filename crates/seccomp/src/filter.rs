@@ -194,6 +194,21 @@ pub fn build(
     cache: Option<&Cache>,
     want_policy: bool,
 ) -> Result<Built, FilterError> {
+    if req.profile == "unconfined" && req.tweaks.is_empty() && req.notify == NotifyMode::Plain {
+        return build_source(req, None, cache, want_policy);
+    }
+    let src = builtin::read_source(&req.profile)?;
+    build_source(req, Some(src), cache, want_policy)
+}
+
+/// Builds the filter from a profile already read (an OCI configuration's `linux.seccomp`,
+/// named by `src.name`); `None` when `req.profile` is `unconfined`.
+pub fn build_source(
+    req: &Request,
+    src: Option<builtin::Source>,
+    cache: Option<&Cache>,
+    want_policy: bool,
+) -> Result<Built, FilterError> {
     let plain = req.notify == NotifyMode::Plain;
     let unconfined = Built {
         name: "unconfined".into(),
@@ -203,10 +218,9 @@ pub fn build(
         cached: false,
         warnings: vec![],
     };
-    if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
+    let Some(src) = src else {
         return Ok(unconfined);
-    }
-    let src = builtin::read_source(&req.profile)?;
+    };
     let key = cache.map(|_| key(req, &src));
     let cached = match (cache, &key) {
         (Some(c), Some(k)) => c.get(k),
@@ -219,12 +233,12 @@ pub fn build(
         .is_some_and(|e| e.flags & load::FLAG_NEW_LISTENER != 0);
     if let (Some(e), true, false, false) = (&cached, plain, want_policy, needs_listener) {
         return Ok(Built {
-            name: req.profile.clone(),
+            name: src.name.clone(),
             program: Some(e.program.clone()),
             flags: e.flags,
             policy: None,
             cached: true,
-            warnings: named(&e.warnings, &req.profile),
+            warnings: named(&e.warnings, &src.name),
         });
     }
     let Some((name, policy, warnings)) = policy_from(&src, req)? else {

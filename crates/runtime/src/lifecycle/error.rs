@@ -78,3 +78,8 @@ impl OciError {
         }
     }
 }
+
+/// An errno in the house's words: `No such file or directory (ENOENT)`.
+pub fn errno_text(e: nix::errno::Errno) -> String {
+    io_text(&std::io::Error::from(e))
+}

@@ -4,7 +4,13 @@
 //!
 //! - [`statedir`]: `<root>/<id>/`, its lock, the saved state and the derived status.
 
+pub mod console;
+pub mod convert;
+pub mod create;
 pub mod error;
+pub mod mounts;
+pub mod ops;
+pub mod process;
 pub mod statedir;
 
 pub use error::OciError;

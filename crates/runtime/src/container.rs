@@ -1,0 +1,170 @@
+//! An OCI container's process: cloned by `create` into the container's namespaces, it is
+//! the command itself (pid 1 of its pid namespace, as with runc, crun and youki), not
+//! syscage's init. Its steps:
+//! 1. every fd above 2 closed but the `--preserve-fds` ones, the sync socket, the exec
+//!    FIFO and the namespace files to join (containerd's shim leaks its own listening
+//!    socket as fd 3);
+//! 2. the parent's `Go`; then `child::setup` (namespaces joined, identity, names, the
+//!    mount plan with the hooks' stop before `pivot_root`, terminal) and
+//!    `exec::prepare` (limits, capabilities, user, no_new_privs, working directory, the
+//!    program found): every failure here fails `create` with the step's message;
+//! 3. `Ready`; with a `listenerPath`, the filter loaded now and its fd handed to the
+//!    parent (which passes it to the agent while `create` still runs);
+//! 4. the sync socket closed: `create` returns and nothing of syscage stays;
+//! 5. the exec FIFO opened for writing through `/proc/self/fd` (blocks until `start`
+//!    opens the other end), one byte written;
+//! 6. `startContainer` hooks; the filter (without a listener) loaded last; `execve`.
+//!
+//! The process has no parent-death signal: it must outlive `create`. If `create` dies
+//! before step 4, the socket's end of file ends this process.
+
+use crate::exec;
+use crate::protocol::{self, failure, Failure, FailureKind, ToChild, ToParent};
+use crate::spec::RunConfig;
+use crate::sys::{self, SharedPage};
+use nix::errno::Errno;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+
+/// The fds the process inherits from `create` for itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inherit {
+    /// An O_PATH fd of the exec FIFO.
+    pub fifo: RawFd,
+    /// Namespaces to join: CLONE_NEW* type and an fd of the namespace file.
+    pub join: Vec<(i32, RawFd)>,
+    /// `--preserve-fds`: the fds from 3 the container keeps (only those open at start).
+    pub keep: Vec<RawFd>,
+}
+
+/// Runs in the cloned child; never returns.
+pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Inherit) -> ! {
+    // The sync socket above the preserved range (the parent placed the others there).
+    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
+    let sock = if sock.as_raw_fd() < after {
+        match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
+            Ok(n) => {
+                drop(sock);
+                sys::own_received_fd(n)
+            }
+            Err(_) => sys::exit_now(125),
+        }
+    } else {
+        sock
+    };
+    let mut keep = inh.keep.clone();
+    keep.push(sock.as_raw_fd());
+    keep.push(inh.fifo);
+    keep.extend(inh.join.iter().map(|(_, fd)| *fd));
+    if sys::close_fds_from(3, &keep, false).is_err() {
+        sys::exit_now(125);
+    }
+    match protocol::recv::<ToChild>(sock.as_fd()) {
+        Ok(Some(r)) if r.msg == ToChild::Go => {}
+        _ => sys::exit_now(125),
+    }
+    let prepared = match set_up(cfg, &sock, inh) {
+        Ok(p) => p,
+        Err(f) => {
+            let code = f.kind.exit_code();
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(code);
+        }
+    };
+    let (prepared, state) = prepared;
+    // A filter with a listener is loaded while `create` is there to take its fd.
+    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener);
+    if listener {
+        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared) {
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(125);
+        }
+    }
+    drop(sock);
+    if let Err(e) = wait_for_start(inh.fifo) {
+        die(&format!("wait for `start` on the exec FIFO: {}", e.desc()));
+    }
+    if let Some(state) = state {
+        let state = crate::hooks::with_status(&state, "created");
+        if let Err(h) = crate::hooks::run_all("startContainer", &cfg.hooks.start_container, &state)
+        {
+            die(&format!("run the {h}"));
+        }
+    }
+    if !listener {
+        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared) {
+            die(&f.to_string());
+        }
+    }
+    exec::execute(shared, prepared)
+}
+
+/// Steps 2 and 3.
+fn set_up(
+    cfg: &RunConfig,
+    sock: &OwnedFd,
+    inh: &Inherit,
+) -> Result<(exec::Prepared, Option<String>), Failure> {
+    let (tty, state) = crate::child::setup(cfg, sock, &inh.join)?;
+    for fd in &inh.keep {
+        sys::keep_on_exec(*fd).map_err(|e| {
+            failure(
+                FailureKind::Setup,
+                format!("pass fd {fd} on (--preserve-fds)"),
+                Some(e),
+                None,
+            )
+        })?;
+    }
+    let p = exec::prepare(cfg, sock, tty)?;
+    // Nothing but the preserved fds reaches the program; the socket and the FIFO are
+    // closed at execve (they are already close-on-exec; this covers what set-up opened).
+    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
+    exec::close_on_exec_from(after)?;
+    for fd in [sock.as_raw_fd(), inh.fifo] {
+        if fd < after {
+            return Err(failure(
+                FailureKind::Setup,
+                format!("keep fd {fd} out of the preserved ones"),
+                Some(Errno::EBADF),
+                None,
+            ));
+        }
+    }
+    protocol::send(sock.as_fd(), &ToParent::Ready, None, false).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "tell syscage the container is ready",
+            Some(e),
+            None,
+        )
+    })?;
+    Ok((p, state))
+}
+
+/// Opens the exec FIFO for writing (it blocks until `start` opens it for reading) and
+/// writes one byte: `start` then knows the process goes on.
+fn wait_for_start(fifo: RawFd) -> Result<(), Errno> {
+    let path = format!("/proc/self/fd/{fifo}");
+    let fd = loop {
+        match nix::fcntl::open(
+            path.as_str(),
+            nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        ) {
+            Err(Errno::EINTR) => continue,
+            r => break r?,
+        }
+    };
+    let mut f = std::fs::File::from(fd);
+    f.write_all(b"0")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    drop(f);
+    nix::unistd::close(sys::std_fd_any(fifo).as_raw_fd())
+}
+
+/// After `create` returned, only the container's stderr (its client's log) can hear.
+fn die(what: &str) -> ! {
+    let _ = writeln!(std::io::stderr(), "syscage: cannot {what}");
+    sys::exit_now(125)
+}

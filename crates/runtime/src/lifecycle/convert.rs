@@ -1,0 +1,404 @@
+//! A validated `config.json` as the runtime's configuration: the same [`RunConfig`] that
+//! `syscage run` builds from its options, plus what only `create` needs (the cgroup path
+//! and resources, namespace files to join, hooks, the profile `exec` compiles again).
+//! Nothing here touches the host but reading (the root and bind sources are looked at,
+//! the profile is compiled through the cache).
+
+use super::error::OciError;
+use super::statedir::{SavedProfile, SavedSeccomp};
+use crate::config::Propagation;
+use crate::fsroot::FileId;
+use crate::hooks::ContainerHooks;
+use crate::idmap::{IdRange, Userns};
+use crate::mounts::{MountConfig, Rootfs};
+use crate::spec::{LoadableFilter, Namespaces, RunConfig};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use syscage_oci::config::{Hook, IdMapping, NamespaceType};
+use syscage_oci::Validated;
+use syscage_seccomp::cache::Cache;
+use syscage_seccomp::filter::{self, NotifyMode, Request};
+
+/// The annotation that replaces the configuration's seccomp profile: a built-in's name
+/// (`default`, `contained`, `unconfined`) or a profile file.
+pub const SECCOMP_ANNOTATION: &str = "run.syscage.seccomp";
+
+/// Everything `create` needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub cfg: RunConfig,
+    pub cgroups_path: Option<String>,
+    pub resources: Option<syscage_oci::Resources>,
+    /// Namespaces joined from a file: CLONE_NEW* type, path, and the field that named it.
+    pub joins: Vec<(i32, PathBuf, String)>,
+    /// The namespace types `exec` joins (setns flags).
+    pub exec_namespaces: i32,
+    pub prestart: Vec<Hook>,
+    pub create_runtime: Vec<Hook>,
+    pub poststart: Vec<Hook>,
+    pub poststop: Vec<Hook>,
+    pub seccomp: Option<SavedSeccomp>,
+    /// The profile's `listenerPath` and `listenerMetadata`.
+    pub listener: Option<(String, Option<String>)>,
+    pub annotations: Map<String, Value>,
+    pub rootfs: PathBuf,
+    /// What to say about the configuration (capabilities left out, profile warnings),
+    /// one line each, for the log.
+    pub warnings: Vec<String>,
+}
+
+fn flag(t: NamespaceType) -> i32 {
+    match t {
+        NamespaceType::Pid => libc::CLONE_NEWPID,
+        NamespaceType::Network => libc::CLONE_NEWNET,
+        NamespaceType::Mount => libc::CLONE_NEWNS,
+        NamespaceType::Ipc => libc::CLONE_NEWIPC,
+        NamespaceType::Uts => libc::CLONE_NEWUTS,
+        NamespaceType::User => libc::CLONE_NEWUSER,
+        NamespaceType::Cgroup => libc::CLONE_NEWCGROUP,
+        NamespaceType::Time => libc::CLONE_NEWTIME,
+    }
+}
+
+fn ranges(list: Option<&Vec<IdMapping>>) -> Vec<IdRange> {
+    list.into_iter()
+        .flatten()
+        .map(|m| IdRange {
+            inside: m.container_id,
+            outside: m.host_id,
+            count: m.size,
+        })
+        .collect()
+}
+
+/// The kernel release, for profiles' `minKernel`.
+fn kernel() -> Option<syscage_policy::profile::KernelVersion> {
+    let u = nix::sys::utsname::uname().ok()?;
+    syscage_policy::profile::KernelVersion::parse(&u.release().to_string_lossy())
+}
+
+/// Converts `v` (read from `bundle`) for container `id`; `cgroup_dirs` are the
+/// container's cgroup directories by hierarchy name, for a `cgroup` mount.
+pub fn convert(
+    v: &Validated,
+    bundle: &Path,
+    cgroup_dirs: &[(String, PathBuf)],
+) -> Result<Converted, OciError> {
+    let spec = v.spec();
+    let linux = spec
+        .linux
+        .as_ref()
+        .ok_or_else(|| OciError::Other("missing field `linux`".into()))?;
+    let process = v
+        .process()
+        .ok_or_else(|| OciError::Other("missing field `process`".into()))?;
+    let mut warnings = Vec::new();
+
+    // Namespaces: new ones at clone, those with a path joined.
+    let mut new = 0;
+    let mut joins = Vec::new();
+    let mut exec_namespaces = 0;
+    for (i, ns) in linux.namespaces().iter().enumerate() {
+        let Some(t) = ns.ty() else { continue };
+        let field = format!("linux.namespaces[{i}]");
+        if t == NamespaceType::Time {
+            return Err(OciError::Other(format!(
+                "{field}.type: syscage does not make time namespaces; leave it out"
+            )));
+        }
+        match ns.join_path() {
+            None if t == NamespaceType::User => {}
+            None => new |= flag(t),
+            Some(_) if t == NamespaceType::User => {
+                return Err(OciError::Other(format!(
+                    "{field}.path: joining a user namespace is not supported: syscage makes a new one from `linux.uidMappings`"
+                )))
+            }
+            Some(p) => joins.push((flag(t), PathBuf::from(p), format!("{field}.path"))),
+        }
+        exec_namespaces |= flag(t);
+    }
+    let userns = match linux.namespace(NamespaceType::User) {
+        Some(_) => Userns::Ranges {
+            uid: ranges(linux.uid_mappings.as_ref()),
+            gid: ranges(linux.gid_mappings.as_ref()),
+        },
+        None => Userns::Host,
+    };
+
+    let propagation = match linux.rootfs_propagation.as_deref().unwrap_or("") {
+        "" | "private" | "rprivate" => Propagation::Private,
+        "slave" | "rslave" => Propagation::Slave,
+        other => {
+            return Err(OciError::Other(format!(
+                "linux.rootfsPropagation: `{other}` is not supported (private or slave)"
+            )))
+        }
+    };
+    let root = std::fs::canonicalize(v.root()).map_err(|e| {
+        OciError::Other(format!(
+            "root.path: `{}`: {}",
+            v.root().display(),
+            syscage_policy::errno::io_text(&e)
+        ))
+    })?;
+    if !root.is_dir() {
+        return Err(OciError::Other(format!(
+            "root.path: `{}` is not a directory",
+            root.display()
+        )));
+    }
+    let id = FileId::of_path(&root).map_err(|e| {
+        OciError::Other(format!(
+            "root.path: `{}`: {}",
+            root.display(),
+            syscage_policy::errno::io_text(&e)
+        ))
+    })?;
+    let mut oci = super::mounts::convert(
+        spec.mounts.as_deref().unwrap_or(&[]),
+        linux.devices.as_deref().unwrap_or(&[]),
+        bundle,
+        cgroup_dirs,
+    )?;
+    oci.masked = linux
+        .masked_paths
+        .iter()
+        .flatten()
+        .map(PathBuf::from)
+        .collect();
+    oci.readonly = linux
+        .readonly_paths
+        .iter()
+        .flatten()
+        .map(PathBuf::from)
+        .collect();
+    oci.sysctl = linux
+        .sysctl
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+
+    let last_cap = crate::exec::last_cap();
+    let bounding = super::process::own_bounding(last_cap);
+    let parts = super::process::convert(process, "process", bounding, last_cap)?;
+    if !parts.left_out.is_empty() {
+        let names: Vec<String> = parts.left_out.iter().map(|c| c.to_string()).collect();
+        warnings.push(format!(
+            "left out {}, which syscage's own bounding set lacks",
+            names.join(", ")
+        ));
+    }
+    let mut extras = parts.extras;
+    if let Some(p) = &linux.personality {
+        extras.personality = Some(if p.domain == "LINUX32" { 0x0008 } else { 0 });
+    }
+    let caps = extras.cap_sets.map(|c| c.bounding).unwrap_or_default();
+
+    let annotations = spec.annotations.clone().unwrap_or_default();
+    let (filter, seccomp, listener) = seccomp(
+        linux.seccomp.as_ref(),
+        annotations.get(SECCOMP_ANNOTATION).and_then(Value::as_str),
+        caps,
+        &mut warnings,
+    )?;
+
+    // Devices the configuration makes are allowed in the device cgroup too, after its
+    // own rules (as runc adds them).
+    let mut resources = linux.resources.clone();
+    if !oci.devices.is_empty() {
+        let r = resources.get_or_insert_with(Default::default);
+        let rules = r.devices.get_or_insert_with(Vec::new);
+        for d in &oci.devices {
+            if d.kind == libc::S_IFIFO {
+                continue;
+            }
+            rules.push(syscage_oci::config::DeviceRule {
+                allow: true,
+                kind: Some(if d.kind == libc::S_IFBLK { "b" } else { "c" }.into()),
+                major: Some(d.major as i64),
+                minor: Some(d.minor as i64),
+                access: Some("rwm".into()),
+            });
+        }
+    }
+
+    let hooks = spec.hooks.clone().unwrap_or(syscage_oci::config::Hooks {
+        prestart: None,
+        create_runtime: None,
+        create_container: None,
+        start_container: None,
+        poststart: None,
+        poststop: None,
+    });
+    let list = |l: &Option<Vec<Hook>>| l.clone().unwrap_or_default();
+    let container_hooks = ContainerHooks {
+        create_container: list(&hooks.create_container),
+        start_container: list(&hooks.start_container),
+        sync: [
+            &hooks.prestart,
+            &hooks.create_runtime,
+            &hooks.create_container,
+            &hooks.start_container,
+        ]
+        .iter()
+        .any(|l| l.as_ref().is_some_and(|l| !l.is_empty())),
+    };
+
+    let cfg = RunConfig {
+        command: parts.command,
+        mounts: MountConfig {
+            rootfs: Some(Rootfs {
+                path: root.clone(),
+                id,
+                propagation,
+            }),
+            read_only: spec.root.as_ref().and_then(|r| r.readonly).unwrap_or(false),
+            volumes: vec![],
+            tmpfs: vec![],
+            devpts_gid: None,
+            oci: Some(oci),
+        },
+        hostname: spec.hostname.clone().filter(|h| !h.is_empty()),
+        domainname: spec.domainname.clone().filter(|h| !h.is_empty()),
+        env: parts.env,
+        workdir: parts.workdir,
+        uid: parts.uid,
+        gid: parts.gid,
+        caps,
+        limits: Default::default(),
+        userns,
+        namespaces: Namespaces {
+            new,
+            join: joins.iter().map(|(t, p, _)| (*t, p.clone())).collect(),
+        },
+        process: extras,
+        oci: true,
+        hooks: container_hooks,
+        tty: parts.tty,
+        filter,
+        init_filter: None,
+        // The client decides when the container ends; nothing of syscage waits for it.
+        stop_timeout: std::time::Duration::ZERO,
+    };
+    Ok(Converted {
+        cfg,
+        cgroups_path: linux.cgroups_path.clone(),
+        resources,
+        joins,
+        exec_namespaces,
+        prestart: list(&hooks.prestart),
+        create_runtime: list(&hooks.create_runtime),
+        poststart: list(&hooks.poststart),
+        poststop: list(&hooks.poststop),
+        seccomp,
+        listener,
+        annotations,
+        rootfs: root,
+        warnings,
+    })
+}
+
+type Seccomp = (
+    Option<LoadableFilter>,
+    Option<SavedSeccomp>,
+    Option<(String, Option<String>)>,
+);
+
+/// The filter: the annotation's profile when it names one, else `linux.seccomp` read by
+/// syscage's own reader (strict: an unknown name or action is an error naming it), else
+/// none, as runc.
+fn seccomp(
+    given: Option<&Value>,
+    annotation: Option<&str>,
+    caps: syscage_policy::CapSet,
+    warnings: &mut Vec<String>,
+) -> Result<Seccomp, OciError> {
+    let (src, saved) = match (annotation, given) {
+        (Some(name), _) => {
+            let src = syscage_policy::builtin::read_source(name)
+                .map_err(|e| OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {e}")))?;
+            let saved = match (src.builtin, &src.text) {
+                (Some(b), _) => SavedProfile::Builtin(b.name.to_string()),
+                (None, Some(t)) => SavedProfile::Json(t.clone()),
+                (None, None) => SavedProfile::Builtin("unconfined".into()),
+            };
+            (src, saved)
+        }
+        (None, Some(v)) if !v.is_null() => {
+            let text = v.to_string();
+            (
+                syscage_policy::builtin::Source {
+                    name: "config.json linux.seccomp".into(),
+                    builtin: None,
+                    text: Some(text.clone()),
+                },
+                SavedProfile::Json(text),
+            )
+        }
+        _ => return Ok((None, None, None)),
+    };
+    let built = build(&src, caps)?;
+    warnings.extend(built.warnings.iter().cloned());
+    let listener = built
+        .policy
+        .as_ref()
+        .and_then(|p| p.listener())
+        .map(|l| (l.path.clone(), l.metadata.clone()));
+    let filter = built.program.map(|program| LoadableFilter {
+        program,
+        flags: built.flags,
+        listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
+    });
+    let saved = filter.as_ref().map(|f| SavedSeccomp {
+        profile: saved,
+        caps: caps.bits(),
+        listener: f.listener,
+    });
+    Ok((filter, saved, listener))
+}
+
+fn build(
+    src: &syscage_policy::builtin::Source,
+    caps: syscage_policy::CapSet,
+) -> Result<syscage_seccomp::filter::Built, OciError> {
+    let req = Request {
+        profile: src.name.clone(),
+        read: Default::default(),
+        caps,
+        kernel: kernel(),
+        extra_arches: vec![],
+        tweaks: vec![],
+        notify: NotifyMode::Plain,
+    };
+    let cache = Cache::open_default();
+    let owned = syscage_policy::builtin::Source {
+        name: src.name.clone(),
+        builtin: src.builtin,
+        text: src.text.clone(),
+    };
+    let unconfined = src.builtin.is_some_and(|b| b.name == "unconfined");
+    filter::build_source(&req, (!unconfined).then_some(owned), cache.as_ref(), false)
+        .map_err(|e| OciError::Other(format!("linux.seccomp: {e}")))
+}
+
+/// The filter `exec` loads for its process: the container's profile compiled again (a
+/// cache hit, normally).
+pub fn exec_filter(saved: &SavedSeccomp) -> Result<Option<LoadableFilter>, OciError> {
+    let src = match &saved.profile {
+        SavedProfile::Builtin(name) => syscage_policy::builtin::read_source(name)
+            .map_err(|e| OciError::Other(e.to_string()))?,
+        SavedProfile::Json(text) => syscage_policy::builtin::Source {
+            name: "config.json linux.seccomp".into(),
+            builtin: None,
+            text: Some(text.clone()),
+        },
+    };
+    let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))?;
+    Ok(built.program.map(|program| LoadableFilter {
+        program,
+        flags: built.flags,
+        listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
+    }))
+}
