@@ -309,7 +309,7 @@ fn ns_name(kind: i32) -> &'static str {
 
 /// Opens a pseudo-terminal in the container's devpts, sends the master to the parent and
 /// keeps the slave for the command.
-fn open_pty(sock: &OwnedFd) -> Result<OwnedFd, Failure> {
+pub(crate) fn open_pty(sock: &OwnedFd) -> Result<OwnedFd, Failure> {
     let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
     let master = nix::fcntl::open(
         "/dev/ptmx",

@@ -168,3 +168,94 @@ fn die(what: &str) -> ! {
     let _ = writeln!(std::io::stderr(), "syscage: cannot {what}");
     sys::exit_now(125)
 }
+
+/// What a process `exec` starts inherits for itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecInherit {
+    /// A pidfd of the container's process, whose namespaces it joins.
+    pub pidfd: RawFd,
+    /// The setns(2) flags of those namespaces (the pid one was entered before the fork).
+    pub namespaces: i32,
+    /// `--preserve-fds`.
+    pub keep: Vec<RawFd>,
+}
+
+/// A process `exec` forked (in the container's pid namespace already): joins the
+/// container's other namespaces at once through its pidfd (Linux 5.8; the kernel orders
+/// them, the user namespace first), opens its terminal in the container's devpts, takes
+/// its identity, limits and capabilities as `create`'s process does, says `Ready`, loads
+/// the container's filter and executes. Never returns.
+pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &ExecInherit) -> ! {
+    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
+    let sock = if sock.as_raw_fd() < after {
+        match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
+            Ok(n) => {
+                drop(sock);
+                sys::own_received_fd(n)
+            }
+            Err(_) => sys::exit_now(125),
+        }
+    } else {
+        sock
+    };
+    let mut keep = inh.keep.clone();
+    keep.push(sock.as_raw_fd());
+    keep.push(inh.pidfd);
+    if sys::close_fds_from(3, &keep, false).is_err() {
+        sys::exit_now(125);
+    }
+    match protocol::recv::<ToChild>(sock.as_fd()) {
+        Ok(Some(r)) if r.msg == ToChild::Go => {}
+        _ => sys::exit_now(125),
+    }
+    let prepared = match join_and_prepare(cfg, &sock, inh, after) {
+        Ok(p) => p,
+        Err(f) => {
+            let code = f.kind.exit_code();
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(code);
+        }
+    };
+    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener);
+    if listener {
+        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared) {
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(125);
+        }
+    }
+    drop(sock);
+    if !listener {
+        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared) {
+            die(&f.to_string());
+        }
+    }
+    exec::execute(shared, prepared)
+}
+
+fn join_and_prepare(
+    cfg: &RunConfig,
+    sock: &OwnedFd,
+    inh: &ExecInherit,
+    after: RawFd,
+) -> Result<exec::Prepared, Failure> {
+    let e =
+        |step: &'static str| move |err: Errno| failure(FailureKind::Setup, step, Some(err), None);
+    let flags = nix::sched::CloneFlags::from_bits_retain(inh.namespaces & !libc::CLONE_NEWPID);
+    nix::sched::setns(sys::std_fd_any(inh.pidfd), flags)
+        .map_err(e("join the container's namespaces"))?;
+    nix::unistd::setsid().map_err(e("start a session of its own"))?;
+    let _ = nix::unistd::close(inh.pidfd);
+    let tty = if cfg.tty {
+        Some(crate::child::open_pty(sock)?)
+    } else {
+        None
+    };
+    for fd in &inh.keep {
+        sys::keep_on_exec(*fd).map_err(e("pass an fd on (--preserve-fds)"))?;
+    }
+    let p = exec::prepare(cfg, sock, tty)?;
+    exec::close_on_exec_from(after)?;
+    protocol::send(sock.as_fd(), &ToParent::Ready, None, false)
+        .map_err(e("tell syscage the process is ready"))?;
+    Ok(p)
+}

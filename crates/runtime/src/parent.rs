@@ -139,6 +139,9 @@ pub(crate) enum Entry<'a> {
     Init([Option<std::os::fd::RawFd>; 3]),
     /// An OCI container's process.
     Container(&'a crate::container::Inherit),
+    /// A process `exec` starts in a running container (a plain fork: it joins the
+    /// container's namespaces itself).
+    Exec(&'a crate::container::ExecInherit),
 }
 
 /// Clones the container's first process into its new namespaces (in the pid namespace
@@ -164,6 +167,9 @@ pub(crate) fn spawn(
     if cfg.userns.is_new() {
         flags |= CloneFlags::CLONE_NEWUSER;
     }
+    if let Entry::Exec(_) = entry {
+        flags = CloneFlags::empty();
+    }
     let back = match pid_ns {
         Some(ns) => {
             let own = nix::fcntl::open(
@@ -173,7 +179,7 @@ pub(crate) fn spawn(
             )
             .map_err(|e| RunError::parent("open this process's pid namespace", e))?;
             nix::sched::setns(ns, CloneFlags::CLONE_NEWPID)
-                .map_err(|e| RunError::parent("join the pid namespace", e))?;
+                .map_err(|e| RunError::parent("join the container's pid namespace", e))?;
             Some(own)
         }
         None => None,
@@ -182,6 +188,7 @@ pub(crate) fn spawn(
     let what = match entry {
         Entry::Init(_) => "container init",
         Entry::Container(_) => "container process",
+        Entry::Exec(_) => "exec process",
     };
     let cloned = crate::fault::inject("create the container's namespaces")
         .and_then(|_| sys::clone_fork(flags.bits()));
@@ -193,6 +200,7 @@ pub(crate) fn spawn(
             Entry::Container(inherit) => {
                 crate::container::container_main(cfg, csock, shared, inherit)
             }
+            Entry::Exec(inherit) => crate::container::exec_main(cfg, csock, shared, inherit),
         }
     }
     if let Some(own) = back {

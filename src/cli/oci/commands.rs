@@ -5,6 +5,7 @@ use super::{OciCli, OciCommand};
 use std::os::fd::RawFd;
 use syscage_oci::ContainerId;
 use syscage_runtime::lifecycle::create::{self, CreateOptions};
+use syscage_runtime::lifecycle::exec::{self, ExecArgs, ExecOptions};
 use syscage_runtime::lifecycle::ops;
 use syscage_runtime::lifecycle::statedir::Root;
 use syscage_runtime::lifecycle::OciError;
@@ -103,11 +104,73 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
             ops::update(&root, &id(&a.id)?, &text).map_err(e)?;
             Ok(0)
         }
-        OciCommand::Exec(_)
-        | OciCommand::Run(_)
-        | OciCommand::Features
-        | OciCommand::Spec { .. }
-        | OciCommand::List { .. } => Err("not available yet".into()),
+        OciCommand::Exec(a) => {
+            let o = ExecOptions {
+                root,
+                id: id(&a.id)?,
+                process: a.process,
+                args: ExecArgs {
+                    args: a.command,
+                    cwd: a.cwd,
+                    env: a.env,
+                    user: a.user,
+                    additional_gids: a.additional_gids,
+                    caps: a.cap,
+                    no_new_privs: a.no_new_privs,
+                },
+                tty: a.tty,
+                console_socket: a.console_socket,
+                pid_file: a.pid_file,
+                detach: a.detach,
+                preserve: preserved(a.preserve_fds),
+            };
+            exec::exec(&o, &agent).map_err(e)
+        }
+        OciCommand::Run(a) => super::run::run(root, *a, cli.systemd_cgroup, log),
+        OciCommand::Features => {
+            outln!("{}", super::info::features());
+            Ok(0)
+        }
+        OciCommand::Spec { bundle, rootless } => {
+            super::info::spec(bundle.as_deref(), rootless).map(|()| 0)
+        }
+        OciCommand::List { format, quiet } => {
+            let mut states = Vec::new();
+            for i in root.list() {
+                let Ok(cid) = ContainerId::new(&i) else {
+                    continue;
+                };
+                match ops::Container::open(&root, &cid) {
+                    Ok(c) => states.push(c.state_json()),
+                    Err(OciError::NotFound { .. }) => {}
+                    Err(x) => log.warning(&x.to_string()),
+                }
+            }
+            let parsed: Vec<serde_json::Value> = states
+                .iter()
+                .filter_map(|s| serde_json::from_str(s).ok())
+                .collect();
+            if quiet {
+                for v in &parsed {
+                    outln!("{}", v["id"].as_str().unwrap_or(""));
+                }
+            } else if format == "json" {
+                outln!("{}", serde_json::Value::Array(parsed));
+            } else {
+                outln!("ID                PID         STATUS      BUNDLE         CREATED");
+                for v in &parsed {
+                    outln!(
+                        "{:<17} {:<11} {:<11} {:<14} {}",
+                        v["id"].as_str().unwrap_or(""),
+                        v["pid"],
+                        v["status"].as_str().unwrap_or(""),
+                        v["bundle"].as_str().unwrap_or(""),
+                        v["created"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(0)
+        }
     }
 }
 

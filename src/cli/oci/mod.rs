@@ -14,7 +14,9 @@
 //! 3339, as containerd's shim and podman read it), or a text line.
 
 mod commands;
+mod info;
 mod log;
+mod run;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -149,7 +151,7 @@ enum OciCommand {
         id: String,
     },
     /// Create and start a container, and wait for it (or not, with --detach).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run a new process in a container.
     Exec(Box<ExecArgs>),
     /// List a container's processes.

@@ -42,6 +42,8 @@ pub struct Converted {
     pub listener: Option<(String, Option<String>)>,
     pub annotations: Map<String, Value>,
     pub rootfs: PathBuf,
+    /// The `process` object, as `exec` with a command line starts from it.
+    pub process: Option<Value>,
     /// What to say about the configuration (capabilities left out, profile warnings),
     /// one line each, for the log.
     pub warnings: Vec<String>,
@@ -296,15 +298,15 @@ pub fn convert(
         listener,
         annotations,
         rootfs: root,
+        process: serde_json::to_value(process).ok(),
         warnings,
     })
 }
 
-type Seccomp = (
-    Option<LoadableFilter>,
-    Option<SavedSeccomp>,
-    Option<(String, Option<String>)>,
-);
+/// A profile's `listenerPath` and `listenerMetadata`.
+pub type Listener = Option<(String, Option<String>)>;
+
+type Seccomp = (Option<LoadableFilter>, Option<SavedSeccomp>, Listener);
 
 /// The filter: the annotation's profile when it names one, else `linux.seccomp` read by
 /// syscage's own reader (strict: an unknown name or action is an error naming it), else
@@ -384,8 +386,8 @@ fn build(
 }
 
 /// The filter `exec` loads for its process: the container's profile compiled again (a
-/// cache hit, normally).
-pub fn exec_filter(saved: &SavedSeccomp) -> Result<Option<LoadableFilter>, OciError> {
+/// cache hit, normally), and its `listenerPath` and metadata.
+pub fn exec_filter(saved: &SavedSeccomp) -> Result<(Option<LoadableFilter>, Listener), OciError> {
     let src = match &saved.profile {
         SavedProfile::Builtin(name) => syscage_policy::builtin::read_source(name)
             .map_err(|e| OciError::Other(e.to_string()))?,
@@ -396,9 +398,15 @@ pub fn exec_filter(saved: &SavedSeccomp) -> Result<Option<LoadableFilter>, OciEr
         },
     };
     let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))?;
-    Ok(built.program.map(|program| LoadableFilter {
+    let listener = built
+        .policy
+        .as_ref()
+        .and_then(|p| p.listener())
+        .map(|l| (l.path.clone(), l.metadata.clone()));
+    let filter = built.program.map(|program| LoadableFilter {
         program,
         flags: built.flags,
         listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
-    }))
+    });
+    Ok((filter, listener))
 }

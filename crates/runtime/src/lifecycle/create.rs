@@ -73,21 +73,27 @@ pub fn load(bundle: &Path) -> Result<(PathBuf, syscage_oci::Validated), OciError
     Ok((bundle, v))
 }
 
+/// runc's rules for a terminal: a console socket with it, none without it. (runc relays
+/// a terminal itself for a foreground `run`/`exec`; syscage hands it to a console socket
+/// only.)
+pub fn check_terminal(terminal: bool, socket: bool, detach: bool) -> Result<(), OciError> {
+    match (terminal, socket) {
+        (true, false) if detach => Err(OciError::Other(
+            "cannot allocate tty if syscage will detach without setting console socket (process.terminal is true: give --console-socket)".into(),
+        )),
+        (true, false) => Err(OciError::Other(
+            "a terminal needs --console-socket: syscage does not relay one itself (process.terminal is true)".into(),
+        )),
+        (false, true) => Err(OciError::Other(
+            "cannot use console socket if syscage will not detach or allocate tty (process.terminal is false)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks what runc checks about the terminal and the systemd driver.
 pub fn check_options(terminal: bool, o: &CreateOptions) -> Result<(), OciError> {
-    match (terminal, o.console_socket.is_some()) {
-        (true, false) => {
-            return Err(OciError::Other(
-                "cannot allocate tty if syscage will detach without setting console socket (process.terminal is true: give --console-socket)".into(),
-            ))
-        }
-        (false, true) => {
-            return Err(OciError::Other(
-                "cannot use console socket if syscage will not detach or allocate tty (process.terminal is false)".into(),
-            ))
-        }
-        _ => {}
-    }
+    check_terminal(terminal, o.console_socket.is_some(), true)?;
     if o.systemd_cgroup {
         return Err(OciError::Other(
             if Path::new("/run/systemd/system").is_dir() {
@@ -266,6 +272,7 @@ fn set_up(
         cgroups: placement.dirs.clone(),
         namespaces: c.exec_namespaces,
         seccomp: c.seccomp.clone(),
+        process: c.process.clone(),
         poststart: c.poststart.clone(),
         poststop: c.poststop.clone(),
     };

@@ -8,6 +8,7 @@ pub mod console;
 pub mod convert;
 pub mod create;
 pub mod error;
+pub mod exec;
 pub mod mounts;
 pub mod ops;
 pub mod process;

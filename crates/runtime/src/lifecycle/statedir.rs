@@ -67,6 +67,9 @@ pub struct Saved {
     /// capability bits it was resolved for; `None`: unconfined.
     #[serde(default)]
     pub seccomp: Option<SavedSeccomp>,
+    /// The configuration's `process`: what `exec` with a command line starts from.
+    #[serde(default)]
+    pub process: Option<Value>,
     /// Hooks that run after `create` returned.
     #[serde(default)]
     pub poststart: Vec<syscage_oci::config::Hook>,
@@ -354,6 +357,7 @@ mod tests {
             cgroups: vec![],
             namespaces: 0,
             seccomp: None,
+            process: None,
             poststart: vec![],
             poststop: vec![],
         }
