@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/rust.sh
 syscage_need_rust
 . scripts/deps.sh
-syscage_deps crun runc podman bubblewrap
+syscage_deps crun runc podman conmon containerd bsdutils bubblewrap
 if [ "$(id -u)" -ne 0 ]; then
     echo "note: not root: the end-to-end tests will be skipped; run as root (sudo -E env \"PATH=\$PATH\" $0) to include them" >&2
 fi

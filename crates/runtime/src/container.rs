@@ -63,7 +63,7 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
     }
-    let prepared = match set_up(cfg, &sock, inh) {
+    let prepared = match set_up(cfg, &sock, shared, inh) {
         Ok(p) => p,
         Err(f) => {
             let code = f.kind.exit_code();
@@ -73,26 +73,29 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
     };
     let (prepared, state) = prepared;
     // A filter with a listener is loaded while `create` is there to take its fd.
-    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener);
+    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener) && !prepared.filter_loaded;
     if listener {
-        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared) {
+        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared.program()) {
             let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
             sys::exit_now(125);
         }
     }
     drop(sock);
     if let Err(e) = wait_for_start(inh.fifo) {
-        die(&format!("wait for `start` on the exec FIFO: {}", e.desc()));
+        die(&format!(
+            "cannot wait for `start` on the exec FIFO: {}",
+            e.desc()
+        ));
     }
     if let Some(state) = state {
         let state = crate::hooks::with_status(&state, "created");
         if let Err(h) = crate::hooks::run_all("startContainer", &cfg.hooks.start_container, &state)
         {
-            die(&format!("run the {h}"));
+            die(&format!("cannot run the {h}"));
         }
     }
-    if !listener {
-        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared) {
+    if !listener && !prepared.filter_loaded {
+        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared.program()) {
             die(&f.to_string());
         }
     }
@@ -103,6 +106,7 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
 fn set_up(
     cfg: &RunConfig,
     sock: &OwnedFd,
+    shared: &SharedPage,
     inh: &Inherit,
 ) -> Result<(exec::Prepared, Option<String>), Failure> {
     let (tty, state) = crate::child::setup(cfg, sock, &inh.join)?;
@@ -116,7 +120,7 @@ fn set_up(
             )
         })?;
     }
-    let p = exec::prepare(cfg, sock, tty)?;
+    let p = exec::prepare(cfg, sock, tty, Some(shared))?;
     // Nothing but the preserved fds reaches the program; the socket and the FIFO are
     // closed at execve (they are already close-on-exec; this covers what set-up opened).
     let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
@@ -165,7 +169,7 @@ fn wait_for_start(fifo: RawFd) -> Result<(), Errno> {
 
 /// After `create` returned, only the container's stderr (its client's log) can hear.
 fn die(what: &str) -> ! {
-    let _ = writeln!(std::io::stderr(), "syscage: cannot {what}");
+    let _ = writeln!(std::io::stderr(), "syscage: {what}");
     sys::exit_now(125)
 }
 
@@ -208,7 +212,7 @@ pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Exec
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
     }
-    let prepared = match join_and_prepare(cfg, &sock, inh, after) {
+    let prepared = match join_and_prepare(cfg, &sock, shared, inh, after) {
         Ok(p) => p,
         Err(f) => {
             let code = f.kind.exit_code();
@@ -216,16 +220,16 @@ pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Exec
             sys::exit_now(code);
         }
     };
-    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener);
+    let listener = cfg.filter.as_ref().is_some_and(|f| f.listener) && !prepared.filter_loaded;
     if listener {
-        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared) {
+        if let Err(f) = exec::load_filter(cfg, Some(&sock), shared, &prepared.program()) {
             let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
             sys::exit_now(125);
         }
     }
     drop(sock);
-    if !listener {
-        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared) {
+    if !listener && !prepared.filter_loaded {
+        if let Err(f) = exec::load_filter(cfg, None, shared, &prepared.program()) {
             die(&f.to_string());
         }
     }
@@ -235,6 +239,7 @@ pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Exec
 fn join_and_prepare(
     cfg: &RunConfig,
     sock: &OwnedFd,
+    shared: &SharedPage,
     inh: &ExecInherit,
     after: RawFd,
 ) -> Result<exec::Prepared, Failure> {
@@ -253,7 +258,7 @@ fn join_and_prepare(
     for fd in &inh.keep {
         sys::keep_on_exec(*fd).map_err(e("pass an fd on (--preserve-fds)"))?;
     }
-    let p = exec::prepare(cfg, sock, tty)?;
+    let p = exec::prepare(cfg, sock, tty, Some(shared))?;
     exec::close_on_exec_from(after)?;
     protocol::send(sock.as_fd(), &ToParent::Ready, None, false)
         .map_err(e("tell syscage the process is ready"))?;

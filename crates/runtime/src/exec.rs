@@ -41,7 +41,7 @@ pub fn command_main(
     tty: Option<OwnedFd>,
     shared: &SharedPage,
 ) -> ! {
-    let err = match prepare(cfg, sock, tty) {
+    let err = match prepare(cfg, sock, tty, None) {
         Ok(prepared) => exec(cfg, sock, shared, prepared),
         Err(f) => f,
     };
@@ -56,13 +56,28 @@ pub struct Prepared {
     path: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
+    /// The filter went on early (an OCI process without no_new_privs).
+    pub filter_loaded: bool,
+}
+
+impl Prepared {
+    /// The program's path, for messages.
+    pub fn program(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
 }
 
 /// Steps 1 to 6, in the command process.
+///
+/// An OCI process without `noNewPrivileges` must load its filter while it still holds
+/// CAP_SYS_ADMIN (seccomp(2) refuses otherwise), so with `shared` it is loaded here,
+/// before the capabilities and the user change, as runc does: the profile then also
+/// decides the calls that make those changes.
 pub fn prepare(
     cfg: &RunConfig,
-    _sock: &OwnedFd,
+    sock: &OwnedFd,
     tty: Option<OwnedFd>,
+    shared: Option<&SharedPage>,
 ) -> Result<Prepared, Failure> {
     tracing::debug!("the command process starts");
     // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
@@ -129,6 +144,13 @@ pub fn prepare(
                 None,
             )
         })?;
+    }
+
+    let mut filter_loaded = false;
+    if let (Some(shared), true, Some(_)) = (shared, x.new_privs, &cfg.filter) {
+        let prog = cfg.command.first().map(String::as_str).unwrap_or("");
+        load_filter(cfg, Some(sock), shared, prog)?;
+        filter_loaded = true;
     }
 
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
@@ -268,6 +290,7 @@ pub fn prepare(
         path,
         argv,
         envp: env,
+        filter_loaded,
     })
 }
 
@@ -301,7 +324,7 @@ pub fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -
         );
     }
     // 8.
-    if let Err(f) = load_filter(cfg, Some(sock), shared, &p) {
+    if let Err(f) = load_filter(cfg, Some(sock), shared, &p.path.to_string_lossy()) {
         return f;
     }
     execute(shared, p)
@@ -325,7 +348,7 @@ pub fn load_filter(
     cfg: &RunConfig,
     sock: Option<&OwnedFd>,
     shared: &SharedPage,
-    p: &Prepared,
+    program: &str,
 ) -> Result<(), Failure> {
     let Some(filter) = &cfg.filter else {
         return Ok(());
@@ -333,7 +356,7 @@ pub fn load_filter(
     tracing::info!(
         "load the seccomp filter ({} instructions), then execute `{}`",
         filter.program.len(),
-        p.path.to_string_lossy()
+        program
     );
     let mut program = Vec::new();
     if filter.listener {

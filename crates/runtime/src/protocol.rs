@@ -202,6 +202,9 @@ pub struct Expect {
     /// OCI `create`: the process says `Ready` (and waits for `start`) where `syscage
     /// run`'s command says `Exec`.
     pub ready: bool,
+    /// The filter (and so the listener) is loaded before `Ready` (an OCI process
+    /// without no_new_privs).
+    pub early_listener: bool,
 }
 
 /// One step of the set-up, as the parent sees it.
@@ -299,10 +302,13 @@ pub enum Next {
 impl Handshake {
     pub fn new(e: Expect) -> Handshake {
         let mut pending = vec![Step::End];
-        if e.listener {
+        if e.listener && !e.early_listener {
             pending.push(Step::Listener);
         }
         pending.push(if e.ready { Step::Ready } else { Step::Exec });
+        if e.listener && e.early_listener {
+            pending.push(Step::Listener);
+        }
         if e.pty {
             pending.push(Step::Pty);
         }
@@ -562,7 +568,21 @@ mod tests {
             listener: true,
             hooks: true,
             ready: true,
+            early_listener: false,
         };
+        let early = Expect {
+            early_listener: true,
+            ..all
+        };
+        let mut h = Handshake::new(early);
+        h.on(Some((&ToParent::Hooks, BARE)));
+        h.on(Some((&ToParent::Pty, FD)));
+        assert_eq!(
+            h.on(Some((&ToParent::Listener { fd: 4 }, BARE))),
+            Next::TakeListener(4)
+        );
+        assert_eq!(h.on(Some((&ToParent::Ready, BARE))), Next::Ready);
+        assert_eq!(h.on(None), Next::Running);
         let mut h = Handshake::new(all);
         assert_eq!(h.on(Some((&ToParent::Hooks, BARE))), Next::RunHooks);
         assert_eq!(h.on(Some((&ToParent::Pty, FD))), Next::TakePty);

@@ -228,7 +228,18 @@ fn set_up(
         .create(c.resources.as_ref())
         .map_err(|e| OciError::Other(e.to_string()))?;
     let fifo_path = locked.fifo();
+    // Writable by the container's user, whoever it is by then (runc's 0622): the
+    // directory (0700) keeps everyone else from the path, and the process reaches it only
+    // through the fd it inherits.
     nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .and_then(|()| {
+            nix::sys::stat::fchmodat(
+                nix::fcntl::AT_FDCWD,
+                &fifo_path,
+                nix::sys::stat::Mode::from_bits_truncate(0o622),
+                nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+            )
+        })
         .map_err(|e| OciError::errno("make the exec FIFO", &fifo_path, e))?;
     let fifo = nix::fcntl::open(
         &fifo_path,
@@ -322,6 +333,7 @@ fn handshake(
         listener: cfg.filter.as_ref().is_some_and(|f| f.listener),
         hooks: cfg.hooks.sync,
         ready: true,
+        early_listener: cfg.process.new_privs,
     });
     let pid = saved.pid;
     while !hs.done() {

@@ -226,6 +226,7 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
         listener: cfg.filter.as_ref().is_some_and(|f| f.listener),
         hooks: false,
         ready: true,
+        early_listener: cfg.process.new_privs,
     });
     while !hs.done() {
         let got = protocol::recv::<ToParent>(sock.as_fd())
