@@ -236,3 +236,21 @@ pub fn ppid(pid: i32) -> i32 {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+impl Bundle {
+    /// create, start, wait, delete: the container's exit status and output (stdout,
+    /// then stderr). Nothing may be left afterwards.
+    pub fn run_container(&self, id: &str) -> (i32, String) {
+        let (r, pid) = self.create(id, &[]);
+        assert_eq!(r.code, 0, "create: {r:?}");
+        let pid = pid.expect("pid file");
+        let s = self.oci(&["start", id]);
+        assert_eq!(s.code, 0, "start: {s:?}");
+        let code = reap(pid, Duration::from_secs(30));
+        let d = self.oci(&["delete", id]);
+        assert_eq!(d.code, 0, "delete: {d:?}");
+        let out = self.output(id)
+            + &std::fs::read_to_string(self.path(&format!("{id}.err"))).unwrap_or_default();
+        (code, out)
+    }
+}

@@ -12,8 +12,9 @@
 //!    parent (which passes it to the agent while `create` still runs);
 //! 4. the sync socket closed: `create` returns and nothing of syscage stays;
 //! 5. the exec FIFO opened for writing through `/proc/self/fd` (blocks until `start`
-//!    opens the other end), one byte written;
-//! 6. `startContainer` hooks; the filter (without a listener) loaded last; `execve`.
+//!    opens the other end); `startContainer` hooks; one byte written, the FIFO kept
+//!    open until `execve` closes it (`start` waits for that before `poststart`);
+//! 6. the filter (without a listener) loaded last; `execve`.
 //!
 //! The process has no parent-death signal: it must outlive `create`. If `create` dies
 //! before step 4, the socket's end of file ends this process.
@@ -81,12 +82,13 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
         }
     }
     drop(sock);
-    if let Err(e) = wait_for_start(inh.fifo) {
-        die(&format!(
+    let fifo = match open_fifo(inh.fifo) {
+        Ok(f) => f,
+        Err(e) => die(&format!(
             "cannot wait for `start` on the exec FIFO: {}",
             e.desc()
-        ));
-    }
+        )),
+    };
     if let Some(state) = state {
         let state = crate::hooks::with_status(&state, "created");
         if let Err(h) = crate::hooks::run_all("startContainer", &cfg.hooks.start_container, &state)
@@ -94,6 +96,12 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
             die(&format!("cannot run the {h}"));
         }
     }
+    // The byte tells `start` the process goes on; the FIFO stays open until execve
+    // closes it (CLOEXEC), which `start` waits for before its poststart hooks.
+    if let Err(e) = (&fifo).write_all(b"0") {
+        die(&format!("cannot write to the exec FIFO: {e}"));
+    }
+    std::mem::forget(fifo);
     if !listener && !prepared.filter_loaded {
         if let Err(f) = exec::load_filter(cfg, None, shared, &prepared.program()) {
             die(&f.to_string());
@@ -146,9 +154,9 @@ fn set_up(
     Ok((p, state))
 }
 
-/// Opens the exec FIFO for writing (it blocks until `start` opens it for reading) and
-/// writes one byte: `start` then knows the process goes on.
-fn wait_for_start(fifo: RawFd) -> Result<(), Errno> {
+/// Opens the exec FIFO for writing: it blocks until `start` opens it for reading. The
+/// O_PATH fd the process inherited is closed.
+fn open_fifo(fifo: RawFd) -> Result<std::fs::File, Errno> {
     let path = format!("/proc/self/fd/{fifo}");
     let fd = loop {
         match nix::fcntl::open(
@@ -160,11 +168,8 @@ fn wait_for_start(fifo: RawFd) -> Result<(), Errno> {
             r => break r?,
         }
     };
-    let mut f = std::fs::File::from(fd);
-    f.write_all(b"0")
-        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
-    drop(f);
-    nix::unistd::close(sys::std_fd_any(fifo).as_raw_fd())
+    nix::unistd::close(sys::std_fd_any(fifo).as_raw_fd())?;
+    Ok(std::fs::File::from(fd))
 }
 
 /// After `create` returned, only the container's stderr (its client's log) can hear.

@@ -487,6 +487,15 @@ impl MountHost for RealMounts {
             Op::Symlink { target, link } => self.symlink(target, link),
             Op::Mask(p) => self.mask(p),
             Op::ReadOnlyPath(p) => self.read_only_path(p),
+            Op::SealMount(p) => {
+                let (_, fd, _) = self
+                    .mounted
+                    .iter()
+                    .rev()
+                    .find(|(at, ..)| at == p)
+                    .ok_or(Errno::ENOENT)?;
+                sys::mount_setattr(fd.as_fd(), false, MOUNT_ATTR_RDONLY, 0)
+            }
             Op::PivotRoot => self.pivot_root(),
             Op::Verify => self.verify(),
         }

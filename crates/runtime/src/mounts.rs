@@ -135,6 +135,9 @@ pub enum Op {
     Mask(PathBuf),
     /// Binds an existing path onto itself read-only (`/proc/sys`...).
     ReadOnlyPath(PathBuf),
+    /// Makes the mount this plan made at the path read-only, itself only (mounts made on
+    /// it later keep their own flags).
+    SealMount(PathBuf),
     /// `pivot_root` into the new root and detach the old one.
     PivotRoot,
     /// Checks that `/proc`, `/sys` and `/dev` as the container sees them are the mounts
@@ -188,6 +191,7 @@ impl Op {
             }
             Op::Mask(p) => format!("mask {}", shown(p)),
             Op::ReadOnlyPath(p) => format!("make {} read-only", shown(p)),
+            Op::SealMount(p) => format!("make the mount on {} read-only", shown(p)),
             Op::PivotRoot => "pivot_root into the new root".to_string(),
             Op::Verify => {
                 "check that `/proc`, `/sys` and `/dev` are the container's own".to_string()

@@ -115,19 +115,20 @@ impl OciMount {
                     flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
                     data: "mode=755,size=64k,nr_inodes=256".into(),
                 });
+                for (name, _) in dirs {
+                    out.push(Op::Mkdir(dst.join(name)));
+                }
+                if *read_only {
+                    out.push(Op::SealMount(dst.clone()));
+                }
                 for (name, path) in dirs {
-                    let at = dst.join(name);
-                    out.push(Op::Mkdir(at.clone()));
                     out.push(Op::Bind {
                         src: BindSource::Cgroup {
                             path: path.clone(),
                             read_only: *read_only,
                         },
-                        dst: at,
+                        dst: dst.join(name),
                     });
-                }
-                if *read_only {
-                    out.push(Op::ReadOnlyPath(dst.clone()));
                 }
             }
         }
@@ -295,9 +296,17 @@ mod tests {
             .unwrap();
         let pts = pos(&ops, &Op::Mkdir("/dev/pts".into()));
         assert!(ro < dev && dev < pts);
-        // The cgroup directories under a tmpfs that turns read-only.
-        let cg_ro = pos(&ops, &Op::ReadOnlyPath("/sys/fs/cgroup".into()));
+        // The cgroup directories under a tmpfs that turns read-only once their mount
+        // points are made.
+        let cg_ro = pos(&ops, &Op::SealMount("/sys/fs/cgroup".into()));
         assert!(pos(&ops, &Op::Mkdir("/sys/fs/cgroup/memory".into())) < cg_ro);
+        assert!(
+            cg_ro
+                < ops
+                    .iter()
+                    .position(|o| matches!(o, Op::Bind { dst, .. } if dst == Path::new("/sys/fs/cgroup/memory")))
+                    .unwrap()
+        );
         // Devices, links, then sysctls before /proc/sys turns read-only, then pivot.
         let null = pos(&ops, &Op::Touch("/dev/null".into()));
         let ptmx = pos(

@@ -124,14 +124,31 @@ pub fn start(root: &Root, id: &ContainerId) -> Result<Vec<String>, OciError> {
             .is_some_and(|r| r.contains(PollFlags::POLLIN));
         if ready {
             let mut b = [0u8; 1];
-            let mut f = std::fs::File::from(fifo);
-            match f.read(&mut b) {
+            match (&std::fs::File::from(
+                fifo.try_clone()
+                    .map_err(|e| OciError::io("read the exec FIFO", &fifo_path, &e))?,
+            ))
+                .read(&mut b)
+            {
                 Ok(1) => break,
                 _ => return Err(OciError::StartStopped(id.to_string())),
             }
         }
         if fds[1].revents().is_some_and(|r| !r.is_empty()) {
             return Err(OciError::StartStopped(id.to_string()));
+        }
+    }
+    // The process closes its end when it executes (or dies): then the program runs, and
+    // the poststart hooks may.
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
+        let mut fds = [PollFd::new(fifo.as_fd(), PollFlags::empty())];
+        match poll(&mut fds, ms) {
+            Err(Errno::EINTR) => continue,
+            Ok(0) | Err(_) => break,
+            Ok(_) => break,
         }
     }
     let state = state_json(&c.saved, Status::Running);
