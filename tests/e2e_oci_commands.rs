@@ -63,7 +63,10 @@ fn exec_joins_the_container_as_the_clients_call_it() {
         .status()
         .unwrap();
     assert!(st.success());
-    let epid: i32 = std::fs::read_to_string(b.path("exec.pid")).unwrap().parse().unwrap();
+    let epid: i32 = std::fs::read_to_string(b.path("exec.pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(reap(epid, Duration::from_secs(20)), 5);
     assert_eq!(
         std::fs::read_to_string(b.path("exec.out")).unwrap(),
@@ -75,12 +78,25 @@ fn exec_joins_the_container_as_the_clients_call_it() {
         )
     );
     // A person's call: the command on the command line, waited for.
-    let r = b.oci(&["exec", "--env", "A=b", "--cwd", "/dev", "x1", "sh", "-c", "echo $A; pwd; exit 4"]);
+    let r = b.oci(&[
+        "exec",
+        "--env",
+        "A=b",
+        "--cwd",
+        "/dev",
+        "x1",
+        "sh",
+        "-c",
+        "echo $A; pwd; exit 4",
+    ]);
     assert_eq!((r.code, r.stdout.as_str()), (4, "b\n/dev\n"), "{r:?}");
     let r = b.oci(&["exec", "x1", "/nonexistent"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "syscage: cannot execute `/nonexistent`: no such file or directory\n")
+        (
+            1,
+            "syscage: cannot execute `/nonexistent`: no such file or directory\n"
+        )
     );
     let r = b.oci(&["exec", "--tty", "x1", "true"]);
     assert_eq!(
@@ -109,42 +125,88 @@ fn ps_pause_resume_and_update() {
         let r = b.oci(&["ps", "--format", "json", "p1"]);
         serde_json::from_str::<Vec<i32>>(&r.stdout).is_ok_and(|v| v.len() == 2)
     });
-    let pids: Vec<i32> = serde_json::from_str(&b.oci(&["ps", "--format", "json", "p1"]).stdout).unwrap();
+    let pids: Vec<i32> =
+        serde_json::from_str(&b.oci(&["ps", "--format", "json", "p1"]).stdout).unwrap();
     assert!(pids.contains(&pid));
     assert_eq!(b.oci(&["pause", "p1"]).code, 0);
     assert_eq!(b.status("p1"), "paused");
     let r = b.oci(&["pause", "p1"]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, "syscage: container not running: `p1` is paused\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "syscage: container not running: `p1` is paused\n")
+    );
     let r = b.oci(&["start", "p1"]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, "syscage: cannot start container `p1`: it is paused\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (1, "syscage: cannot start container `p1`: it is paused\n")
+    );
     assert_eq!(b.oci(&["resume", "p1"]).code, 0);
     assert_eq!(b.status("p1"), "running");
     // podman's update file, the shim's on stdin.
-    let mem = b.cgroups().into_iter().find(|d| d.join("memory.limit_in_bytes").exists()).unwrap();
-    std::fs::write(b.path("res.json"), r#"{"memory":{"limit":134217728,"swap":268435456},"cpu":{"shares":512}}"#).unwrap();
+    let mem = b
+        .cgroups()
+        .into_iter()
+        .find(|d| d.join("memory.limit_in_bytes").exists())
+        .unwrap();
+    std::fs::write(
+        b.path("res.json"),
+        r#"{"memory":{"limit":134217728,"swap":268435456},"cpu":{"shares":512}}"#,
+    )
+    .unwrap();
     let res = format!("--resources={}", b.path("res.json").display());
     let r = b.oci(&["update", &res, "p1"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(std::fs::read_to_string(mem.join("memory.limit_in_bytes")).unwrap(), "134217728\n");
+    assert_eq!(
+        std::fs::read_to_string(mem.join("memory.limit_in_bytes")).unwrap(),
+        "134217728\n"
+    );
     let mut child = std::process::Command::new(syscage())
-        .args(["--root", b.root.to_str().unwrap(), "update", "--resources", "-", "p1"])
+        .args([
+            "--root",
+            b.root.to_str().unwrap(),
+            "update",
+            "--resources",
+            "-",
+            "p1",
+        ])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(br#"{"pids":{"limit":50}}"#).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"pids":{"limit":50}}"#)
+        .unwrap();
     assert!(child.wait().unwrap().success());
-    let pids_dir = b.cgroups().into_iter().find(|d| d.join("pids.max").exists()).unwrap();
-    assert_eq!(std::fs::read_to_string(pids_dir.join("pids.max")).unwrap(), "50\n");
+    let pids_dir = b
+        .cgroups()
+        .into_iter()
+        .find(|d| d.join("pids.max").exists())
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(pids_dir.join("pids.max")).unwrap(),
+        "50\n"
+    );
     let r = b.oci(&["update", "--resources=/nonexistent", "p1"]);
-    assert_eq!((r.code, r.stderr.as_str()), (1, "syscage: --resources `/nonexistent`: No such file or directory (ENOENT)\n"));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            1,
+            "syscage: --resources `/nonexistent`: No such file or directory (ENOENT)\n"
+        )
+    );
     std::fs::write(b.path("bad.json"), r#"{"memory":{"limit":-5}}"#).unwrap();
     let bad = format!("--resources={}", b.path("bad.json").display());
     let r = b.oci(&["update", &bad, "p1"]);
     assert_eq!(
         (r.code, r.stderr.as_str()),
-        (1, "syscage: --resources: memory.limit: `-5` is out of range -1 (no limit) and above\n")
+        (
+            1,
+            "syscage: --resources: memory.limit: `-5` is out of range -1 (no limit) and above\n"
+        )
     );
     assert_eq!(b.oci(&["delete", "--force", "p1"]).code, 0);
     assert_eq!(reap(pid, Duration::from_secs(20)), 137);
@@ -163,7 +225,13 @@ fn run_waits_and_deletes_or_detaches() {
     // Detached: the container keeps syscage's standard streams, so they are not pipes the
     // test would wait on.
     let st = std::process::Command::new(syscage())
-        .args(["--root", b.root.to_str().unwrap(), "run", "-d", "--pid-file"])
+        .args([
+            "--root",
+            b.root.to_str().unwrap(),
+            "run",
+            "-d",
+            "--pid-file",
+        ])
         .arg(b.path("pid"))
         .args(["-b", b.dir.to_str().unwrap(), "r2"])
         .stdin(std::process::Stdio::null())
@@ -173,7 +241,10 @@ fn run_waits_and_deletes_or_detaches() {
         .unwrap();
     assert!(st.success());
     assert_eq!(b.status("r2"), "running");
-    let pid: i32 = std::fs::read_to_string(b.path("pid")).unwrap().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(b.path("pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(b.oci(&["delete", "-f", "r2"]).code, 0);
     assert_eq!(reap(pid, Duration::from_secs(20)), 137);
 }
@@ -186,48 +257,92 @@ fn features_spec_version_and_the_json_log() {
     let f: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(f["ociVersionMax"], "1.2.1");
     assert_eq!(f["hooks"].as_array().unwrap().len(), 6);
-    let ns: Vec<&str> = f["linux"]["namespaces"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(ns, ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]);
+    let ns: Vec<&str> = f["linux"]["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ns,
+        ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
+    );
     assert_eq!(f["linux"]["seccomp"]["enabled"], true);
-    assert!(f["mountOptions"].as_array().unwrap().iter().any(|o| o == "rbind"));
-    assert!(!f["mountOptions"].as_array().unwrap().iter().any(|o| o == "rro"));
+    assert!(f["mountOptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o == "rbind"));
+    assert!(!f["mountOptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o == "rro"));
     assert_eq!(f["linux"]["apparmor"]["enabled"], false);
 
     let dir = std::env::temp_dir().join(format!("syscage-spec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let r = syscage_run(&["spec", "--bundle", dir.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{r:?}");
-    let spec: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(spec["process"]["args"], json!(["sh"]));
     let r = syscage_run(&["spec", "--bundle", dir.to_str().unwrap()]);
     assert_eq!(
         (r.code, r.stderr),
-        (1, format!("syscage: File {}/config.json exists. Remove it first\n", dir.display()))
+        (
+            1,
+            format!(
+                "syscage: File {}/config.json exists. Remove it first\n",
+                dir.display()
+            )
+        )
     );
 
     let r = syscage_run(&["--version"]);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], format!("syscage version {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        lines[0],
+        format!("syscage version {}", env!("CARGO_PKG_VERSION"))
+    );
     assert_eq!(lines[2], "spec: 1.2.1");
 
     // --log --log-format json: one object per line appended, the plain line on stderr.
     let log = dir.join("log.json");
     let root = dir.join("state");
     for _ in 0..2 {
-        let r = syscage_run(&["--root", root.to_str().unwrap(), "--log", log.to_str().unwrap(), "--log-format", "json", "state", "ghost"]);
+        let r = syscage_run(&[
+            "--root",
+            root.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "state",
+            "ghost",
+        ]);
         assert_eq!(r.code, 1);
         assert_eq!(
             r.stderr,
-            format!("syscage: container does not exist: no state for `ghost` in `{}`\n", root.display())
+            format!(
+                "syscage: container does not exist: no state for `ghost` in `{}`\n",
+                root.display()
+            )
         );
     }
     let text = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[1]["level"], "error");
     assert_eq!(
         lines[1]["msg"],
-        format!("container does not exist: no state for `ghost` in `{}`", root.display())
+        format!(
+            "container does not exist: no state for `ghost` in `{}`",
+            root.display()
+        )
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -224,10 +224,12 @@ fn set_up(
     min: RawFd,
     agent: MakeAgent<'_>,
 ) -> Result<Init, OciError> {
+    fault("create the container's cgroup")?;
     placement
         .create(c.resources.as_ref())
         .map_err(|e| OciError::Other(e.to_string()))?;
     let fifo_path = locked.fifo();
+    fault("make the exec FIFO")?;
     // Writable by the container's user, whoever it is by then (runc's 0622): the
     // directory (0700) keeps everyone else from the path, and the process reaches it only
     // through the fd it inherits.
@@ -289,14 +291,22 @@ fn set_up(
     };
     // Written before the process may run anything of the configuration's: if this
     // `create` dies from here on, `delete --force` finds and ends it.
+    fault("write the state file")?;
     locked.write(&saved)?;
     parent::write_maps(cfg, &init)?;
     parent::go(&sock)?;
     handshake(o, c, &saved, &mut init, sock, &shared, agent)?;
     if let Some(p) = &o.pid_file {
+        fault("write the pid file")?;
         write_pid_file(p, pid)?;
     }
     Ok(init)
+}
+
+/// A step `create` can be made to fail (SYSCAGE_FAULT, the fault-injection feature).
+fn fault(step: &'static str) -> Result<(), OciError> {
+    crate::fault::inject(step)
+        .map_err(|e| OciError::Other(format!("cannot {step}: {}", super::error::errno_text(e))))
 }
 
 /// The state document with `status`.
@@ -361,6 +371,7 @@ fn handshake(
             Next::TakePty => {
                 let master = fd.ok_or(RunError::Protocol("the terminal came without its fd"))?;
                 if let Some(path) = &o.console_socket {
+                    fault("send the terminal to the console socket")?;
                     console::send_master(path, master.as_fd())?;
                 }
             }
