@@ -3,7 +3,7 @@
 use super::CliError;
 use clap::{Args, Subcommand};
 use std::fmt::Write as _;
-use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use syscage_policy::arch::Arch;
 use syscage_policy::eval::{self, DecidedBy};
 use syscage_policy::profile::ReadOptions;
 use syscage_policy::{builtin, errno, groups, lint, plan, syscalls, Action, Policy};
@@ -151,15 +151,6 @@ fn resolved(t: &Target) -> Result<(Request, String, Policy), CliError> {
             "profile `{}` has no filter: nothing to show or check",
             t.profile
         ))),
-    }
-}
-
-fn origin(p: &Policy, by: DecidedBy) -> String {
-    match by {
-        DecidedBy::Rule(i) => p.rules()[i].origin().to_string(),
-        DecidedBy::Default => "the default action".to_string(),
-        DecidedBy::Newer => "the newer-than-profile rule".to_string(),
-        DecidedBy::BadArch => "the architecture check (ABI not admitted)".to_string(),
     }
 }
 
@@ -330,19 +321,10 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
     let compiled = compile::compile(&pl)
         .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
     let regs = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
-    let data = SeccompData {
-        nr,
-        arch: if arch == Arch::X86 {
-            AUDIT_ARCH_I386
-        } else {
-            AUDIT_ARCH_X86_64
-        },
-        instruction_pointer: 0,
-        args: regs,
-    };
+    let data = SeccompData::new(arch, nr, regs);
     let ret = bpf::run(&compiled.program, &data).map_err(CliError::setup)?;
     let real = Action::from_ret(ret);
-    let mut line = format!("{real} by {}", origin(&p, decision.by));
+    let mut line = format!("{real} by {}", decision.by.describe(&p));
     if decision.by == DecidedBy::Default {
         let _ = write!(line, "{}", unmatched(&p, &pl, arch, s));
     }

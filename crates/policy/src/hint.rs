@@ -15,9 +15,8 @@
 use crate::arch::Arch;
 use crate::cond::width_mask;
 use crate::model::Policy;
-use crate::plan::arg_bits;
 use crate::reads::{self, S_IFBLK, S_IFCHR, S_IFMT};
-use crate::syscalls::{self, SyscallInfo};
+use crate::syscalls::{self, compared_bits as arg_bits, SyscallInfo};
 
 const SETID: u64 = 0o6000;
 const TIOCSTI: u64 = 0x5412;

@@ -113,7 +113,7 @@ impl Rule {
     /// bits the kernel uses on that ABI (see [`Cond::matches`]; i386 registers are 32-bit).
     pub fn matches(&self, arch: Arch, args: &[u64; 6]) -> bool {
         self.conds.iter().all(|c| {
-            let bits = crate::plan::arg_bits(self.syscall, arch, c.index());
+            let bits = crate::syscalls::compared_bits(self.syscall, arch, c.index());
             c.matches(args[usize::from(c.index())], bits)
         })
     }
@@ -208,10 +208,8 @@ impl Policy {
     /// Whether call `nr` of ABI `arch` is newer than the profile: above the highest number
     /// it knows (x32's compat entry points 512..=547 are old, never newer).
     pub fn is_newer(&self, arch: Arch, nr: u32) -> bool {
-        match self.newer_max(arch) {
-            Some(max) => nr > max && !(arch == Arch::X32 && crate::syscalls::is_x32_compat(nr)),
-            None => false,
-        }
+        self.newer_max(arch)
+            .is_some_and(|max| crate::syscalls::is_newer_than(arch, nr, max))
     }
 
     pub fn flags(&self) -> Flags {

@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::arch::Arch;
 use crate::caps::CapSet;
 use crate::cond::{fit_value, width_mask, Cond, Op};
-use crate::eval::{self, DecidedBy};
+use crate::eval;
 use crate::model::{Flags, Listener, Origin, Policy, Rule, Skipped};
 use crate::profile::{ArgSpec, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::syscalls::{self, SyscallInfo};
@@ -366,10 +366,7 @@ pub(crate) fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
         Action::Allow | Action::Log | Action::Notify => Ok(()),
         action => Err(ResolveError::DeniesExecve {
             action,
-            by: match d.by {
-                DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
-                other => other.to_string(),
-            },
+            by: d.by.describe(policy),
         }),
     }
 }

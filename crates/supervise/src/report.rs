@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use syscage_policy::eval::{self, DecidedBy};
+use syscage_policy::eval;
 use syscage_policy::{syscalls, Policy};
 use syscage_runtime::Supervisor;
 use syscage_seccomp::notify::{self, Notification};
@@ -258,12 +258,7 @@ pub fn event(
         args: n.data.args.iter().map(|a| format!("{a:#x}")).collect(),
         decoded,
         action: d.action.to_string(),
-        rule: match d.by {
-            DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
-            DecidedBy::Default => "the default action".to_string(),
-            DecidedBy::Newer => "the newer-than-profile rule (ENOSYS)".to_string(),
-            DecidedBy::BadArch => "the architecture check".to_string(),
-        },
+        rule: d.by.describe(policy),
         who,
     }
 }

@@ -112,6 +112,13 @@ pub fn is_x32_compat(nr: u32) -> bool {
     nr & X32_SYSCALL_BIT != 0 && (512..=547).contains(&(nr & !X32_SYSCALL_BIT))
 }
 
+/// Whether call `nr` of ABI `arch` is newer than a profile whose highest known number on
+/// that ABI is `max`: above it, except x32's compat entry points 512..=547, which are old
+/// calls numbered above the new ones.
+pub fn is_newer_than(arch: Arch, nr: u32, max: u32) -> bool {
+    nr > max && !(arch == Arch::X32 && is_x32_compat(nr))
+}
+
 /// How many low bits of argument `index` the kernel uses for this call: 64 for pointers,
 /// `long`s and arguments the call does not have (seccomp still sees the register).
 pub fn arg_bits(s: &SyscallInfo, index: u8) -> u32 {
@@ -119,6 +126,12 @@ pub fn arg_bits(s: &SyscallInfo, index: u8) -> u32 {
         .get(usize::from(index))
         .map(|a| a.ty.bits())
         .unwrap_or(64)
+}
+
+/// How many low bits of argument `index` a filter judges for a call on an ABI: what the
+/// kernel uses of it ([`arg_bits`]), within the bits the ABI's registers hold.
+pub fn compared_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
+    arg_bits(s, index).min(arch.compared_bits())
 }
 
 /// The known name closest to `name`, for "did you mean" hints.
