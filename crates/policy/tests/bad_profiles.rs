@@ -1,5 +1,6 @@
-//! The corpus of malformed profiles next to the reader: every file in `bad_profiles/` is
-//! refused, and `bad_profiles/expected.tsv` pins the exact message (file, tab, message).
+//! The corpus of malformed profiles next to the reader (Docker and OCI JSON, Security
+//! Profiles Operator resources in YAML and JSON): every file in `bad_profiles/` is refused,
+//! and `bad_profiles/expected.tsv` pins the exact message (file, tab, message).
 
 use std::path::Path;
 use syscage_policy::profile::{self, ReadOptions};
@@ -40,7 +41,7 @@ fn every_bad_profile_is_refused_with_its_message() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+        .filter(|n| n.ends_with(".json") || n.ends_with(".yaml"))
         .collect();
     files.sort();
     listed.sort();

@@ -10,6 +10,7 @@
 
 use super::error::{EntryError, ErrorKind, ReadError};
 use super::raw::{self, Obj, RawArg, RawFilter, RawProfile, RawSyscall};
+use super::spo;
 use super::{ArchMapEntry, ArgSpec, Filter, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::action::{Action, MAX_TRACE_VALUE};
 use crate::arch::Arch;
@@ -42,9 +43,35 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-/// Parses profile text. An OCI `config.json` is accepted too: its `linux.seccomp` object is
-/// the profile.
+/// A base profile given as a file, for a `SeccompProfile` whose `baseProfileName` names
+/// it: by `reference` when one is given, else by the file's own `metadata.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub reference: Option<String>,
+    /// How messages name it (the path).
+    pub file: String,
+    pub text: String,
+}
+
+/// Parses profile text: a Docker or OCI profile (JSON), an OCI `config.json` (its
+/// `linux.seccomp` object is the profile), or a Security Profiles Operator
+/// `SeccompProfile` (YAML or JSON), told apart by their content.
 pub fn parse(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
+    parse_with_bases(text, opts, &[]).map(|(p, _)| p)
+}
+
+/// [`parse`], with the files a `SeccompProfile`'s `baseProfileName` may name; also says
+/// which of them were used (by index).
+pub fn parse_with_bases(
+    text: &str,
+    opts: ReadOptions,
+    bases: &[Base],
+) -> Result<(Profile, Vec<usize>), ReadError> {
+    if let Some(v) = kubernetes_object(text)? {
+        let mut used = Vec::new();
+        let (p, _) = from_spo(v, opts, bases, 0, &mut used)?;
+        return Ok((p, used));
+    }
     let sniff: Obj<raw::Sniff> = deserialize(text)?;
     if sniff.0.oci_version.is_some() || sniff.0.linux.is_some() {
         let config: Obj<raw::OciConfig> = deserialize(text)?;
@@ -56,10 +83,111 @@ pub fn parse(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
             .0
             .seccomp
             .ok_or_else(|| at("linux", ErrorKind::Missing("seccomp")))?;
-        return profile("linux.seccomp", seccomp.0, opts);
+        return Ok((profile("linux.seccomp", seccomp.0, opts)?, vec![]));
     }
     let p: Obj<RawProfile> = deserialize(text)?;
-    profile("", p.0, opts)
+    Ok((profile("", p.0, opts)?, vec![]))
+}
+
+/// The text as a Kubernetes object, when it is one: YAML, or JSON with `apiVersion` or
+/// `kind`. JSON starts with `{` (or, refused later, `[`); any other text is YAML.
+fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>, ReadError> {
+    let json = matches!(text.trim_start().chars().next(), Some('{' | '[') | None);
+    if json {
+        let sniff: Obj<raw::Sniff> = deserialize(text)?;
+        if sniff.0.api_version.is_none() && sniff.0.kind.is_none() {
+            return Ok(None);
+        }
+    }
+    let v = super::yaml::to_value(text)?;
+    if !v.is_object() || !spo::is_object(&v) {
+        return Err(at("", ErrorKind::NotAnObject));
+    }
+    Ok(Some(v))
+}
+
+/// A `SeccompProfile` and its bases, merged as the operator merges them; with the action
+/// names its entries are written with (which order the merge).
+fn from_spo(
+    v: serde_json::Value,
+    opts: ReadOptions,
+    bases: &[Base],
+    depth: usize,
+    used: &mut Vec<usize>,
+) -> Result<(Profile, Vec<String>), ReadError> {
+    let r = spo::read(v, depth > 0)?;
+    let written: Vec<String> = r
+        .raw
+        .syscalls
+        .iter()
+        .flatten()
+        .map(|e| e.0.action.clone().unwrap_or_default())
+        .collect();
+    let own = profile("spec", r.raw, opts)?;
+    let Some(reference) = r.base else {
+        return Ok((own, written));
+    };
+    let place = "spec.baseProfileName";
+    if depth >= spo::MAX_BASE_DEPTH {
+        return Err(at(place, ErrorKind::BaseDepth));
+    }
+    let i = find_base(&reference, bases)?
+        .ok_or_else(|| at(place, ErrorKind::BaseNotGiven(reference.clone())))?;
+    used.push(i);
+    let b = &bases[i];
+    let in_base = |e: ReadError| ReadError::InBase {
+        file: b.file.clone(),
+        source: Box::new(e),
+    };
+    let v = kubernetes_object(&b.text)
+        .map_err(in_base)?
+        .ok_or_else(|| in_base(at("", ErrorKind::BaseNotSpo)))?;
+    let (base, base_written) = from_spo(v, opts, bases, depth + 1, used).map_err(in_base)?;
+    let mut all: Vec<(String, SyscallEntry)> = Vec::new();
+    for (i, (w, e)) in base_written.into_iter().zip(base.syscalls()).enumerate() {
+        let note = e
+            .comment()
+            .map(str::to_string)
+            .unwrap_or(format!("spec.syscalls[{i}]"));
+        let comment = format!("base `{reference}`: {note}");
+        all.push((w, e.clone().with_comment(Some(comment))));
+    }
+    for (i, (w, e)) in written.into_iter().zip(own.syscalls()).enumerate() {
+        let comment = e
+            .comment()
+            .map(str::to_string)
+            .unwrap_or(format!("spec.syscalls[{i}]"));
+        all.push((w, e.clone().with_comment(Some(comment))));
+    }
+    spo::merge(&mut all).map_err(|k| at(place, k))?;
+    let (written, entries): (Vec<String>, Vec<SyscallEntry>) = all.into_iter().unzip();
+    Ok((own.with_syscalls(entries), written))
+}
+
+/// Which base a reference names: one given for it explicitly, else a SeccompProfile file
+/// whose `metadata.name` it is.
+fn find_base(reference: &str, bases: &[Base]) -> Result<Option<usize>, ReadError> {
+    if let Some(i) = bases
+        .iter()
+        .position(|b| b.reference.as_deref() == Some(reference))
+    {
+        return Ok(Some(i));
+    }
+    for (i, b) in bases
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.reference.is_none())
+    {
+        let v = kubernetes_object(&b.text).map_err(|e| ReadError::InBase {
+            file: b.file.clone(),
+            source: Box::new(e),
+        })?;
+        let name = v.as_ref().and_then(|v| v["metadata"]["name"].as_str());
+        if name == Some(reference) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
 }
 
 /// serde's reading of the text, its errors with their place.
@@ -70,7 +198,7 @@ fn deserialize<'de, T: serde::Deserialize<'de>>(text: &'de str) -> Result<T, Rea
     Ok(value)
 }
 
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReadError {
+pub(super) fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReadError {
     let path = match e.path().to_string() {
         p if p == "." => String::new(),
         p => p,
