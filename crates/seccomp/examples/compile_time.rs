@@ -25,6 +25,7 @@ fn main() {
     for (name, profile) in [("default", "default".to_string()), ("docker", docker)] {
         let req = Request {
             profile,
+            bases: vec![],
             read: ReadOptions::default(),
             caps: CapSet::docker_default(),
             kernel: None,

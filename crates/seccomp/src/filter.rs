@@ -19,6 +19,9 @@ use thiserror::Error;
 pub struct Request {
     /// `--seccomp`: a built-in name or a file.
     pub profile: String,
+    /// `--seccomp-base`: files a `SeccompProfile`'s `baseProfileName` may name (`FILE` or
+    /// `REF=FILE`, see `builtin::read_source_with_bases`).
+    pub bases: Vec<String>,
     pub read: ReadOptions,
     pub caps: CapSet,
     pub kernel: Option<KernelVersion>,
@@ -102,7 +105,8 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
 
 /// Resolves the request into a policy (no compile). `None` for `unconfined`.
 pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
-    Ok(policy_from(&builtin::read_source(&req.profile)?, req)?.map(|(n, p, _)| (n, p)))
+    let src = builtin::read_source_with_bases(&req.profile, &req.bases)?;
+    Ok(policy_from(&src, req)?.map(|(n, p, _)| (n, p)))
 }
 
 /// What a run says about the profile on stderr: names `--seccomp-ignore-unknown` skipped,
@@ -188,10 +192,10 @@ pub fn build(
         cached: false,
         warnings: vec![],
     };
-    if req.profile == "unconfined" && req.tweaks.is_empty() && plain {
+    if req.profile == "unconfined" && req.tweaks.is_empty() && plain && req.bases.is_empty() {
         return Ok(unconfined);
     }
-    let src = builtin::read_source(&req.profile)?;
+    let src = builtin::read_source_with_bases(&req.profile, &req.bases)?;
     let key = cache.map(|_| key(req, &src));
     let cached = match (cache, &key) {
         (Some(c), Some(k)) => c.get(k),
@@ -287,6 +291,10 @@ fn key(req: &Request, src: &builtin::Source) -> crate::cache::Key {
         ),
         None => k.field("profile", src.text.as_deref().unwrap_or("").as_bytes()),
     };
+    for b in &src.bases {
+        k.field("base", b.reference.as_deref().unwrap_or("").as_bytes())
+            .field("base-text", b.text.as_bytes());
+    }
     k.field("ignore-unknown", &[u8::from(req.read.ignore_unknown_names)])
         .field("errno-zero", &[u8::from(req.read.allow_errno_zero)])
         .field("caps", &req.caps.bits().to_le_bytes())
@@ -371,6 +379,7 @@ mod tests {
     fn request(tweaks: Vec<Tweak>, notify: NotifyMode) -> Request {
         Request {
             profile: "unconfined".into(),
+            bases: vec![],
             read: ReadOptions::default(),
             caps: Context::docker_default().caps,
             kernel: None,

@@ -18,7 +18,7 @@
 
 mod write;
 
-pub use write::{name_from, policy_to_spo, WriteError};
+pub use write::{is_name, name_from, policy_to_spo, WriteError};
 
 use super::error::{ErrorKind, ReadError};
 use super::raw::{Obj, RawArg, RawProfile, RawSyscall};

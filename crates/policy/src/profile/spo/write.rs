@@ -19,7 +19,7 @@ pub enum WriteError {
     Portable(#[from] PortableError),
     #[error("`{0}` is not a Kubernetes object name: lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit, at most 253 characters")]
     BadName(String),
-    #[error("the default action {0} cannot be written as a SeccompProfile: the resource has no defaultErrnoRet, so its default ERRNO and TRACE answer 1 (EPERM)")]
+    #[error("its default action is {0}, and the resource has no defaultErrnoRet: a SeccompProfile's default ERRNO or TRACE answers 1 (EPERM); hint: the OCI form (--to oci) keeps it")]
     Default(Action),
     #[error("the rule for `{names}` answers ERRNO(0), which a SeccompProfile cannot say: the operator drops a zero errnoRet and the profile on the node would answer EPERM")]
     ZeroErrno { names: String },
@@ -58,8 +58,8 @@ pub fn policy_to_spo(p: &Policy, name: &str, header: &[String]) -> Result<String
     Ok(emit(&raw, &calls, name, header))
 }
 
-/// A Kubernetes object name (a DNS-1123 subdomain).
-fn is_name(s: &str) -> bool {
+/// Whether `s` can name a Kubernetes object (a DNS-1123 subdomain).
+pub fn is_name(s: &str) -> bool {
     let label = |l: &str| {
         !l.is_empty()
             && l.bytes()
