@@ -37,7 +37,7 @@ pub fn get(name: &str) -> Option<&'static Builtin> {
 }
 
 impl Builtin {
-    /// The profile's JSON text; `None` for `unconfined`.
+    /// The profile's text (Docker JSON); `None` for `unconfined`.
     pub fn text(&self) -> Option<&'static str> {
         self.text
     }
@@ -87,8 +87,8 @@ pub struct Source {
     pub bases: Vec<Base>,
 }
 
-/// Reads a profile: a built-in by name, else a file (Docker/OCI JSON or an OCI
-/// `config.json`).
+/// Reads a profile: a built-in by name, else a file (Docker/OCI JSON, an OCI
+/// `config.json`, or a Security Profiles Operator `SeccompProfile`).
 pub fn read_source(spec: &str) -> Result<Source, LoadError> {
     if let Some(b) = get(spec) {
         return Ok(Source {

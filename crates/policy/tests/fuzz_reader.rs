@@ -145,7 +145,7 @@ fn mutate(v: &mut Value, at: &mut impl Iterator<Item = u64>) {
         Value::Object(o) if !o.is_empty() => {
             let keys: Vec<String> = o.keys().cloned().collect();
             let k = &keys[(choice as usize) % keys.len()];
-            if choice % 7 == 0 && k != "defaultAction" {
+            if choice.is_multiple_of(7) && k != "defaultAction" {
                 o.remove(k);
             } else if let Some(x) = o.get_mut(k) {
                 mutate(x, at);

@@ -1,5 +1,7 @@
-//! The strict reader: JSON text to [`Profile`], refusing anything it does not understand
-//! with the place (`syscalls[3].args[0].op`) and the value.
+//! The strict reader: text to [`Profile`], refusing anything it does not understand with
+//! the place (`syscalls[3].args[0].op`) and the value. Docker/OCI JSON is read here; a
+//! Security Profiles Operator `SeccompProfile` (YAML or JSON, see [`super::spo`]) becomes
+//! the same format's types first, and its base profiles are merged here.
 //!
 //! serde reads the text into the format's types ([`super::raw`]), which know every field
 //! Docker, Podman and the OCI runtime spec define and nothing else (runc ignores unknown
@@ -10,7 +12,7 @@
 
 use super::error::{EntryError, ErrorKind, ReadError};
 use super::raw::{self, Obj, RawArg, RawFilter, RawProfile, RawSyscall};
-use super::spo;
+use super::spo::{self, base::Base};
 use super::{ArchMapEntry, ArgSpec, Filter, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::action::{Action, MAX_TRACE_VALUE};
 use crate::arch::Arch;
@@ -28,7 +30,7 @@ pub struct ReadOptions {
     pub allow_errno_zero: bool,
 }
 
-fn at(path: &str, kind: ErrorKind) -> ReadError {
+pub(super) fn at(path: &str, kind: ErrorKind) -> ReadError {
     ReadError::At {
         path: path.to_string(),
         kind,
@@ -41,16 +43,6 @@ fn join(path: &str, field: &str) -> String {
     } else {
         format!("{path}.{field}")
     }
-}
-
-/// A base profile given as a file, for a `SeccompProfile` whose `baseProfileName` names
-/// it: by `reference` when one is given, else by the file's own `metadata.name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Base {
-    pub reference: Option<String>,
-    /// How messages name it (the path).
-    pub file: String,
-    pub text: String,
 }
 
 /// Parses profile text: a Docker or OCI profile (JSON), an OCI `config.json` (its
@@ -69,7 +61,7 @@ pub fn parse_with_bases(
 ) -> Result<(Profile, Vec<usize>), ReadError> {
     if let Some(v) = kubernetes_object(text)? {
         let mut used = Vec::new();
-        let (p, _) = from_spo(v, opts, bases, 0, &mut used)?;
+        let (p, _) = spo::base::from_spo(v, opts, bases, 0, &mut used)?;
         return Ok((p, used));
     }
     let sniff: Obj<raw::Sniff> = deserialize(text)?;
@@ -91,7 +83,7 @@ pub fn parse_with_bases(
 
 /// The text as a Kubernetes object, when it is one: YAML, or JSON with `apiVersion` or
 /// `kind`. JSON starts with `{` (or, refused later, `[`); any other text is YAML.
-fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>, ReadError> {
+pub(super) fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>, ReadError> {
     let json = matches!(text.trim_start().chars().next(), Some('{' | '[') | None);
     if json {
         let sniff: Obj<raw::Sniff> = deserialize(text)?;
@@ -104,90 +96,6 @@ fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>, ReadError>
         return Err(at("", ErrorKind::NotAnObject));
     }
     Ok(Some(v))
-}
-
-/// A `SeccompProfile` and its bases, merged as the operator merges them; with the action
-/// names its entries are written with (which order the merge).
-fn from_spo(
-    v: serde_json::Value,
-    opts: ReadOptions,
-    bases: &[Base],
-    depth: usize,
-    used: &mut Vec<usize>,
-) -> Result<(Profile, Vec<String>), ReadError> {
-    let r = spo::read(v, depth > 0)?;
-    let written: Vec<String> = r
-        .raw
-        .syscalls
-        .iter()
-        .flatten()
-        .map(|e| e.0.action.clone().unwrap_or_default())
-        .collect();
-    let own = profile("spec", r.raw, opts)?;
-    let Some(reference) = r.base else {
-        return Ok((own, written));
-    };
-    let place = "spec.baseProfileName";
-    if depth >= spo::MAX_BASE_DEPTH {
-        return Err(at(place, ErrorKind::BaseDepth));
-    }
-    let i = find_base(&reference, bases)?
-        .ok_or_else(|| at(place, ErrorKind::BaseNotGiven(reference.clone())))?;
-    used.push(i);
-    let b = &bases[i];
-    let in_base = |e: ReadError| ReadError::InBase {
-        file: b.file.clone(),
-        source: Box::new(e),
-    };
-    let v = kubernetes_object(&b.text)
-        .map_err(in_base)?
-        .ok_or_else(|| in_base(at("", ErrorKind::BaseNotSpo)))?;
-    let (base, base_written) = from_spo(v, opts, bases, depth + 1, used).map_err(in_base)?;
-    let mut all: Vec<(String, SyscallEntry)> = Vec::new();
-    for (i, (w, e)) in base_written.into_iter().zip(base.syscalls()).enumerate() {
-        let note = e
-            .comment()
-            .map(str::to_string)
-            .unwrap_or(format!("spec.syscalls[{i}]"));
-        let comment = format!("base `{reference}`: {note}");
-        all.push((w, e.clone().with_comment(Some(comment))));
-    }
-    for (i, (w, e)) in written.into_iter().zip(own.syscalls()).enumerate() {
-        let comment = e
-            .comment()
-            .map(str::to_string)
-            .unwrap_or(format!("spec.syscalls[{i}]"));
-        all.push((w, e.clone().with_comment(Some(comment))));
-    }
-    spo::merge(&mut all).map_err(|k| at(place, k))?;
-    let (written, entries): (Vec<String>, Vec<SyscallEntry>) = all.into_iter().unzip();
-    Ok((own.with_syscalls(entries), written))
-}
-
-/// Which base a reference names: one given for it explicitly, else a SeccompProfile file
-/// whose `metadata.name` it is.
-fn find_base(reference: &str, bases: &[Base]) -> Result<Option<usize>, ReadError> {
-    if let Some(i) = bases
-        .iter()
-        .position(|b| b.reference.as_deref() == Some(reference))
-    {
-        return Ok(Some(i));
-    }
-    for (i, b) in bases
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.reference.is_none())
-    {
-        let v = kubernetes_object(&b.text).map_err(|e| ReadError::InBase {
-            file: b.file.clone(),
-            source: Box::new(e),
-        })?;
-        let name = v.as_ref().and_then(|v| v["metadata"]["name"].as_str());
-        if name == Some(reference) {
-            return Ok(Some(i));
-        }
-    }
-    Ok(None)
 }
 
 /// serde's reading of the text, its errors with their place.
@@ -351,7 +259,7 @@ fn check_errno_zero(path: &str, action: Action, opts: ReadOptions) -> Result<(),
     Ok(())
 }
 
-fn profile(path: &str, p: RawProfile, opts: ReadOptions) -> Result<Profile, ReadError> {
+pub(super) fn profile(path: &str, p: RawProfile, opts: ReadOptions) -> Result<Profile, ReadError> {
     let action_path = join(path, "defaultAction");
     let name = p
         .default_action

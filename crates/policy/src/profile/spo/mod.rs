@@ -16,6 +16,7 @@
 //! The resource has no `defaultErrnoRet`: its default ERRNO is EPERM, as runc reads an
 //! ERRNO without a value.
 
+pub(super) mod base;
 mod write;
 
 pub use write::{is_name, name_from, policy_to_spo, WriteError};
@@ -58,7 +59,8 @@ struct Doc {
     kind: Option<String>,
     metadata: Option<Obj<Meta>>,
     spec: Option<Obj<Spec>>,
-    /// What the operator reports about the profile, not part of it.
+    /// What the operator reports about the profile, not part of it. (Fields that are only
+    /// accepted, never read, keep `deny_unknown_fields` from refusing them.)
     #[allow(dead_code)]
     status: Option<IgnoredAny>,
 }
