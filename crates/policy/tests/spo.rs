@@ -24,7 +24,7 @@ metadata:
 spec:
   defaultAction: SCMP_ACT_ERRNO
   architectures:
-  - SCMP_ARCH_X86_64
+  - SCMP_ARCH_NATIVE
   syscalls:
   - action: SCMP_ACT_ALLOW
     names:

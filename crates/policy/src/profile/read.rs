@@ -396,6 +396,11 @@ fn syscall(path: &str, s: RawSyscall, opts: ReadOptions) -> Result<SyscallEntry,
 }
 
 fn arch_name(path: &str, s: &str) -> Result<Arch, ReadError> {
+    // libseccomp's name for the machine's own ABI (runc and the Security Profiles
+    // Operator's resource accept it).
+    if s == "SCMP_ARCH_NATIVE" {
+        return Ok(Arch::native());
+    }
     if !s.starts_with("SCMP_ARCH_") {
         return Err(at(path, ErrorKind::UnknownArch(s.to_string())));
     }
