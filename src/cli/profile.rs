@@ -25,6 +25,8 @@ pub enum ProfileCommand {
     /// Which action the filter takes for one call, and which rule decided.
     Check(Box<CheckArgs>),
     /// Warn about what sandboxes were bypassed through. Exit 0: clean, 1: warnings, 2: errors.
+    /// On a terminal a long finding wraps to its width; otherwise each finding is one line,
+    /// for scripts.
     Lint(Box<Target>),
     /// What one profile allows that the other does not (`+` only B, `-` only A, `~` both
     /// refuse, differently), grouped by what changed. On a terminal the calls of a group

@@ -48,6 +48,8 @@ pub enum ErrorKind {
     YamlDepth(usize),
     #[error("a second document: give one profile per file")]
     YamlSecondDocument,
+    #[error("not a profile: neither JSON (a Docker or OCI profile, which starts with `{{`) nor a YAML SeccompProfile")]
+    NotAProfile,
     #[error("a YAML document that is not a Kubernetes object (no `apiVersion` and `kind`): syscage reads YAML as the Security Profiles Operator's SeccompProfile; Docker and OCI profiles are JSON")]
     NotAnObject,
     #[error("`{0}` is not a version syscage reads (expected {API_VERSION} or security-profiles-operator.x-k8s.io/v1)")]

@@ -92,7 +92,10 @@ pub(super) fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>,
         }
     }
     let v = super::yaml::to_value(text)?;
-    if !v.is_object() || !spo::is_object(&v) {
+    if !v.is_object() {
+        return Err(at("", ErrorKind::NotAProfile));
+    }
+    if !spo::is_object(&v) {
         return Err(at("", ErrorKind::NotAnObject));
     }
     Ok(Some(v))
