@@ -15,6 +15,7 @@ macro_rules! need_root {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {
     need_root!();
     let r = container(
@@ -35,6 +36,7 @@ fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn hostname_is_set_and_random_by_default() {
     need_root!();
     let r = container(&["--hostname", "box-7"], &["/bin/hostname"]);
@@ -46,6 +48,7 @@ fn hostname_is_set_and_random_by_default() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn only_loopback_and_it_is_up() {
     need_root!();
     let r = container(
@@ -67,6 +70,7 @@ fn only_loopback_and_it_is_up() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn host_paths_are_invisible_and_proc_is_the_containers() {
     need_root!();
     let r = container(&[], &["/bin/sh", "-c", "ls /; test -e /work || test -e /usr || echo no-host-dirs; ls /proc | grep '^[0-9]' | wc -l"]);
@@ -89,6 +93,7 @@ fn host_paths_are_invisible_and_proc_is_the_containers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exit_statuses_follow_docker() {
     need_root!();
     assert_eq!(container(&[], &["/bin/true"]).code, 0);
@@ -135,6 +140,7 @@ fn exit_statuses_follow_docker() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn capabilities_and_no_new_privs() {
     need_root!();
     let r = probe_line(&[], &["status"]);
@@ -162,6 +168,7 @@ fn capabilities_and_no_new_privs() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn user_option_sets_the_ids_and_home() {
     need_root!();
     let r = container(
@@ -172,6 +179,7 @@ fn user_option_sets_the_ids_and_home() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn environment_is_clean_and_set_by_options() {
     need_root!();
     std::env::set_var("SYSCAGE_TEST_COPIED", "from-host");
@@ -195,6 +203,7 @@ fn environment_is_clean_and_set_by_options() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn workdir_is_used() {
     need_root!();
     let r = container(&["-w", "/etc"], &["/bin/pwd"]);
@@ -207,6 +216,7 @@ fn workdir_is_used() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn volumes_read_write_and_read_only() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-vol-{}", std::process::id()));
@@ -223,6 +233,7 @@ fn volumes_read_write_and_read_only() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn volumes_under_dev_leave_the_proc_masks_in_place() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-devvol-{}", std::process::id()));
@@ -243,6 +254,7 @@ fn volumes_under_dev_leave_the_proc_masks_in_place() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn read_only_root_with_writable_tmp() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -260,6 +272,7 @@ fn read_only_root_with_writable_tmp() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn host_root_read_only_without_rootfs() {
     need_root!();
     let r = syscage_run(&["run", "--", "/bin/sh", "-c", "test -x /bin/busybox && echo host-root; touch /etc/syscage-x 2>/dev/null || echo ro; touch /tmp/y && echo tmp-ok; ls /run | wc -l"]);
@@ -268,6 +281,7 @@ fn host_root_read_only_without_rootfs() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn memory_limit_kills_an_allocation_above_it() {
     need_root!();
     let small = probe_line(&["--memory", "64m"], &["alloc", "16"]);
@@ -281,6 +295,7 @@ fn memory_limit_kills_an_allocation_above_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn pids_limit_stops_a_fork_bomb() {
     need_root!();
     let r = probe_line(&["--pids-limit", "20"], &["forkbomb", "100"]);
@@ -297,6 +312,7 @@ fn pids_limit_stops_a_fork_bomb() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -349,6 +365,7 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn zombies_are_reaped() {
     need_root!();
     // The shell's orphans are reparented to the init, which must reap them.
@@ -357,6 +374,7 @@ fn zombies_are_reaped() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn sigterm_is_forwarded_to_the_command() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -394,6 +412,7 @@ fn sigterm_is_forwarded_to_the_command() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn verbose_prints_the_host_pid_and_steps() {
     need_root!();
     let r = container(&["--verbose"], &["/bin/true"]);
@@ -412,6 +431,7 @@ fn verbose_prints_the_host_pid_and_steps() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn userns_maps_root_to_an_unprivileged_range() {
     need_root!();
     let r = container(
@@ -452,6 +472,7 @@ fn userns_maps_root_to_an_unprivileged_range() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn an_unprivileged_user_runs_through_a_user_namespace() {
     need_root!();
     // The build tree may sit in a directory only root can enter (/root): the user gets
@@ -527,6 +548,7 @@ fn an_unprivileged_user_runs_through_a_user_namespace() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn descriptors_syscage_inherits_stay_outside() {
     need_root!();
     use std::os::fd::AsRawFd;
@@ -558,6 +580,7 @@ fn descriptors_syscage_inherits_stay_outside() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_symlink_chain_in_the_root_file_system_is_refused_past_40_links() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-links-{}", std::process::id()));
@@ -594,6 +617,7 @@ fn a_symlink_chain_in_the_root_file_system_is_refused_past_40_links() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn mount_errors_say_what_to_do() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-mnt-err-{}", std::process::id()));

@@ -103,6 +103,7 @@ fn wait(mut child: std::process::Child) -> i32 {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn interactive_shell_on_syscages_terminal() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -123,6 +124,7 @@ fn interactive_shell_on_syscages_terminal() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn own_pseudo_terminal_with_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -146,6 +148,7 @@ fn own_pseudo_terminal_with_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ctrl_c_stops_a_command_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -156,6 +159,7 @@ fn ctrl_c_stops_a_command_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn container_has_no_controlling_terminal_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -178,6 +182,7 @@ fn container_has_no_controlling_terminal_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn terminal_input_cannot_be_injected_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -203,6 +208,7 @@ fn terminal_input_cannot_be_injected_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ctrl_c_reaches_the_commands_process_group_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -230,6 +236,7 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_with_piped_input_ends_when_the_input_does() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -317,6 +324,7 @@ fn spawn_on(slave: &OwnedFd, args: &[&str]) -> std::process::Child {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_hostile_container_cannot_break_the_users_terminal() {
     need_root!();
     use std::os::fd::AsFd;
@@ -349,6 +357,7 @@ fn a_hostile_container_cannot_break_the_users_terminal() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_mode_restores_the_users_terminal_however_syscage_ends() {
     need_root!();
     use std::os::fd::AsFd;
@@ -409,6 +418,7 @@ fn tty_mode_restores_the_users_terminal_however_syscage_ends() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_with_a_mebibyte_of_piped_input_ends_with_the_container() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
