@@ -316,6 +316,10 @@ fn pids_limit_stops_a_fork_bomb() {
 fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
+    // The container lives until the test has read its limit (a file in a volume says so).
+    let sig = std::env::temp_dir().join(format!("syscage-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&sig).unwrap();
+    let vol = format!("{}:/data", sig.display());
     let child = spawn_syscage(
         &[],
         &[
@@ -324,12 +328,15 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
             &root,
             "--cpus",
             "0.5",
+            "-v",
+            &vol,
             "--hostname",
             "cpu-test",
             "--",
             "/bin/sh",
             "-c",
-            "grep -E '(cpu[,:]|^0::)' /proc/self/cgroup | head -n 1; sleep 2",
+            "grep -E '(cpu[,:]|^0::)' /proc/self/cgroup | head -n 1; \
+             n=0; while [ ! -e /data/done ] && [ $n -lt 1000 ]; do n=$((n+1)); sleep 0.01; done",
         ],
     );
     let me = child.id();
@@ -359,8 +366,10 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(quota.as_deref(), Some(want));
+    std::fs::write(sig.join("done"), "").unwrap();
     let r = wait_timeout(child, Duration::from_secs(10));
+    std::fs::remove_dir_all(&sig).unwrap();
+    assert_eq!(quota.as_deref(), Some(want));
     let line = r.stdout.trim_end();
     assert!(
         r.code == 0 && line.ends_with(":/") && (v2 || line.contains(":cpu")),
@@ -380,9 +389,17 @@ fn cpu_limit_is_written_and_the_cgroup_is_hidden_and_removed() {
 #[ignore = "needs root"]
 fn zombies_are_reaped() {
     need_root!();
-    // The shell's orphans are reparented to the init, which must reap them.
-    let r = container(&[], &["/bin/sh", "-c", "(sleep 0.1 & sleep 0.1 & sleep 0.1 &); sleep 1; grep -l '^State:.Z' /proc/[0-9]*/status | wc -l"]);
-    assert_eq!(r.stdout, "0\n", "{r:?}");
+    // The shell's orphans are reparented to the init, which must reap them: each writes
+    // its pid and exits; a pid leaves /proc only once reaped (a zombie keeps it). Waits
+    // until all three are gone, at most 5 s.
+    let script = "(for i in 1 2 3; do sh -c 'echo $$ >> /tmp/pids' & done); \
+        n=0; left=3; while [ $n -lt 500 ]; do \
+            seen=$(cat /tmp/pids 2>/dev/null | wc -l); left=0; \
+            for p in $(cat /tmp/pids 2>/dev/null); do [ -e /proc/$p ] && left=$((left+1)); done; \
+            [ $seen -eq 3 ] && [ $left -eq 0 ] && break; n=$((n+1)); sleep 0.01; done; \
+        echo seen=$seen left=$left";
+    let r = container(&[], &["/bin/sh", "-c", script]);
+    assert_eq!(r.stdout, "seen=3 left=0\n", "{r:?}");
 }
 
 #[test]

@@ -135,9 +135,11 @@ fn own_pseudo_terminal_with_tty() {
         out.contains("/dev/pts/0"),
         "the container's own devpts: {out}"
     );
-    // Ctrl-C reaches the foreground command through the container's terminal.
-    m.write_all(b"sleep 100\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Ctrl-C reaches the foreground command through the container's terminal. The
+    // command says it is there (as the foreground job, before it becomes the sleep).
+    m.write_all(b"sh -c 'echo ready-$((2*4)); exec sleep 100'\n")
+        .unwrap();
+    read_until(&mut m, "ready-8");
     m.write_all(&[3]).unwrap();
     // The shell is back long before the sleep would have ended.
     m.write_all(b"echo back-$((1+1))\n").unwrap();
@@ -152,8 +154,16 @@ fn own_pseudo_terminal_with_tty() {
 fn ctrl_c_stops_a_command_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
-    let (child, mut m) = on_a_terminal(&["run", "--rootfs", &root, "--", "/bin/sleep", "100"]);
-    std::thread::sleep(Duration::from_millis(500));
+    let (child, mut m) = on_a_terminal(&[
+        "run",
+        "--rootfs",
+        &root,
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo ready; exec sleep 100",
+    ]);
+    read_until(&mut m, "ready");
     m.write_all(&[3]).unwrap();
     assert_eq!(wait(child), 130);
 }
@@ -221,12 +231,11 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
         "--",
         "/bin/sh",
         "-c",
-        "trap 'echo trapped' INT; echo armed; sleep 100; echo after=$?",
+        "trap 'echo trapped' INT; sh -c 'echo armed; exec sleep 100'; echo after=$?",
     ]);
-    // Ctrl-C once the trap is set and the sleep has had time to start.
+    // Ctrl-C once the trap is set and the sleep's process says it is there.
     let armed = read_until(&mut m, "armed\r\n");
     assert!(armed.ends_with("armed\r\n"), "{armed:?}");
-    std::thread::sleep(Duration::from_millis(300));
     m.write_all(&[3]).unwrap();
     // Everything until the terminal closes.
     let out = read_until(&mut m, "\0");
