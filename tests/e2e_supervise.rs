@@ -433,6 +433,8 @@ fn agent(sock: std::os::unix::net::UnixListener) -> std::thread::JoinHandle<serd
         let mut fd = None;
         for c in msg.cmsgs().unwrap() {
             if let ControlMessageOwned::ScmRights(fds) = c {
+                // SAFETY: the kernel installed this fd in our table for this message;
+                // nothing else owns it.
                 fd = Some(unsafe { OwnedFd::from_raw_fd(fds[0]) });
             }
         }

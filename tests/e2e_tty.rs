@@ -48,6 +48,7 @@ fn on_a_terminal(args: &[&str]) -> (std::process::Child, std::fs::File) {
 fn read_until(master: &mut std::fs::File, want: &str) -> String {
     let fd = master.as_raw_fd();
     let _ = nix::fcntl::fcntl(
+        // SAFETY: `fd` is the master's, open for as long as `master` is borrowed here.
         unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     );
@@ -288,6 +289,7 @@ struct TermState {
 fn term_state(fd: std::os::fd::BorrowedFd<'_>) -> TermState {
     let raw = fd.as_raw_fd();
     let mut ldisc = -1;
+    // SAFETY: winsize is plain integers; all zeroes is a valid value.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     let mut excl = -1;
     // SAFETY: each ioctl reads into the variable given, of the right type.
