@@ -7,7 +7,7 @@ use support::*;
 
 fn fixture(name: &str) -> String {
     format!(
-        "{}/crates/policy/tests/fixtures/profiles/{name}",
+        "{}/profiles/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

@@ -184,7 +184,7 @@ fn dockers_profile_decides_as_under_crun() {
     std::fs::create_dir_all(&dir).unwrap();
     let docker = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/crates/policy/tests/fixtures/profiles/docker-default.json"
+        "/profiles/docker-default.json"
     );
     let oci = dir.join("docker-oci.json");
     let out = Command::new(syscage())

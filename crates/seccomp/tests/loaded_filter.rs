@@ -53,7 +53,7 @@ fn profile_text(name: &str) -> String {
     let text = match name {
         "default" => include_str!("../../policy/profiles/default.json"),
         "contained" => include_str!("../../policy/profiles/contained.json"),
-        _ => include_str!("../../policy/tests/fixtures/profiles/docker-default.json"),
+        _ => include_str!("../../../profiles/docker-default.json"),
     };
     // Make every errno distinctive, in the text, so resolution and compile are untouched.
     let mut v: serde_json::Value = serde_json::from_str(text).unwrap();

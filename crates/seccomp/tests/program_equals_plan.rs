@@ -47,7 +47,7 @@ fn docker() -> &'static (Plan, Vec<SockFilter>) {
     static D: OnceLock<(Plan, Vec<SockFilter>)> = OnceLock::new();
     D.get_or_init(|| {
         compiled(include_str!(
-            "../../policy/tests/fixtures/profiles/docker-default.json"
+            "../../../profiles/docker-default.json"
         ))
     })
 }
@@ -88,7 +88,7 @@ fn others() -> &'static Vec<(&'static str, Compiled)> {
             (
                 "podman-no-audit",
                 compiled_with(
-                    include_str!("../../policy/tests/fixtures/profiles/podman-default.json"),
+                    include_str!("../../../profiles/podman-default.json"),
                     no_audit,
                     vec![],
                 ),
