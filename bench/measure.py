@@ -20,7 +20,7 @@ S = f"{repo}/target/release/syscage"
 RUNS = 8 if quick else 40
 WARMUP = 2 if quick else 5
 CALLS = "50000" if quick else "300000"
-DOCKER = f"{repo}/crates/policy/tests/fixtures/profiles/docker-default.json"
+DOCKER = f"{repo}/profiles/docker-default.json"
 results_dir = f"{repo}/bench/results"
 os.makedirs(results_dir, exist_ok=True)
 

@@ -8,10 +8,7 @@ use std::path::PathBuf;
 use support::*;
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/crates/policy/tests/fixtures/profiles/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/profiles/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A directory of this test's own, removed when dropped.
@@ -261,6 +258,19 @@ fn check_takes_the_tweaks_run_takes() {
         "keyctl:0",
     ]);
     assert_eq!(r.stderr, "syscage: --seccomp-deny `keyctl:0`: ERRNO(0) makes the denied call look successful; use EPERM, or pass --seccomp-allow-errno-zero if that is really meant\n");
+    let r = syscage_run(&[
+        "profile",
+        "show",
+        "default",
+        "--json",
+        "--notify-denials",
+        "--seccomp-deny",
+        "keyctl",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (125, "syscage: --base, --seccomp-allow and --seccomp-deny do not go with --notify-denials or --notify-all: the agent resolves the profile from its file, capabilities and ABIs alone\n")
+    );
     let r = syscage_run(&["profile", "check", "default", "getpid", "--cap-add", "FROB"]);
     assert!(r.stderr.starts_with("syscage: --cap-add `FROB`: unknown capability; hint: capabilities are named as in capabilities(7), with or without `CAP_`, in any case: CHOWN, DAC_OVERRIDE, "), "{r:?}");
 }

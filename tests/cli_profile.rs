@@ -6,10 +6,7 @@ mod support;
 use support::*;
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/crates/policy/tests/fixtures/profiles/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    format!("{}/profiles/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -217,6 +214,7 @@ fn run_refuses_bad_options() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_exported_program_loads_in_bubblewrap() {
     if !nix::unistd::geteuid().is_root()
         || std::process::Command::new("bwrap")
@@ -228,7 +226,6 @@ fn the_exported_program_loads_in_bubblewrap() {
             "the_exported_program_loads_in_bubblewrap",
             "needs root and bwrap",
         );
-        return;
     }
     let dir = std::env::temp_dir().join(format!("syscage-bwrap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

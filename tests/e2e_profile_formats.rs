@@ -45,6 +45,7 @@ impl Drop for Dir {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_default_profile_as_a_seccomp_profile_answers_alike() {
     need_root!();
     let d = Dir(std::env::temp_dir().join(format!("syscage-e2e-spo-{}", std::process::id())));
@@ -60,6 +61,7 @@ fn the_default_profile_as_a_seccomp_profile_answers_alike() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_seccomp_profile_runs_with_its_base_given_as_a_file() {
     need_root!();
     let d = Dir(std::env::temp_dir().join(format!("syscage-e2e-base-{}", std::process::id())));
@@ -104,6 +106,7 @@ spec:
 }
 
 #[test]
+#[ignore = "needs root"]
 fn learn_writes_a_seccomp_profile_the_run_can_use() {
     need_root!();
     let d = Dir(std::env::temp_dir().join(format!("syscage-e2e-learn-{}", std::process::id())));

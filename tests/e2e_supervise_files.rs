@@ -57,6 +57,7 @@ fn spawn_stopped(args: &[&str]) -> std::process::Child {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn learn_o_never_writes_through_a_link_planted_in_its_directory() {
     need_root!();
     let dir = temp("planted");
@@ -141,6 +142,7 @@ fn complete(text: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn syscage_killed_at_any_moment_leaves_no_file_behind() {
     need_root!();
     let dir = temp("killed");
@@ -194,6 +196,7 @@ fn syscage_killed_at_any_moment_leaves_no_file_behind() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_report_that_cannot_be_written_says_so() {
     need_root!();
     let dir = temp("full");
@@ -262,6 +265,7 @@ fn a_report_that_cannot_be_written_says_so() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_report_to_syscage_own_stderr_file_is_added_to_it() {
     need_root!();
     let dir = temp("own-stderr");
@@ -306,6 +310,7 @@ fn a_report_to_syscage_own_stderr_file_is_added_to_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_user_writes_an_existing_file_in_a_directory_they_cannot_write() {
     need_root!();
     use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -9,6 +9,7 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::cli::emit(format_args!($($t)*), true) };
 }
 
+mod agent;
 mod learn;
 mod profile;
 mod run;
@@ -33,14 +34,23 @@ enum Command {
     /// Inspect, check and lint seccomp profiles.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Serve as the OCI seccomp agent of other runtimes (a profile's `listenerPath`):
+    /// answer, report and learn their containers' system calls.
+    Agent(agent::AgentArgs),
 }
 
 impl Cli {
+    /// Whether the command runs a container (and so reads the signals blocked in `main`).
+    pub fn runs_a_container(&self) -> bool {
+        matches!(self.command, Command::Run(_) | Command::Learn(_))
+    }
+
     pub fn verbose(&self) -> bool {
         match &self.command {
             Command::Run(r) => r.verbose,
             Command::Learn(l) => l.verbose(),
             Command::Profile(_) => false,
+            Command::Agent(a) => a.verbose,
         }
     }
 }
@@ -80,10 +90,12 @@ pub fn dispatch(cli: Cli) -> Result<i32, CliError> {
         Command::Run(args) => run::run(*args),
         Command::Learn(args) => learn::run(*args),
         Command::Profile(cmd) => profile::run(cmd),
+        Command::Agent(args) => agent::run(args),
     }
 }
 
-/// `--verbose` shows syscage's steps; `RUST_LOG` chooses anything else.
+/// `--verbose` shows syscage's steps; `RUST_LOG` chooses anything else. Every line has
+/// the form of syscage's other messages: `syscage: ...`, `syscage: warning: ...`.
 pub fn init_logging(verbose: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = match std::env::var("RUST_LOG") {
@@ -91,20 +103,46 @@ pub fn init_logging(verbose: bool) {
         _ if verbose => EnvFilter::new("info"),
         _ => EnvFilter::new("warn"),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_level(false);
     // SYSCAGE_LOG_TIME=1 stamps each line with the time since start, to see where a run
     // spends its time.
-    let _ = if std::env::var_os("SYSCAGE_LOG_TIME").is_some() {
-        builder
-            .with_timer(tracing_subscriber::fmt::time::Uptime::default())
-            .try_init()
-    } else {
-        builder.without_time().try_init()
+    let lines = Lines {
+        start: std::env::var_os("SYSCAGE_LOG_TIME").map(|_| std::time::Instant::now()),
     };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .event_format(lines)
+        .try_init();
+}
+
+/// The format of syscage's log lines.
+struct Lines {
+    start: Option<std::time::Instant>,
+}
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Lines
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut w: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        w.write_str("syscage: ")?;
+        if let Some(t) = self.start {
+            write!(w, "{:.6}s ", t.elapsed().as_secs_f64())?;
+        }
+        match *event.metadata().level() {
+            tracing::Level::ERROR => w.write_str("error: ")?,
+            tracing::Level::WARN => w.write_str("warning: ")?,
+            _ => {}
+        }
+        ctx.field_format().format_fields(w.by_ref(), event)?;
+        writeln!(w)
+    }
 }
 
 /// Writes to standard output for [`out!`] and [`outln!`].

@@ -110,6 +110,20 @@ pub struct ShowArgs {
     /// syscage does; for comparing with them).
     #[arg(long, requires = "oci")]
     as_written: bool,
+    /// With --json: the profile to load in another runtime (crun, runc) with `syscage
+    /// agent` at `listenerPath`: every call it denies notified, answered by the agent.
+    #[arg(long, requires = "json", conflicts_with = "notify_all")]
+    notify_denials: bool,
+    /// With --json: the same with every call notified (but `write`), for the agent to learn.
+    #[arg(long, requires = "json")]
+    notify_all: bool,
+    /// The agent's socket, written as `listenerPath` (default /run/syscage/agent.sock).
+    #[arg(long, value_name = "PATH")]
+    listener: Option<String>,
+    /// Add KEY=VALUE to `listenerMetadata` (report=FILE, learn=FILE; `{id}` is the
+    /// container's id).
+    #[arg(long, value_name = "KEY=VALUE")]
+    metadata: Vec<String>,
 }
 
 #[derive(Args)]
@@ -197,6 +211,34 @@ fn resolved(t: &Target) -> Result<(Request, String, Policy), CliError> {
 }
 
 fn show(a: ShowArgs) -> Result<i32, CliError> {
+    if a.notify_denials || a.notify_all {
+        let t = &a.target;
+        if !(t.base.is_empty() && t.seccomp_allow.is_empty() && t.seccomp_deny.is_empty()) {
+            // The agent resolves the profile again from what the metadata says.
+            return Err(CliError::setup(
+                "--base, --seccomp-allow and --seccomp-deny do not go with --notify-denials or --notify-all: the agent resolves the profile from its file, capabilities and ABIs alone",
+            ));
+        }
+        let (_, _, p) = resolved(&a.target)?;
+        let how = super::agent::Resolution {
+            profile: &t.profile,
+            cap_add: &t.cap_add,
+            cap_drop: &t.cap_drop,
+            arch: &t.arch,
+            ignore_unknown: t.ignore_unknown,
+            errno_zero: t.allow_errno_zero,
+        };
+        out!(
+            "{}",
+            super::agent::paired(&p, how, a.notify_all, a.listener.as_deref(), &a.metadata)?
+        );
+        return Ok(0);
+    }
+    if a.listener.is_some() || !a.metadata.is_empty() {
+        return Err(CliError::setup(
+            "--listener and --metadata go with --notify-denials or --notify-all",
+        ));
+    }
     if a.json {
         let text = match builtin::get(&a.target.profile) {
             Some(b) => b.text().unwrap_or("{}\n").to_string(),

@@ -107,6 +107,15 @@ pub struct RunArgs {
     /// lines to FILE when given (--report=FILE).
     #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
     report: Option<Option<PathBuf>>,
+    /// Seconds the container has to end after a forwarded SIGTERM or SIGINT before it is
+    /// killed (exit status 137), as `docker stop`.
+    #[arg(
+        long = "stop-timeout",
+        value_name = "SECONDS",
+        default_value = "10",
+        allow_hyphen_values = true
+    )]
+    stop_timeout: String,
     /// Print each set-up step and the container's host pid on stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -422,6 +431,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
     });
     let init_filter = Some(filter::init_filter(cache.as_ref()).map_err(e)?);
+    let stop_timeout = parse_stop_timeout(&a.stop_timeout).map_err(e)?;
     let devpts_gid = userns.has_gid(5).then_some(5);
     let cfg = RunConfig {
         command: a.command.clone(),
@@ -443,13 +453,46 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         tty: a.tty,
         filter,
         init_filter,
+        stop_timeout,
     };
     Ok((cfg, built))
+}
+
+/// `--stop-timeout`: whole seconds, 0 (kill at once) to a day. Docker's -1 (wait forever)
+/// is refused: syscage never waits without end on what the container controls.
+fn parse_stop_timeout(v: &str) -> Result<std::time::Duration, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|s| *s <= 86_400 && !v.starts_with('+'))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| {
+            format!("--stop-timeout `{v}`: expected a whole number of seconds from 0 to 86400")
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stop_timeout_is_whole_seconds_up_to_a_day() {
+        use std::time::Duration;
+        assert_eq!(parse_stop_timeout("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_stop_timeout("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_stop_timeout("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in ["-1", "", "1.5", "1s", "+3", "86401", "99999999999999999999"] {
+            assert_eq!(
+                parse_stop_timeout(bad),
+                Err(format!(
+                    "--stop-timeout `{bad}`: expected a whole number of seconds from 0 to 86400"
+                )),
+            );
+        }
+        assert_eq!(
+            syscage_runtime::spec::DEFAULT_STOP_TIMEOUT,
+            parse_stop_timeout("10").unwrap()
+        );
+    }
 
     #[test]
     fn user_notification_is_read_from_actions_avail() {

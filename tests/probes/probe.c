@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1842,6 +1843,54 @@ static int p_sigterm_wait(const char *n, int c, char **v)
 	return 0;
 }
 
+/* A hostile container given the user's terminal: on stdin, stdout and stderr, line
+ * discipline N_NULL, O_NONBLOCK on the open file description, ECHO and ICANON off, a 1x1
+ * window, exclusive mode.  value = how many of the 15 changes were made. */
+static int p_tty_wreck(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	int done = 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		int nnull = 27; /* N_NULL */
+		if (ioctl(fd, TIOCSETD, &nnull) == 0)
+			done++;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+			done++;
+		struct termios t;
+		if (tcgetattr(fd, &t) == 0) {
+			t.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+			if (tcsetattr(fd, TCSANOW, &t) == 0)
+				done++;
+		}
+		struct winsize w = { 1, 1, 0, 0 };
+		if (ioctl(fd, TIOCSWINSZ, &w) == 0)
+			done++;
+		if (ioctl(fd, TIOCEXCL) == 0)
+			done++;
+	}
+	return out_okv(n, done);
+}
+/* Stop the container's init: attach to pid 1 and exit without detaching (the init stays
+ * in a group stop).  Needs --cap-add SYS_PTRACE. */
+static int p_ptrace_stop_init(const char *n, int c, char **v)
+{
+	(void)c; (void)v;
+	long r = SC(__NR_ptrace, 16 /* PTRACE_ATTACH */, 1, 0, 0);
+	if (is_err(r))
+		return out_err_at(n, (int)-r, "attach");
+	int st;
+	if (waitpid(1, &st, __WALL) != 1)
+		return out_err_at(n, errno, "waitpid");
+	/* Let the SIGSTOP through: a group stop, which outlives the tracer. */
+	r = SC(__NR_ptrace, 7 /* PTRACE_CONT */, 1, 0, SIGSTOP);
+	if (is_err(r))
+		return out_err_at(n, (int)-r, "cont");
+	if (waitpid(1, &st, __WALL) != 1)
+		return out_err_at(n, errno, "waitpid");
+	return out_ok(n);
+}
+
 static int p_alloc(const char *n, int c, char **v)
 {
 	long mb = argl(c, v, 2, 16);
@@ -2058,6 +2107,8 @@ static const struct probe {
 	P("sigterm_wait", p_sigterm_wait, "print ready, wait for SIGTERM (two lines)")
 	P("alloc", p_alloc, "alloc [MB=16]: malloc + touch; value = MB")
 	P("forkbomb", p_forkbomb, "forkbomb [N=100]: fork N sleepers; value = created")
+	P("tty_wreck", p_tty_wreck, "break the terminal on fds 0-2 (ldisc, O_NONBLOCK, termios, window, TIOCEXCL); value = changes made")
+	P("ptrace_stop_init", p_ptrace_stop_init, "PTRACE_ATTACH pid 1 and exit, leaving it stopped")
 #undef P
 };
 

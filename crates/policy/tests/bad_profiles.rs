@@ -51,8 +51,8 @@ fn every_bad_profile_is_refused_with_its_message() {
 #[test]
 fn the_real_profiles_load_unchanged() {
     for text in [
-        include_str!("fixtures/profiles/docker-default.json"),
-        include_str!("fixtures/profiles/podman-default.json"),
+        include_str!("../../../profiles/docker-default.json"),
+        include_str!("../../../profiles/podman-default.json"),
         include_str!("../profiles/default.json"),
         include_str!("../profiles/contained.json"),
     ] {
@@ -62,7 +62,7 @@ fn the_real_profiles_load_unchanged() {
 
 #[test]
 fn an_oci_config_json_is_accepted() {
-    let docker = include_str!("fixtures/profiles/docker-default.json");
+    let docker = include_str!("../../../profiles/docker-default.json");
     let config = format!(
         r#"{{"ociVersion": "1.0.2", "process": {{"args": ["sh"]}}, "linux": {{"seccomp": {docker}}}}}"#
     );

@@ -75,11 +75,11 @@ fn real_profiles_round_trip() {
         ),
         (
             "docker",
-            include_str!("fixtures/profiles/docker-default.json"),
+            include_str!("../../../profiles/docker-default.json"),
         ),
         (
             "podman",
-            include_str!("fixtures/profiles/podman-default.json"),
+            include_str!("../../../profiles/podman-default.json"),
         ),
         (
             "conflicts",

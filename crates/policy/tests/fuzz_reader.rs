@@ -20,7 +20,7 @@ use syscage_policy::profile::{self, ReadOptions};
 use syscage_policy::{eval, plan, resolve, syscalls, Context};
 
 const SEEDS: &[&str] = &[
-    include_str!("fixtures/profiles/docker-default.json"),
+    include_str!("../../../profiles/docker-default.json"),
     include_str!("fixtures/profiles/conflicts.json"),
     include_str!("../profiles/contained.json"),
 ];

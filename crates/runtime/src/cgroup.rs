@@ -107,7 +107,15 @@ pub enum CgroupError {
     Mountinfo(io::Error),
 }
 
-const ROOTLESS_HINT: &str = "; hint: cgroup limits need root, or a cgroup v2 tree delegated to this user (e.g. `systemd-run --user --scope -p Delegate=yes syscage ...`)";
+/// What can give this user a cgroup here: systemd's delegation only where systemd runs
+/// (`/run/systemd/system`, as sd_booted(3) checks).
+fn rootless_hint() -> &'static str {
+    if Path::new("/run/systemd/system").is_dir() {
+        "; hint: cgroup limits need root, or a cgroup v2 tree delegated to this user (e.g. `systemd-run --user --scope -p Delegate=yes syscage ...`)"
+    } else {
+        "; hint: cgroup limits need root here, or a cgroup v2 directory this user may write (made and handed over by root)"
+    }
+}
 
 impl Layout {
     /// Reads the cgroup mounts from `/proc/self/mountinfo` text.
@@ -369,7 +377,7 @@ fn create_error(c: Controller, path: &Path, source: io::Error) -> CgroupError {
         source.kind(),
         ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
     ) {
-        ROOTLESS_HINT
+        rootless_hint()
     } else {
         ""
     };
@@ -381,25 +389,47 @@ fn create_error(c: Controller, path: &Path, source: io::Error) -> CgroupError {
     }
 }
 
+/// Removes a cgroup directory. Only a busy one (EBUSY: processes still leaving) is tried
+/// again, for a second at most; any other error is final (a permission error would not
+/// change by waiting).
 fn remove_dir(dir: &Path, is_v2: bool) {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         match fs::remove_dir(dir) {
             Ok(()) => return,
             Err(e) if e.kind() == ErrorKind::NotFound => return,
-            Err(_) if Instant::now() < deadline => {
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
                 kill_members(dir, is_v2);
                 std::thread::sleep(Duration::from_millis(5));
             }
             Err(e) => {
+                let then = if e.raw_os_error() == Some(libc::EBUSY) {
+                    "the next run removes it"
+                } else {
+                    "a run by a user who may remove it will"
+                };
                 tracing::warn!(
-                    "cannot remove cgroup `{}`: {e}; the next run removes it",
-                    dir.display()
+                    "cannot remove cgroup `{}`: {}; {then}",
+                    dir.display(),
+                    io_text(&e)
                 );
                 return;
             }
         }
     }
+}
+
+/// Whether this process may remove the entries of `dir` (rmdir needs write and search
+/// permission on the parent), judged as the kernel would, with the effective ids.
+fn may_remove_in(dir: &Path) -> bool {
+    use nix::unistd::AccessFlags;
+    nix::unistd::faccessat(
+        nix::fcntl::AT_FDCWD,
+        dir,
+        AccessFlags::W_OK | AccessFlags::X_OK,
+        nix::fcntl::AtFlags::AT_EACCESS,
+    )
+    .is_ok()
 }
 
 fn kill_members(dir: &Path, is_v2: bool) {
@@ -418,11 +448,15 @@ fn kill_members(dir: &Path, is_v2: bool) {
 
 /// Removes the cgroups of syscage processes that are gone (killed before they could clean
 /// up). `alive(owner)` says whether that syscage still runs; names that are not an
-/// [`Owner`]'s are left alone.
+/// [`Owner`]'s are left alone, and so are the cgroups of a hierarchy this user may not
+/// remove (root's, for an unprivileged run).
 pub fn sweep(layout: &Layout, alive: &dyn Fn(&Owner) -> bool) -> usize {
     let mut removed = 0;
     for h in &layout.hierarchies {
         let parent = h.path().join("syscage");
+        if !may_remove_in(&parent) {
+            continue;
+        }
         let Ok(entries) = fs::read_dir(&parent) else {
             continue;
         };

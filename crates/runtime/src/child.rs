@@ -1,8 +1,16 @@
 //! The container's init (pid 1 of its pid namespace): it waits for the parent's go, builds
 //! the container (identity, cgroup namespace, hostname, file system, loopback, terminal),
-//! starts the command, then reaps zombies and forwards signals until the command exits,
-//! as `docker run --init` (tini) does. When it exits, the kernel kills everything else in
-//! the pid namespace.
+//! starts the command, then reaps zombies until the command exits, as `docker run --init`
+//! (tini) does. When it exits, the kernel kills everything else in the pid namespace.
+//!
+//! syscage does not depend on the init to end the run: it follows the command through a
+//! pidfd, signals it from outside, and kills the init itself when the command is gone (a
+//! command with CAP_SYS_PTRACE can stop the init). The init leaves the command's zombie in
+//! place (it reads its status with WNOWAIT), so that syscage can read the command's exit
+//! status even from an init that no longer runs.
+//!
+//! [`setup`] (the container's set-up, up to the command's fork) is callable on its own,
+//! apart from the supervision in [`init_main`] and [`reap`].
 
 use crate::exec;
 use crate::mountfd::RealMounts;
@@ -13,30 +21,35 @@ use crate::sys::{self, SharedPage};
 use nix::errno::Errno;
 use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SignalFd;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::{Gid, Pid, Uid};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
-/// Signals the init passes on to the command (tini's set, plus SIGWINCH).
-pub const FORWARDED: &[Signal] = &[
-    Signal::SIGINT,
-    Signal::SIGTERM,
-    Signal::SIGHUP,
-    Signal::SIGQUIT,
-    Signal::SIGUSR1,
-    Signal::SIGUSR2,
-    Signal::SIGWINCH,
-];
+pub use crate::signals::FORWARDED;
 
 /// `si_code` of a signal the kernel sends on its own behalf, such as a terminal's SIGINT:
 /// the whole foreground process group got it already, so it is not forwarded again.
 const SI_KERNEL: i32 = 0x80;
 
-/// Runs in the cloned child; never returns.
-pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
+/// Runs in the cloned child; never returns. `stdio` holds what goes on fds 0, 1 and 2 in
+/// place of syscage's own (pipes for its terminals, see `relay`).
+pub fn init_main(
+    cfg: &RunConfig,
+    sock: OwnedFd,
+    shared: &SharedPage,
+    stdio: [Option<RawFd>; 3],
+) -> ! {
     // If syscage dies from here on, so does the container. Before this line, the parent's
     // death shows as end of file on the socket below.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+    // The container never holds syscage's terminal: it is replaced first of all.
+    for (target, fd) in stdio.iter().enumerate() {
+        if let Some(fd) = fd {
+            if sys::dup_onto(*fd, target as RawFd).is_err() {
+                sys::exit_now(125);
+            }
+        }
+    }
     // Nothing syscage's caller left open goes further than this process.
     if sys::close_fds_from(3, Some(sock.as_raw_fd()), false).is_err() {
         sys::exit_now(125);
@@ -91,8 +104,12 @@ pub fn init_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage) -> ! {
     sys::exit_now(reap(child, &sfd))
 }
 
-/// Waits for the command; returns its status as an exit code (128+N for signal N).
-fn reap(child: Pid, sfd: &SignalFd) -> i32 {
+/// Waits for the command; returns its status as an exit code (128+N for signal N). The
+/// command's zombie is left for the kernel to reap when the init exits (WNOWAIT): until
+/// then syscage can read its status from outside. Other processes that end up here are
+/// reaped as they exit. Signals sent to the init from inside the container go to the
+/// command's process group (syscage's own go there directly).
+pub fn reap(child: Pid, sfd: &SignalFd) -> i32 {
     loop {
         let info = match sfd.read_signal() {
             Ok(Some(i)) => i,
@@ -102,11 +119,17 @@ fn reap(child: Pid, sfd: &SignalFd) -> i32 {
         let sig = info.ssi_signo as i32;
         if sig == libc::SIGCHLD {
             loop {
-                match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+                match waitid(Id::All, flags) {
                     Ok(WaitStatus::Exited(pid, code)) if pid == child => return code,
                     Ok(WaitStatus::Signaled(pid, s, _)) if pid == child => return 128 + s as i32,
                     Ok(WaitStatus::StillAlive) | Err(_) => break,
-                    Ok(_) => {}
+                    Ok(other) => match other.pid() {
+                        Some(pid) => {
+                            let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
+                        }
+                        None => break,
+                    },
                 }
             }
         } else if info.ssi_code != SI_KERNEL {
@@ -122,8 +145,17 @@ fn reap(child: Pid, sfd: &SignalFd) -> i32 {
     }
 }
 
-fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>), Failure> {
+/// Builds the container in the calling process (the init, in its new namespaces, after
+/// the parent's go); returns the signalfd the init reaps with and, with `--tty`, the
+/// pseudo-terminal's slave for the command.
+pub fn setup(cfg: &RunConfig, sock: &OwnedFd) -> Result<(SignalFd, Option<OwnedFd>), Failure> {
     let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
+
+    // A command line of its own: syscage's holds host paths and `-e` values, and any
+    // process of the container can read /proc/1/cmdline. The hostname tells containers
+    // apart on the host (`ps`); the container knows it anyway.
+    sys::set_process_title(&format!("syscage-init {}", cfg.hostname))
+        .map_err(e("give the init its own command line"))?;
 
     // A session of its own: the container has no controlling terminal, so a command that
     // inherits syscage's terminal as stdin cannot push input into it with TIOCSTI (the

@@ -45,6 +45,13 @@ pub enum RunError {
     Container(Failure),
     #[error("{0}")]
     Protocol(&'static str),
+    /// The container broke the set-up's sequence of messages.
+    #[error("{0}")]
+    Refused(#[from] crate::protocol::Refused),
+    /// A signal came before the command started: the run ends as the signal would have
+    /// ended syscage, 128+N.
+    #[error("stopped by {0} before the command started")]
+    Interrupted(nix::sys::signal::Signal),
     /// The init went away during set-up, with how it ended when that is known.
     #[error("{0}")]
     InitGone(String),
@@ -66,6 +73,7 @@ impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RunError::Container(f) => f.kind.exit_code(),
+            RunError::Interrupted(s) => 128 + *s as i32,
             _ => 125,
         }
     }
@@ -108,5 +116,10 @@ mod tests {
             "cannot create the namespaces: No space left on device (ENOSPC); hint: h"
         );
         assert_eq!(p.exit_code(), 125);
+        let i = RunError::Interrupted(nix::sys::signal::Signal::SIGTERM);
+        assert_eq!(
+            (i.to_string().as_str(), i.exit_code()),
+            ("stopped by SIGTERM before the command started", 143)
+        );
     }
 }

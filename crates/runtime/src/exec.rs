@@ -6,14 +6,19 @@
 //! 4. permitted/effective/inheritable set to the container's (empty for a non-root user);
 //! 5. no_new_privs;
 //! 6. working directory, and the command found in the container's PATH;
-//! 7. the parent told the command is about to run (with credentials: its host pid);
+//! 7. the parent told the command is about to run, with a pidfd of the command and its
+//!    credentials (its host pid): from here on syscage follows it from outside;
 //! 8. the seccomp filter loaded, compiled by the parent: the last system call but one;
 //! 9. `execve`.
 //!
 //! After step 8 the filter applies to this process too, so nothing between it and
 //! `execve` may make a system call the filter could deny or notify: the notification fd
-//! hand-over and the report of an `execve` failure go through shared memory.
+//! hand-over and the report of an `execve` failure go through shared memory (`handoff`).
+//!
+//! [`prepare`] (steps 1 to 6) and [`exec`] (7 to 9) are separate, for a runtime that
+//! starts the command without syscage's init.
 
+use crate::handoff;
 use crate::protocol::{self, failure, Failure, FailureKind, ToParent};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
@@ -21,18 +26,9 @@ use nix::errno::Errno;
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::unistd::{Gid, Pid, Uid};
 use std::ffi::CString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use syscage_policy::caps::CapSet;
-
-/// Words of the shared page.
-pub const SHM_LOADED: usize = 0;
-pub const SHM_TAKEN: usize = 1;
-pub const SHM_EXEC_ERRNO: usize = 2;
-
-/// How long the command waits, spinning, for the parent to take the notification fd.
-const TAKE_SPINS: u64 = 2_000_000_000;
 
 fn setup(step: &str) -> impl Fn(Errno) -> Failure + '_ {
     move |e| failure(FailureKind::Setup, step, Some(e), None)
@@ -55,13 +51,19 @@ pub fn command_main(
     sys::exit_now(code);
 }
 
-struct Prepared {
+/// What `execve` takes, found and checked while errors can still be reported.
+pub struct Prepared {
     path: CString,
     argv: Vec<CString>,
     envp: Vec<CString>,
 }
 
-fn prepare(cfg: &RunConfig, _sock: &OwnedFd, tty: Option<OwnedFd>) -> Result<Prepared, Failure> {
+/// Steps 1 to 6, in the command process.
+pub fn prepare(
+    cfg: &RunConfig,
+    _sock: &OwnedFd,
+    tty: Option<OwnedFd>,
+) -> Result<Prepared, Failure> {
     tracing::debug!("the command process starts");
     // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
     // The mask survives execve and ignored signals stay ignored, so both are reset.
@@ -211,7 +213,9 @@ fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
     (!mapped).then(|| format!("id {id} is not mapped in the container's user namespace"))
 }
 
-fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Failure {
+/// Steps 7 to 9; returns only on failure (a failed `execve` is reported in shared memory
+/// and ends the process).
+pub fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Failure {
     // Every fd but 0, 1 and 2 is closed at execve: the sync socket and the notification
     // fd already are, and anything inherited despite the init's sweep must not be either.
     if let Err(e) = sys::close_fds_from(3, None, true) {
@@ -223,7 +227,10 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
         );
     }
     // 7.
-    if let Err(e) = protocol::send(sock.as_fd(), &ToParent::Exec, None, true) {
+    let told = sys::pidfd_open(Pid::this()).and_then(|pidfd| {
+        protocol::send(sock.as_fd(), &ToParent::Exec, Some(pidfd.as_raw_fd()), true)
+    });
+    if let Err(e) = told {
         return failure(
             FailureKind::Setup,
             "tell syscage the command starts",
@@ -238,47 +245,23 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
             filter.program.len(),
             p.path.to_string_lossy()
         );
+        let mut program = Vec::new();
         if filter.listener {
-            let fd = match sys::lowest_free_fd() {
-                Ok(fd) => fd,
-                Err(e) => {
-                    return failure(
-                        FailureKind::Setup,
-                        "reserve the notification fd",
-                        Some(e),
-                        None,
-                    )
-                }
-            };
-            if let Err(e) = protocol::send(sock.as_fd(), &ToParent::Listener { fd }, None, false) {
-                return failure(
-                    FailureKind::Setup,
-                    "announce the notification fd",
-                    Some(e),
-                    None,
-                );
+            if let Err(f) = announce_listener(sock, shared) {
+                return f;
             }
+            program = handoff::allow_rule(shared);
         }
+        program.extend_from_slice(&filter.program);
         let installed = crate::fault::inject("load the seccomp filter")
             .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
-            .and_then(|_| syscage_seccomp::load::install(&filter.program, filter.flags));
+            .and_then(|_| syscage_seccomp::load::install(&program, filter.flags));
         match installed {
             Ok(listener) => {
                 if filter.listener {
-                    // The parent copies the fd with pidfd_getfd while this process spins
-                    // without system calls (any of them could be notified, and nobody
-                    // would answer yet). The fd is CLOEXEC: execve closes this copy.
-                    shared.word(SHM_LOADED).store(1, Ordering::SeqCst);
-                    let mut spins = 0u64;
-                    while shared.word(SHM_TAKEN).load(Ordering::SeqCst) == 0 {
-                        if spins == TAKE_SPINS {
-                            // Nobody took it: the command must not run with calls that
-                            // nobody answers. syscage reports that it could not take it.
-                            sys::exit_now(125);
-                        }
-                        std::hint::spin_loop();
-                        spins += 1;
-                    }
+                    // Only the hand-over's two futex calls until syscage holds the fd
+                    // (see `handoff`). It is CLOEXEC: execve closes this copy.
+                    handoff::loaded_then_wait(shared);
                     std::mem::forget(listener);
                 }
             }
@@ -288,7 +271,7 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
                     FailureKind::Setup,
                     "load the seccomp filter",
                     Some(errno),
-                    seccomp_hint(errno),
+                    seccomp_hint(errno, program.len()),
                 );
             }
         }
@@ -297,13 +280,50 @@ fn exec(cfg: &RunConfig, sock: &OwnedFd, shared: &SharedPage, p: Prepared) -> Fa
     let e = nix::unistd::execve(&p.path, &p.argv, &p.envp)
         .err()
         .unwrap_or(Errno::EINVAL);
-    shared
-        .word(SHM_EXEC_ERRNO)
-        .store(e as u64, Ordering::SeqCst);
+    handoff::set_exec_errno(shared, e);
     sys::exit_now(if e == Errno::ENOENT { 127 } else { 126 });
 }
 
-fn seccomp_hint(e: Errno) -> Option<String> {
+/// Before a filter with a listener: the fd number the listener will have, and the robust
+/// futex that tells syscage if the command dies before handing it over.
+fn announce_listener(sock: &OwnedFd, shared: &SharedPage) -> Result<(), Failure> {
+    let fd = sys::lowest_free_fd().map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "reserve the notification fd",
+            Some(e),
+            None,
+        )
+    })?;
+    handoff::arm(shared).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "register the hand-over's robust futex",
+            Some(e),
+            None,
+        )
+    })?;
+    protocol::send(sock.as_fd(), &ToParent::Listener { fd }, None, false).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            "announce the notification fd",
+            Some(e),
+            None,
+        )
+    })
+}
+
+fn seccomp_hint(e: Errno, len: usize) -> Option<String> {
+    if e == Errno::EINVAL && len > syscage_seccomp::bpf::MAX_INSNS {
+        return Some(format!(
+            "with the notification fd's hand-over the program has {len} instructions; the kernel accepts at most {}",
+            syscage_seccomp::bpf::MAX_INSNS
+        ));
+    }
+    seccomp_hint_errno(e)
+}
+
+fn seccomp_hint_errno(e: Errno) -> Option<String> {
     match e {
         Errno::EINVAL => Some("the kernel refused the program or its flags (a filter flag this kernel does not have?)".into()),
         Errno::EACCES => Some("no_new_privs is not set and the process lacks CAP_SYS_ADMIN".into()),

@@ -17,3 +17,17 @@ pub fn inject(step: &str) -> Result<(), Errno> {
 pub fn inject(_step: &str) -> Result<(), Errno> {
     Ok(())
 }
+
+/// With the `fault-injection` feature, stops this process (SIGSTOP) at the named point
+/// when `SYSCAGE_STOP_AT` names it exactly, so that a test can act at that moment (send a
+/// signal, look at the container's processes) and then continue it with SIGCONT.
+#[cfg(feature = "fault-injection")]
+pub fn stop_here(point: &str) {
+    if std::env::var("SYSCAGE_STOP_AT").is_ok_and(|v| v == point) {
+        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn stop_here(_point: &str) {}

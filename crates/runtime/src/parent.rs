@@ -1,37 +1,38 @@
-//! syscage's side of a run, in phases:
-//! 1. remove what killed runs left (cgroups whose syscage is gone), create this run's
-//!    cgroup and write its limits;
-//! 2. clone the container's init into new namespaces (mount, pid, uts, ipc, net, and user
-//!    when asked or when not root), with the forwarded signals blocked;
-//! 3. write the init's uid/gid maps, move it into the cgroup, send Go;
-//! 4. follow the handshake (`protocol::Handshake`) until the command runs, taking the pty
-//!    master and the notification fd when they come;
-//! 5. supervise: forward signals, relay the terminal, wait for the init to exit;
-//! 6. clean up: the cgroup; everything else lived in the container's namespaces.
+//! syscage's side of a run, in phases, each a function:
+//! 0. the forwarded signals, blocked since `main`, are read from a signalfd; one that came
+//!    already ends the run before anything is made (`signals`);
+//! 1. [`cgroups`]: remove what killed runs left (cgroups whose syscage is gone), create
+//!    this run's cgroup and write its limits;
+//! 2. [`start`]: the container's stdio (pipes in place of syscage's terminals, `relay`),
+//!    then the init cloned into new namespaces (mount, pid, uts, ipc, net, and user when
+//!    asked or when not root), with the forwarded signals blocked;
+//! 3. also in [`start`]: the init's uid/gid maps, the init moved into the cgroup, Go;
+//! 4. [`handshake`]: the messages the run expects (`protocol::Handshake`), taking the pty
+//!    master, the command's pidfd and the notification fd (`handoff`) as they come; a
+//!    signal before the command says it starts ends the run, one after waits to be
+//!    forwarded;
+//! 5. `monitor::supervise`: forward signals, relay stdio, decide the end from outside;
+//! 6. clean up: what the container wrote last, the terminal, the cgroup; everything else
+//!    lived in the container's namespaces.
 //!
 //! A failure at any phase kills the init (and with it the container) and removes the
 //! cgroup before the error is returned.
 
 use crate::cgroup::{self, Cgroup, Layout};
-use crate::child::{self, FORWARDED};
+use crate::child;
 use crate::error::RunError;
-use crate::exec::{SHM_EXEC_ERRNO, SHM_LOADED, SHM_TAKEN};
+use crate::handoff::{self, Loaded};
 use crate::idmap;
-use crate::protocol::{self, Handshake, Next, ToChild, ToParent};
+use crate::monitor::{self, Event, Init};
+use crate::protocol::{self, Attached, Expect, Handshake, Next, Refused, ToChild, ToParent};
+use crate::relay::{Relay, Stdio};
+use crate::signals::{ends_the_run, Signals};
 use crate::spec::RunConfig;
 use crate::sys::{self, SharedPage};
-use crate::tty;
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sched::CloneFlags;
-use nix::sys::signal::{kill, SigSet, SigmaskHow, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::Pid;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 /// What a caller can do while the container runs (the denial report, learning, an OCI
 /// seccomp agent). Every method has a default that does nothing.
@@ -54,25 +55,40 @@ pub trait Supervisor {
 pub struct NoSupervisor;
 impl Supervisor for NoSupervisor {}
 
-/// Kills and reaps the init unless disarmed: no path out of `run` leaves the container
-/// behind.
-struct InitGuard {
-    pid: Pid,
-    armed: bool,
-}
-
-impl Drop for InitGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = kill(self.pid, Signal::SIGKILL);
-            let _ = waitpid(self.pid, None);
-        }
-    }
-}
-
 /// Runs the container; returns the exit status syscage should exit with.
 pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
-    // 1.
+    // 0.
+    let mut signals = Signals::new().map_err(|e| RunError::parent("read signals", e))?;
+    if let Some(s) = signals.pending_stop() {
+        return Err(RunError::Interrupted(s));
+    }
+    let cg = cgroups(cfg)?;
+    let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
+    let (mut init, sock, mut relay) = start(cfg, &shared, cg.as_ref())?;
+    let result = handshake(cfg, &mut init, sock, &shared, &mut signals, &mut relay, sup).and_then(
+        |command| {
+            monitor::supervise(
+                &mut init,
+                &command,
+                &mut signals,
+                &mut relay,
+                cfg.stop_timeout,
+            )
+        },
+    );
+    // 6. Whatever happened, the container is gone before its output is drained (the
+    // drain reads until the pipes are empty) and the terminal restored.
+    init.kill();
+    relay.finish(&mut signals);
+    relay.restore();
+    let code = sup.finished(result?);
+    drop(cg);
+    exec_failure(cfg, &shared)?;
+    Ok(code)
+}
+
+/// Phase 1.
+fn cgroups(cfg: &RunConfig) -> Result<Option<Cgroup>, RunError> {
     let layout = Layout::detect()?;
     let me = cgroup::Owner::me().map_err(|e| {
         RunError::parent(
@@ -84,18 +100,25 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     if removed > 0 {
         tracing::info!("removed {removed} cgroup(s) left by killed syscage runs");
     }
-    let mut cg = None;
-    if cfg.limits.any() {
-        let c = Cgroup::create(&layout, &me.name(), &cfg.limits)?;
-        for d in c.dirs() {
-            tracing::info!("cgroup {}", d.display());
-        }
-        cg = Some(c);
+    if !cfg.limits.any() {
+        return Ok(None);
     }
-
-    // 2.
+    let c = Cgroup::create(&layout, &me.name(), &cfg.limits)?;
+    for d in c.dirs() {
+        tracing::info!("cgroup {}", d.display());
+    }
     tracing::debug!("cgroups are ready");
-    let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
+    Ok(Some(c))
+}
+
+/// Phases 2 and 3: the init in its namespaces, with its maps and cgroup, told to go.
+fn start(
+    cfg: &RunConfig,
+    shared: &SharedPage,
+    cg: Option<&Cgroup>,
+) -> Result<(Init, OwnedFd, Relay), RunError> {
+    let stdio = Stdio::plan(cfg.tty)
+        .map_err(|e| RunError::parent("make pipes for the container's stdio", e))?;
     let (psock, csock) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -105,12 +128,6 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     .map_err(|e| RunError::parent("create the sync socket", e))?;
     protocol::want_credentials(psock.as_fd())
         .map_err(|e| RunError::parent("ask for credentials on the sync socket", e))?;
-    let mut mask = SigSet::empty();
-    for s in FORWARDED {
-        mask.add(*s);
-    }
-    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
-        .map_err(|e| RunError::parent("block signals", e))?;
     let mut flags = CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWUTS
@@ -125,16 +142,25 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     {
         Ok(None) => {
             drop(psock);
-            child::init_main(cfg, csock, &shared)
+            child::init_main(cfg, csock, shared, stdio.child_fds())
         }
         Ok(Some(pid)) => pid,
         Err(e) => return Err(clone_error(e, cfg)),
     };
     drop(csock);
-    let mut guard = InitGuard { pid, armed: true };
+    // The container's ends of the pipes are the container's alone from here on.
+    let relay = stdio.into_relay();
+    let init = match Init::new(pid) {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(pid, None);
+            return Err(e);
+        }
+    };
     tracing::info!("container init: host pid {pid}");
+    crate::fault::stop_here("set-up");
 
-    // 3.
     if cfg.userns.is_new() {
         crate::fault::inject("write the uid/gid maps")
             .map_err(|e| RunError::parent("write the uid/gid maps", e))?;
@@ -146,195 +172,137 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
             hint: None,
         }
     })?;
-    if let Some(c) = &cg {
+    if let Some(c) = cg {
         crate::fault::inject("move the init into its cgroup")
             .map_err(|e| RunError::parent("move the init into its cgroup", e))?;
         c.add(pid.as_raw())?;
     }
     protocol::send(psock.as_fd(), &ToChild::Go, None, false)
         .map_err(|e| RunError::parent("send go to the container", e))?;
+    Ok((init, psock, relay))
+}
 
-    // 4.
-    let mut hs = Handshake::Setup;
-    let mut master = None;
-    let mut command_pid = None;
-    loop {
-        let got = protocol::recv::<ToParent>(psock.as_fd())
+/// Phase 4: the set-up's messages, in the order the run expects them, until the command
+/// runs. Returns the command as the parent follows it.
+fn handshake(
+    cfg: &RunConfig,
+    init: &mut Init,
+    sock: OwnedFd,
+    shared: &SharedPage,
+    signals: &mut Signals,
+    relay: &mut Relay,
+    sup: &mut dyn Supervisor,
+) -> Result<monitor::Command, RunError> {
+    let mut hs = Handshake::new(Expect {
+        pty: cfg.tty,
+        listener: cfg.filter.as_ref().is_some_and(|f| f.listener),
+    });
+    let mut command = None;
+    while !hs.done() {
+        // What the container said comes before a signal that came meanwhile: the command
+        // may already run. Once it has said it starts (`Exec`), signals wait for it, to be
+        // forwarded; before that, one that ends the run ends it here.
+        if !monitor::readable(sock.as_fd()) {
+            match monitor::next_event(&[sock.as_fd()], signals, relay, None, command.is_none())? {
+                Event::Signal(s) if ends_the_run(s) => {
+                    if monitor::readable(sock.as_fd()) {
+                        signals.put_back(s);
+                    } else {
+                        return Err(RunError::Interrupted(s));
+                    }
+                }
+                Event::Signal(s) => {
+                    if s == nix::sys::signal::Signal::SIGWINCH {
+                        relay.resize();
+                    }
+                    continue;
+                }
+                Event::Ready(_) | Event::Timeout => {}
+            }
+        }
+        let got = protocol::recv::<ToParent>(sock.as_fd())
             .map_err(|e| RunError::parent("read from the container", e))?;
-        let (msg, fd, sender) = match got {
+        let (msg, fd, pid) = match got {
             Some(r) => (Some(r.msg), r.fd, r.pid),
             None => (None, None, None),
         };
-        match hs.on(msg.as_ref()) {
-            Next::Continue => {
-                if let Some(p) = sender {
-                    command_pid = Some(p);
-                    tracing::info!("command: host pid {p} (grep Seccomp /proc/{p}/status)");
-                    sup.started(p);
-                }
+        let attached = Attached {
+            fd: fd.is_some(),
+            pid: pid.is_some(),
+        };
+        match hs.on(msg.as_ref().map(|m| (m, attached))) {
+            Next::TakePty => {
+                let master = fd.ok_or(RunError::Protocol("the terminal came without its fd"))?;
+                relay
+                    .attach_pty(master)
+                    .map_err(|e| RunError::parent("set up the terminal", e))?;
             }
-            Next::TakePty => master = fd,
+            Next::Started => {
+                let (pidfd, pid) = match (fd, pid) {
+                    (Some(f), Some(p)) => (f, p),
+                    _ => return Err(RunError::Protocol("the command's pidfd or pid is missing")),
+                };
+                // The pidfd must be the sender's (the kernel vouches for the credentials),
+                // unless it is gone already (a short command may have run and ended).
+                if monitor::pidfd_pid(pidfd.as_fd()).is_some_and(|p| p != pid) {
+                    return Err(RunError::Protocol(
+                        "the pidfd sent with `Exec` is not the sender's",
+                    ));
+                }
+                tracing::info!("command: host pid {pid} (grep Seccomp /proc/{pid}/status)");
+                sup.started(pid);
+                command = Some(monitor::Command { pidfd, pid });
+            }
             Next::TakeListener(target) => {
-                let p = command_pid.ok_or(RunError::Protocol(
+                let c = command.as_ref().ok_or(RunError::Protocol(
                     "listener announced before the command started",
                 ))?;
-                let l = take_listener(&shared, Pid::from_raw(p), target)?;
-                sup.listener(l, p).map_err(RunError::Supervisor)?;
-                // Only now may the command go on: a supervisor that failed (an OCI agent
-                // that is not there) fails the run before the command does anything.
-                shared.word(SHM_TAKEN).store(1, Ordering::SeqCst);
+                if let Some(l) = take_listener(shared, c, target)? {
+                    sup.listener(l, c.pid).map_err(RunError::Supervisor)?;
+                    // Only now may the command go on: a supervisor that failed (an OCI
+                    // agent that is not there) fails the run before the command does
+                    // anything.
+                    handoff::release(shared)
+                        .map_err(|e| RunError::parent("let the command go on", e))?;
+                }
             }
-            Next::Running => break,
-            Next::Fail(f) => {
-                let _ = waitpid(pid, None);
-                guard.armed = false;
-                return Err(RunError::Container(f));
-            }
-            Next::Abort(why) => {
-                // Say how the init ended (a crash, the OOM killer, a kill): it closed its
-                // end of the socket, so it is on its way out; wait for it a little.
-                let mut how = String::new();
-                for _ in 0..20 {
-                    match waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
-                        Ok(WaitStatus::Exited(_, c)) => {
-                            how = format!(" (it exited with status {c})")
-                        }
-                        Ok(WaitStatus::Signaled(_, s, _)) => {
-                            how = format!(" (it was killed by {s})")
-                        }
-                        Ok(WaitStatus::StillAlive) => {
-                            std::thread::sleep(Duration::from_millis(5));
-                            continue;
-                        }
-                        _ => {}
+            Next::Running => {}
+            Next::Fail(f) => return Err(RunError::Container(f)),
+            Next::Abort(Refused::InitGone) => {
+                // It closed its end of the socket: it has exited or is exiting, so it can
+                // be reaped at once, and says how it ended (a crash, the OOM killer...).
+                let how = match init.reap()? {
+                    nix::sys::wait::WaitStatus::Exited(_, c) => {
+                        format!(" (it exited with status {c})")
                     }
-                    break;
-                }
-                if !how.is_empty() {
-                    guard.armed = false;
-                }
-                return Err(RunError::InitGone(format!("{why}{how}")));
+                    nix::sys::wait::WaitStatus::Signaled(_, s, _) => {
+                        format!(" (it was killed by {s})")
+                    }
+                    _ => String::new(),
+                };
+                return Err(RunError::InitGone(format!("{}{how}", Refused::InitGone)));
             }
+            Next::Abort(why) => return Err(RunError::Refused(why)),
         }
     }
-    drop(psock);
-
-    // 5.
-    let pidfd =
-        sys::pidfd_open(pid).map_err(|e| RunError::parent("open a pidfd for the container", e))?;
-    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-        .map_err(|e| RunError::parent("create a signalfd", e))?;
-    let mut relay = match master {
-        Some(m) => {
-            Some(tty::Relay::new(m).map_err(|e| RunError::parent("set up the terminal", e))?)
-        }
-        None => None,
-    };
-    loop {
-        let mut fds = vec![
-            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
-            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-        ];
-        if let Some(r) = &relay {
-            r.poll_fds(&mut fds);
-        }
-        match poll(&mut fds, PollTimeout::NONE) {
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(RunError::parent("wait for the container", e)),
-            Ok(_) => {}
-        }
-        let revents: Vec<PollFlags> = fds
-            .iter()
-            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
-            .collect();
-        drop(fds);
-        while let Ok(Some(info)) = sfd.read_signal() {
-            let sig = info.ssi_signo as i32;
-            if sig == libc::SIGWINCH {
-                if let Some(r) = &relay {
-                    r.resize();
-                    continue;
-                }
-            }
-            // The container is in a session of its own, so signals from syscage's terminal
-            // (Ctrl-C, Ctrl-\, hang-up) reach it only through here, like any other.
-            if let Ok(s) = Signal::try_from(sig) {
-                tracing::info!("forwarding {s} to the container");
-                let _ = kill(pid, s);
-            }
-        }
-        if let Some(r) = &mut relay {
-            r.pump(&revents[2..]);
-        }
-        if !revents[0].is_empty() {
-            break;
-        }
-    }
-    if let Some(r) = relay.take() {
-        r.finish();
-    }
-    let status = waitpid(pid, None).map_err(|e| RunError::parent("reap the container", e))?;
-    guard.armed = false;
-    let code = match status {
-        WaitStatus::Exited(_, code) => code,
-        WaitStatus::Signaled(_, s, _) => 128 + s as i32,
-        _ => 125,
-    };
-    let code = sup.finished(code);
-    drop(cg);
-    let exec_errno = shared.word(SHM_EXEC_ERRNO).load(Ordering::SeqCst);
-    if exec_errno != 0 {
-        let e = exec_errno as i32;
-        let kind = if e == libc::ENOENT {
-            protocol::FailureKind::NotFound
-        } else {
-            protocol::FailureKind::CannotExecute
-        };
-        let cmd = cfg.command.first().map(String::as_str).unwrap_or("");
-        // The file was found before execve: an ENOENT is about what it needs.
-        let step = if e == libc::ENOENT {
-            format!("execute `{cmd}`: the file is there, but its interpreter (its `#!` line) or its dynamic loader is")
-        } else {
-            format!("execute `{cmd}`")
-        };
-        return Err(RunError::Container(protocol::Failure {
-            kind,
-            step,
-            errno: Some(e),
-            hint: (e == libc::EPERM || e == libc::EACCES)
-                .then(|| "the seccomp profile may deny execve".to_string()),
-        }));
-    }
-    Ok(code)
+    command.ok_or(RunError::Protocol("the command started without saying so"))
 }
 
-/// Copies the command's notification fd once its filter is loaded (see `exec`). The
-/// command keeps waiting until the caller sets `SHM_TAKEN`.
-fn take_listener(shared: &SharedPage, command: Pid, target: i32) -> Result<OwnedFd, RunError> {
-    let pidfd = sys::pidfd_open(command)
-        .map_err(|e| RunError::parent("open a pidfd for the command", e))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut spins = 0u32;
-    while shared.word(SHM_LOADED).load(Ordering::SeqCst) == 0 {
-        if Instant::now() > deadline {
-            return Err(RunError::Protocol(
-                "the command did not load its filter in time",
-            ));
-        }
-        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-        if matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) {
-            return Err(RunError::Protocol(
-                "the command exited before loading its filter",
-            ));
-        }
-        spins += 1;
-        if spins > 1000 {
-            std::thread::sleep(Duration::from_micros(50));
-        } else {
-            std::hint::spin_loop();
-        }
+/// Takes the command's notification fd once its filter is loaded (see `handoff`); `None`
+/// when the command died first (what it said last is on the socket).
+fn take_listener(
+    shared: &SharedPage,
+    command: &monitor::Command,
+    target: i32,
+) -> Result<Option<OwnedFd>, RunError> {
+    match handoff::wait_loaded(shared)
+        .map_err(|e| RunError::parent("wait for the command's filter", e))?
+    {
+        Loaded::CommandGone => return Ok(None),
+        Loaded::Yes => {}
     }
-    let fd = sys::pidfd_getfd(pidfd.as_fd(), target)
+    crate::fault::stop_here("take the notification fd");
+    let fd = sys::pidfd_getfd(command.pidfd.as_fd(), target)
         .map_err(|e| RunError::parent("take the notification fd", e))?;
     let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
     if link.to_string_lossy() != "anon_inode:seccomp notify" {
@@ -342,7 +310,34 @@ fn take_listener(shared: &SharedPage, command: Pid, target: i32) -> Result<Owned
             "the fd taken from the command is not its seccomp listener",
         ));
     }
-    Ok(fd)
+    Ok(Some(fd))
+}
+
+/// A failed `execve`, which only shared memory can report (the filter was loaded).
+fn exec_failure(cfg: &RunConfig, shared: &SharedPage) -> Result<(), RunError> {
+    let e = handoff::exec_errno(shared);
+    if e == 0 {
+        return Ok(());
+    }
+    let kind = if e == libc::ENOENT {
+        protocol::FailureKind::NotFound
+    } else {
+        protocol::FailureKind::CannotExecute
+    };
+    let cmd = cfg.command.first().map(String::as_str).unwrap_or("");
+    // The file was found before execve: an ENOENT is about what it needs.
+    let step = if e == libc::ENOENT {
+        format!("execute `{cmd}`: the file is there, but its interpreter (its `#!` line) or its dynamic loader is")
+    } else {
+        format!("execute `{cmd}`")
+    };
+    Err(RunError::Container(protocol::Failure {
+        kind,
+        step,
+        errno: Some(e),
+        hint: (e == libc::EPERM || e == libc::EACCES)
+            .then(|| "the seccomp profile may deny execve".to_string()),
+    }))
 }
 
 fn clone_error(e: Errno, cfg: &RunConfig) -> RunError {

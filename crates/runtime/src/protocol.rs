@@ -6,15 +6,21 @@
 //!    cgroup. The init does nothing before it (it would run with the wrong identity).
 //! 2. init → parent: [`ToParent::Pty`], with the pseudo-terminal's master fd attached
 //!    (SCM_RIGHTS), when `--tty` asked for one.
-//! 3. command → parent: [`ToParent::Exec`], with SCM_CREDENTIALS so that the kernel tells
-//!    the parent the command's pid on the host. Sent just before the filter is loaded.
-//! 4. command → parent: [`ToParent::Listener`] when the parent supervises notifications.
+//! 3. command → parent: [`ToParent::Exec`], with a pidfd of the command attached and
+//!    SCM_CREDENTIALS (so that the kernel tells the parent the command's pid on the host).
+//!    Sent just before the filter is loaded. From here on the parent follows the command
+//!    through its pidfd, whatever the init does.
+//! 4. command → parent: [`ToParent::Listener`] when the parent takes the notification fd
+//!    (see `handoff`).
 //! 5. end of file: every container copy of the socket is closed; the init closes its copy
 //!    after starting the command, and the command's copy closes on `execve` (CLOEXEC).
-//!    End of file after `Exec` means the command is running.
+//!    End of file after `Exec` (and `Listener`, when one is expected) means the command is
+//!    running.
 //!
 //! Any step can instead send [`ToParent::Failed`], which names the step; the parent reports
-//! it and exits 125, 126 or 127.
+//! it and exits 125, 126 or 127. Anything else is refused: the parent builds the sequence
+//! from what the run expects ([`Expect`]) and [`Handshake`] accepts exactly that sequence,
+//! each message once, in order, with what must come with it.
 
 use nix::errno::Errno;
 use nix::sys::socket::{
@@ -174,48 +180,170 @@ pub fn recv<T: for<'de> Deserialize<'de>>(
     Ok(Some(Received { msg, fd, pid }))
 }
 
-/// What the parent expects next, and what each message means at that point: the
-/// handshake as a state machine, tested without any process.
+/// What a run expects from the container during set-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handshake {
-    /// Go sent; waiting for the pty (if any) and then the command's Exec.
-    Setup,
-    /// Exec received; waiting for the listener (if any) or end of file.
+pub struct Expect {
+    /// `--tty`: the init sends the pseudo-terminal's master.
+    pub pty: bool,
+    /// The parent takes the command's notification fd (report, learn, OCI listener).
+    pub listener: bool,
+}
+
+/// One step of the set-up, as the parent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Pty,
     Exec,
-    /// End of file after Exec: the command runs.
-    Running,
+    Listener,
+    End,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::Pty => "`Pty`",
+            Step::Exec => "`Exec`",
+            Step::Listener => "`Listener`",
+            Step::End => "the end of the set-up",
+        }
+    }
+}
+
+impl ToParent {
+    fn name(&self) -> &'static str {
+        match self {
+            ToParent::Pty => "Pty",
+            ToParent::Exec => "Exec",
+            ToParent::Listener { .. } => "Listener",
+            ToParent::Failed(_) => "Failed",
+        }
+    }
+}
+
+/// What came with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attached {
+    /// A file descriptor (SCM_RIGHTS).
+    pub fd: bool,
+    /// The sender's credentials (SCM_CREDENTIALS).
+    pub pid: bool,
+}
+
+/// Why the parent stops the set-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("the container's init exited during set-up")]
+    InitGone,
+    #[error("the command ended without handing over its seccomp notification fd")]
+    NoListener,
+    #[error("unexpected message `{got}` from the container (expected {expected})")]
+    Unexpected {
+        got: &'static str,
+        expected: &'static str,
+    },
+    #[error("message `{got}` from the container came without {missing}")]
+    Incomplete {
+        got: &'static str,
+        missing: &'static str,
+    },
+}
+
+/// The set-up as a state machine: the steps still expected, in order. Built from what
+/// the run asks for, so a `Pty` without `--tty`, a second `Listener` or an `Exec` before
+/// the terminal is refused, not acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    pending: Vec<Step>,
 }
 
 /// What the parent must do after a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
-    Continue,
+    /// Take the attached fd: the pseudo-terminal's master.
     TakePty,
+    /// The command is about to load its filter: take the attached pidfd and its pid.
+    Started,
+    /// Take the command's notification fd at this number once its filter is loaded.
     TakeListener(RawFd),
+    /// The set-up is over: the command runs.
     Running,
     Fail(Failure),
-    /// The container ended or broke the protocol during set-up.
-    Abort(&'static str),
+    Abort(Refused),
 }
 
 impl Handshake {
-    pub fn on(&mut self, msg: Option<&ToParent>) -> Next {
-        match (*self, msg) {
-            (_, Some(ToParent::Failed(f))) => Next::Fail(f.clone()),
-            (Handshake::Setup, Some(ToParent::Pty)) => Next::TakePty,
-            (Handshake::Setup, Some(ToParent::Exec)) => {
-                *self = Handshake::Exec;
-                Next::Continue
-            }
-            (Handshake::Exec, Some(ToParent::Listener { fd })) => Next::TakeListener(*fd),
-            (Handshake::Exec, None) => {
-                *self = Handshake::Running;
-                Next::Running
-            }
-            (Handshake::Setup, None) => Next::Abort("the container's init exited during set-up"),
-            (_, Some(_)) => Next::Abort("unexpected message from the container"),
-            (Handshake::Running, None) => Next::Running,
+    pub fn new(e: Expect) -> Handshake {
+        let mut pending = vec![Step::End];
+        if e.listener {
+            pending.push(Step::Listener);
         }
+        pending.push(Step::Exec);
+        if e.pty {
+            pending.push(Step::Pty);
+        }
+        Handshake { pending }
+    }
+
+    /// Whether the set-up is over.
+    pub fn done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// What a message (`None`: end of file) means now.
+    pub fn on(&mut self, got: Option<(&ToParent, Attached)>) -> Next {
+        let Some(&expected) = self.pending.last() else {
+            return Next::Abort(match got {
+                Some((m, _)) => Refused::Unexpected {
+                    got: m.name(),
+                    expected: "nothing after the set-up",
+                },
+                None => Refused::InitGone,
+            });
+        };
+        let (msg, att) = match got {
+            None => {
+                return match expected {
+                    Step::End => {
+                        self.pending.pop();
+                        Next::Running
+                    }
+                    Step::Listener => Next::Abort(Refused::NoListener),
+                    Step::Pty | Step::Exec => Next::Abort(Refused::InitGone),
+                }
+            }
+            Some(g) => g,
+        };
+        let incomplete = |missing| {
+            Next::Abort(Refused::Incomplete {
+                got: msg.name(),
+                missing,
+            })
+        };
+        let next = match (expected, msg) {
+            (_, ToParent::Failed(f)) => return Next::Fail(f.clone()),
+            (Step::Pty, ToParent::Pty) if !att.fd => return incomplete("the terminal's fd"),
+            (Step::Pty, ToParent::Pty) => Next::TakePty,
+            (Step::Exec, ToParent::Exec) if !att.fd => return incomplete("the command's pidfd"),
+            (Step::Exec, ToParent::Exec) if !att.pid => {
+                return incomplete("the command's credentials")
+            }
+            (Step::Exec, ToParent::Exec) => Next::Started,
+            (Step::Listener, ToParent::Listener { fd }) if !att.fd => Next::TakeListener(*fd),
+            (Step::Listener, ToParent::Listener { .. }) => {
+                return Next::Abort(Refused::Unexpected {
+                    got: "Listener with an fd",
+                    expected: "a fd number alone",
+                })
+            }
+            _ => {
+                return Next::Abort(Refused::Unexpected {
+                    got: msg.name(),
+                    expected: expected.name(),
+                })
+            }
+        };
+        self.pending.pop();
+        next
     }
 }
 
@@ -229,18 +357,133 @@ mod tests {
     use super::*;
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
+    const FD: Attached = Attached {
+        fd: true,
+        pid: false,
+    };
+    const EXEC: Attached = Attached {
+        fd: true,
+        pid: true,
+    };
+    const BARE: Attached = Attached {
+        fd: false,
+        pid: false,
+    };
+
+    fn unexpected(got: &'static str, expected: &'static str) -> Next {
+        Next::Abort(Refused::Unexpected { got, expected })
+    }
+
     #[test]
     fn handshake_in_order() {
-        let mut h = Handshake::Setup;
-        assert_eq!(h.on(Some(&ToParent::Pty)), Next::TakePty);
-        assert_eq!(h.on(Some(&ToParent::Exec)), Next::Continue);
-        assert_eq!(h, Handshake::Exec);
+        let mut h = Handshake::new(Expect {
+            pty: true,
+            listener: true,
+        });
+        assert_eq!(h.on(Some((&ToParent::Pty, FD))), Next::TakePty);
+        assert_eq!(h.on(Some((&ToParent::Exec, EXEC))), Next::Started);
         assert_eq!(
-            h.on(Some(&ToParent::Listener { fd: 5 })),
+            h.on(Some((&ToParent::Listener { fd: 5 }, BARE))),
             Next::TakeListener(5)
         );
+        assert!(!h.done());
         assert_eq!(h.on(None), Next::Running);
-        assert_eq!(h, Handshake::Running);
+        assert!(h.done());
+        let mut plain = Handshake::new(Expect {
+            pty: false,
+            listener: false,
+        });
+        assert_eq!(plain.on(Some((&ToParent::Exec, EXEC))), Next::Started);
+        assert_eq!(plain.on(None), Next::Running);
+    }
+
+    #[test]
+    fn handshake_refuses_what_the_run_did_not_ask_for() {
+        let none = Expect {
+            pty: false,
+            listener: false,
+        };
+        // A terminal nobody asked for, a listener nobody takes.
+        let mut h = Handshake::new(none);
+        assert_eq!(
+            h.on(Some((&ToParent::Pty, FD))),
+            unexpected("Pty", "`Exec`")
+        );
+        let mut h = Handshake::new(none);
+        h.on(Some((&ToParent::Exec, EXEC)));
+        assert_eq!(
+            h.on(Some((&ToParent::Listener { fd: 3 }, BARE))),
+            unexpected("Listener", "the end of the set-up")
+        );
+        // Twice the same message.
+        let mut h = Handshake::new(Expect {
+            pty: true,
+            listener: true,
+        });
+        h.on(Some((&ToParent::Pty, FD)));
+        assert_eq!(
+            h.on(Some((&ToParent::Pty, FD))),
+            unexpected("Pty", "`Exec`")
+        );
+        let mut h = Handshake::new(Expect {
+            pty: false,
+            listener: true,
+        });
+        h.on(Some((&ToParent::Exec, EXEC)));
+        h.on(Some((&ToParent::Listener { fd: 4 }, BARE)));
+        assert_eq!(
+            h.on(Some((&ToParent::Listener { fd: 4 }, BARE))),
+            unexpected("Listener", "the end of the set-up")
+        );
+        // Out of order: the command before the terminal.
+        let mut h = Handshake::new(Expect {
+            pty: true,
+            listener: false,
+        });
+        assert_eq!(
+            h.on(Some((&ToParent::Exec, EXEC))),
+            unexpected("Exec", "`Pty`")
+        );
+        // After the end, nothing.
+        let mut h = Handshake::new(none);
+        h.on(Some((&ToParent::Exec, EXEC)));
+        h.on(None);
+        assert_eq!(
+            h.on(Some((&ToParent::Exec, EXEC))),
+            unexpected("Exec", "nothing after the set-up")
+        );
+    }
+
+    #[test]
+    fn handshake_checks_what_comes_with_a_message() {
+        let mut h = Handshake::new(Expect {
+            pty: true,
+            listener: true,
+        });
+        assert_eq!(
+            h.on(Some((&ToParent::Pty, BARE))),
+            Next::Abort(Refused::Incomplete {
+                got: "Pty",
+                missing: "the terminal's fd"
+            })
+        );
+        let mut h = Handshake::new(Expect {
+            pty: false,
+            listener: true,
+        });
+        assert_eq!(
+            h.on(Some((&ToParent::Exec, FD))),
+            Next::Abort(Refused::Incomplete {
+                got: "Exec",
+                missing: "the command's credentials"
+            })
+        );
+        h.on(Some((&ToParent::Exec, EXEC)));
+        assert_eq!(
+            h.on(Some((&ToParent::Listener { fd: 6 }, FD))),
+            unexpected("Listener with an fd", "a fd number alone")
+        );
+        assert_eq!(h.on(None), Next::Abort(Refused::NoListener));
     }
 
     #[test]
@@ -251,23 +494,24 @@ mod tests {
             errno: Some(2),
             hint: None,
         };
-        let mut h = Handshake::Setup;
-        assert_eq!(h.on(Some(&ToParent::Failed(f.clone()))), Next::Fail(f));
-        let mut h = Handshake::Setup;
+        let all = Expect {
+            pty: true,
+            listener: true,
+        };
+        let mut h = Handshake::new(all);
         assert_eq!(
-            h.on(None),
-            Next::Abort("the container's init exited during set-up")
+            h.on(Some((&ToParent::Failed(f.clone()), BARE))),
+            Next::Fail(f.clone())
         );
-        let mut h = Handshake::Setup;
+        let mut h = Handshake::new(all);
+        h.on(Some((&ToParent::Pty, FD)));
+        h.on(Some((&ToParent::Exec, EXEC)));
         assert_eq!(
-            h.on(Some(&ToParent::Listener { fd: 3 })),
-            Next::Abort("unexpected message from the container")
+            h.on(Some((&ToParent::Failed(f.clone()), BARE))),
+            Next::Fail(f)
         );
-        let mut h = Handshake::Exec;
-        assert_eq!(
-            h.on(Some(&ToParent::Pty)),
-            Next::Abort("unexpected message from the container")
-        );
+        let mut h = Handshake::new(all);
+        assert_eq!(h.on(None), Next::Abort(Refused::InitGone));
     }
 
     #[test]

@@ -39,7 +39,13 @@ pub struct RunConfig {
     pub filter: Option<LoadableFilter>,
     /// The init's own filter: what reaping and forwarding signals take, nothing else.
     pub init_filter: Option<Vec<SockFilter>>,
+    /// How long the container has to end after a forwarded SIGTERM or SIGINT before it
+    /// is killed (`--stop-timeout`, Docker's 10 s by default).
+    pub stop_timeout: std::time::Duration,
 }
+
+/// Docker's default grace period between SIGTERM and SIGKILL.
+pub const DEFAULT_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The default PATH, as Docker's.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

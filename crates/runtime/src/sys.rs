@@ -337,3 +337,270 @@ pub fn peer_gone(sock: BorrowedFd<'_>) -> bool {
             .revents()
             .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR))
 }
+
+// ---------------------------------------------------------------------------------------
+// Blocking hand-offs, signals from outside the container, the init's own name, and the
+// user's terminal put back on a fatal signal.
+
+impl SharedPage {
+    /// The 32-bit word at index `i` (0..1024), for futexes.
+    pub fn word32(&self, i: usize) -> &std::sync::atomic::AtomicU32 {
+        assert!(i < 1024, "shared page index");
+        // SAFETY: the page is 4096 bytes, page-aligned, lives as long as `self`, and is
+        // only ever accessed through atomics.
+        unsafe { &*(self.ptr.add(i * 4) as *const std::sync::atomic::AtomicU32) }
+    }
+
+    /// The address of 32-bit word `i`, the same in every process that shares the page
+    /// (it is mapped before the container's processes are forked).
+    pub fn addr32(&self, i: usize) -> u64 {
+        self.word32(i) as *const std::sync::atomic::AtomicU32 as u64
+    }
+
+    /// Registers, as the calling thread's robust futex list (set_robust_list(2)), one
+    /// entry: the 64-bit word `entry` of this page, whose futex is the 32-bit word right
+    /// after it. When the thread exits or executes, however it happens (a SIGKILL
+    /// included), the kernel marks that futex FUTEX_OWNER_DIED if it still holds the
+    /// thread's id, and wakes a waiter (kernel/futex/core.c, `exit_robust_list`). This
+    /// replaces the C library's own list: only for a process that runs no threads and is
+    /// about to execute.
+    pub fn register_robust(&self, entry: usize) -> Result<(), Errno> {
+        #[repr(C)]
+        struct RobustListHead {
+            next: u64,
+            futex_offset: libc::c_long,
+            list_op_pending: u64,
+        }
+        let entry_addr = self.word(entry) as *const std::sync::atomic::AtomicU64 as u64;
+        // The head must outlive the thread: the kernel reads it at exit or execve.
+        let head: &'static RobustListHead = Box::leak(Box::new(RobustListHead {
+            next: entry_addr,
+            futex_offset: 8,
+            list_op_pending: 0,
+        }));
+        // The list is circular: the entry points back at the head.
+        self.word(entry).store(
+            head as *const RobustListHead as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        // SAFETY: `head` is a valid robust_list_head that lives for the rest of the
+        // process; its entry is in this shared page, which the process keeps mapped until
+        // it executes or exits (the only times the kernel reads the list).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_set_robust_list,
+                head as *const RobustListHead,
+                std::mem::size_of::<RobustListHead>(),
+            )
+        };
+        Errno::result(r).map(|_| ())
+    }
+}
+
+/// `futex(FUTEX_WAIT)` on a word others may map (not FUTEX_PRIVATE): sleeps while
+/// `*word == expected`, until a FUTEX_WAKE. EAGAIN (the word changed) and EINTR are
+/// returned for the caller to look again.
+pub fn futex_wait(word: &std::sync::atomic::AtomicU32, expected: u32) -> Result<(), Errno> {
+    // SAFETY: `word` is a valid, aligned u32 for the duration of the call; no timeout.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word as *const std::sync::atomic::AtomicU32,
+            libc::FUTEX_WAIT,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        )
+    };
+    Errno::result(r).map(|_| ())
+}
+
+/// `futex(FUTEX_WAKE)`: wakes up to `n` waiters on `word`.
+pub fn futex_wake(word: &std::sync::atomic::AtomicU32, n: i32) -> Result<(), Errno> {
+    // SAFETY: `word` is a valid, aligned u32; FUTEX_WAKE only reads the arguments.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word as *const std::sync::atomic::AtomicU32,
+            libc::FUTEX_WAKE,
+            n,
+        )
+    };
+    Errno::result(r).map(|_| ())
+}
+
+/// The calling thread's id in its own pid namespace (gettid(2)).
+pub fn gettid() -> i32 {
+    // SAFETY: no arguments; cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// `pidfd_send_signal(2)` with `flags` (0, or PIDFD_SIGNAL_PROCESS_GROUP: every process
+/// of the group whose id is the pidfd's process, Linux 6.9).
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int, flags: u32) -> Result<(), Errno> {
+    // SAFETY: integer arguments and a NULL siginfo (the kernel fills in SI_USER).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            flags,
+        )
+    };
+    Errno::result(r).map(|_| ())
+}
+
+/// `PIDFD_SIGNAL_PROCESS_GROUP` (include/uapi/linux/pidfd.h).
+pub const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
+
+/// Replaces this process's command line, as `/proc/PID/cmdline` shows it, with `title`,
+/// and its name (`comm`) with the title's first word. The argument strings the kernel
+/// copied at execve, [arg_start, arg_end) in `/proc/self/stat`, are overwritten in place:
+/// the title, then zeros, and a last byte that is not zero, which tells the kernel to show
+/// the area up to the first zero (fs/proc/base.c, `get_mm_cmdline`, the setproctitle
+/// case). PR_SET_MM_ARG_START would need CAP_SYS_RESOURCE; a new execve would need the
+/// whole configuration again. The old strings are gone from memory, not just hidden.
+pub fn set_process_title(title: &str) -> Result<(), Errno> {
+    let stat = std::fs::read_to_string("/proc/self/stat").map_err(|_| Errno::EIO)?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or(Errno::EIO)?;
+    let field = |n: usize| -> Result<usize, Errno> {
+        rest.split_whitespace()
+            .nth(n - 3)
+            .and_then(|v| v.parse().ok())
+            .ok_or(Errno::EIO)
+    };
+    let (start, end) = (field(48)?, field(49)?);
+    if end <= start + 1 {
+        return Err(Errno::ENOSPC);
+    }
+    let len = end - start;
+    let bytes = title.as_bytes();
+    let n = bytes.len().min(len - 2);
+    // SAFETY: [start, end) is this process's argument area, mapped writable on its stack
+    // since execve; nothing reads it after start-up (std::env::args is not called again).
+    unsafe {
+        let p = start as *mut u8;
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, n);
+        std::ptr::write_bytes(p.add(n), 0, len - n - 1);
+        *p.add(len - 1) = b' ';
+    }
+    let name = title.split(' ').next().unwrap_or(title);
+    let name = std::ffi::CString::new(name).map_err(|_| Errno::EINVAL)?;
+    nix::sys::prctl::set_name(&name)
+}
+
+static RESTORE_ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static RESTORE_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static mut RESTORE_TERMIOS: std::mem::MaybeUninit<libc::termios> = std::mem::MaybeUninit::zeroed();
+
+/// Signals whose default action ends syscage and that it does not read from its
+/// signalfd: a crash, or one nobody expects (`kill -ALRM`).
+const FATAL: &[libc::c_int] = &[
+    libc::SIGABRT,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGSYS,
+    libc::SIGTRAP,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGPWR,
+    libc::SIGSTKFLT,
+    libc::SIGIO,
+];
+
+extern "C" fn restore_and_die(sig: libc::c_int) {
+    if RESTORE_ARMED.load(std::sync::atomic::Ordering::Acquire) {
+        let fd = RESTORE_FD.load(std::sync::atomic::Ordering::Acquire);
+        // SAFETY: tcsetattr is async-signal-safe; the termios was written before the
+        // flag was set (release/acquire) and is not written again while armed.
+        unsafe {
+            libc::tcsetattr(
+                fd,
+                libc::TCSANOW,
+                std::ptr::addr_of!(RESTORE_TERMIOS).cast(),
+            );
+        }
+    }
+    // SAFETY: signal and raise are async-signal-safe; the signal is blocked while this
+    // handler runs, and is delivered with its default action once it returns (a fault
+    // happens again and is then fatal).
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// The handlers [`restore_terminal_on_fatal_signals`] replaced (Rust's own, for stack
+/// overflows), put back by [`forget_terminal`].
+static PREVIOUS: std::sync::Mutex<Vec<(nix::sys::signal::Signal, nix::sys::signal::SigAction)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Until [`forget_terminal`], a signal in [`FATAL`] puts the terminal `fd` back to `t`
+/// before syscage dies of it (a panic unwinds and restores through `Drop`; an abort, a
+/// crash or an unexpected signal comes here).
+pub fn restore_terminal_on_fatal_signals(
+    fd: BorrowedFd<'_>,
+    t: &libc::termios,
+) -> Result<(), Errno> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    // SAFETY: written only while disarmed, before the release store below; the handler
+    // reads it only after the acquire load of the flag.
+    unsafe {
+        std::ptr::addr_of_mut!(RESTORE_TERMIOS).write(std::mem::MaybeUninit::new(*t));
+    }
+    RESTORE_FD.store(fd.as_raw_fd(), std::sync::atomic::Ordering::Release);
+    RESTORE_ARMED.store(true, std::sync::atomic::Ordering::Release);
+    let act = SigAction::new(
+        SigHandler::Handler(restore_and_die),
+        // On the alternate stack: a stack overflow must reach the handler too.
+        SaFlags::SA_ONSTACK,
+        SigSet::empty(),
+    );
+    let mut prev = PREVIOUS.lock().unwrap_or_else(|p| p.into_inner());
+    for &n in FATAL {
+        let sig = Signal::try_from(n)?;
+        // SAFETY: `restore_and_die` is async-signal-safe (see above).
+        let old = unsafe { sigaction(sig, &act) }?;
+        prev.push((sig, old));
+    }
+    Ok(())
+}
+
+/// The terminal is restored: fatal signals act as before.
+pub fn forget_terminal() {
+    RESTORE_ARMED.store(false, std::sync::atomic::Ordering::Release);
+    let mut prev = PREVIOUS.lock().unwrap_or_else(|p| p.into_inner());
+    for (sig, old) in prev.drain(..) {
+        // SAFETY: puts back the handler that was there before (Rust's, or the default).
+        let _ = unsafe { nix::sys::signal::sigaction(sig, &old) };
+    }
+}
+
+/// Puts `from` on fd number `to` (dup2(2)), without close-on-exec.
+pub fn dup_onto(from: RawFd, to: RawFd) -> Result<(), Errno> {
+    if from == to {
+        let fd = std_fd_any(to);
+        let fl = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFD)?;
+        let fl = nix::fcntl::FdFlag::from_bits_retain(fl) - nix::fcntl::FdFlag::FD_CLOEXEC;
+        return nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(fl)).map(|_| ());
+    }
+    // SAFETY: dup2 on fd numbers this process owns; `to` is replaced atomically.
+    Errno::result(unsafe { libc::dup2(from, to) }).map(|_| ())
+}
+
+fn std_fd_any(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: only used on an fd the caller owns, for one fcntl.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+// SAFETY: the page is only ever accessed through atomics (`word`, `word32`), which may be
+// shared between threads; the pointer itself is never written after `new`.
+unsafe impl Sync for SharedPage {}
+// SAFETY: as above; the mapping belongs to the process, not to a thread.
+unsafe impl Send for SharedPage {}

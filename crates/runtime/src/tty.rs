@@ -1,141 +1,75 @@
-//! `--tty`: the container's pseudo-terminal, relayed to syscage's own terminal. syscage's
-//! terminal goes into raw mode so that keys (Ctrl-C included) reach the container's
-//! terminal, whose line discipline turns them into signals there; it is restored at the end.
+//! `--tty`: syscage's own terminal in raw mode while the container's pseudo-terminal is
+//! relayed to it (see `relay`), so that keys (Ctrl-C included) reach the container's
+//! terminal, whose line discipline turns them into signals there.
+//!
+//! The user's terminal is put back as it was whatever ends syscage: the normal end and
+//! every error (the guard's `Drop`), a panic (unwinding runs the same `Drop`), a forwarded
+//! signal (read from the signalfd, so the run ends normally), and any other signal whose
+//! default action would kill syscage, a crash or an abort included (a handler puts the
+//! terminal back and lets the signal kill syscage, see `sys::restore_terminal_on_fatal_
+//! signals`). Only SIGKILL and SIGSTOP cannot be caught.
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags};
-use nix::sys::termios::{self, SetArg, Termios};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-
-pub struct Relay {
-    master: OwnedFd,
-    saved: Option<Termios>,
-    stdin_open: bool,
-    master_open: bool,
-    /// The last byte passed from stdin to the container's terminal.
-    last_in: Option<u8>,
-}
+use nix::sys::termios::{self, SetArg, SpecialCharacterIndices, Termios};
+use std::os::fd::{AsFd, BorrowedFd};
 
 fn stdin() -> BorrowedFd<'static> {
     crate::sys::std_fd(0)
 }
 
-fn stdout() -> BorrowedFd<'static> {
-    crate::sys::std_fd(1)
+/// syscage's terminal in raw mode; restored when dropped.
+pub struct Raw {
+    saved: Termios,
 }
 
-impl Relay {
-    pub fn new(master: OwnedFd) -> Result<Relay, Errno> {
-        let saved = if nix::unistd::isatty(stdin()).unwrap_or(false) {
-            let t = termios::tcgetattr(stdin())?;
-            let mut raw = t.clone();
-            termios::cfmakeraw(&mut raw);
-            termios::tcsetattr(stdin(), SetArg::TCSANOW, &raw)?;
-            Some(t)
-        } else {
-            None
-        };
-        let r = Relay {
-            master,
-            saved,
-            stdin_open: true,
-            master_open: true,
-            last_in: None,
-        };
-        r.resize();
-        Ok(r)
-    }
-
-    /// Copies syscage's window size to the container's terminal.
-    pub fn resize(&self) {
-        crate::sys::copy_window_size(stdin(), self.master.as_fd());
-    }
-
-    /// Adds the fds to watch, after the caller's first two.
-    pub fn poll_fds<'a>(&'a self, fds: &mut Vec<PollFd<'a>>) {
-        let flags = |open: bool| {
-            if open {
-                PollFlags::POLLIN
-            } else {
-                PollFlags::empty()
-            }
-        };
-        fds.push(PollFd::new(stdin(), flags(self.stdin_open)));
-        fds.push(PollFd::new(self.master.as_fd(), flags(self.master_open)));
-    }
-
-    /// Moves what is ready; `revents` are those of the fds added by `poll_fds`.
-    pub fn pump(&mut self, revents: &[PollFlags]) {
-        let ready = |i: usize| revents.get(i).is_some_and(|r| !r.is_empty());
-        if self.stdin_open && ready(0) {
-            match copy(stdin(), self.master.as_fd()) {
-                Some(last) => self.last_in = Some(last),
-                None => {
-                    self.stdin_open = false;
-                    self.end_of_input();
-                }
-            }
+impl Raw {
+    /// Makes syscage's stdin raw when it is a terminal (`None` when it is not).
+    pub fn enter() -> Result<Option<Raw>, Errno> {
+        if !nix::unistd::isatty(stdin()).unwrap_or(false) {
+            return Ok(None);
         }
-        if self.master_open && ready(1) && copy(self.master.as_fd(), stdout()).is_none() {
-            self.master_open = false;
-        }
-    }
-
-    /// Drains what the container wrote last and restores the terminal.
-    pub fn finish(self) {
-        let _ = nix::fcntl::fcntl(
-            self.master.as_fd(),
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        );
-        while self.master_open && copy(self.master.as_fd(), stdout()).is_some() {}
-    }
-
-    /// syscage's stdin ended (a pipe or file, `echo hi | syscage run -t ...`): the
-    /// container's terminal gets its end-of-file character, as a user's Ctrl-D, twice when
-    /// a partial line must first be pushed through. (A terminal as stdin sends its own
-    /// Ctrl-D, in raw mode, as a byte.)
-    fn end_of_input(&self) {
-        if self.saved.is_some() {
-            return;
-        }
-        let Ok(t) = termios::tcgetattr(self.master.as_fd()) else {
-            return;
-        };
-        let eof = t.control_chars[termios::SpecialCharacterIndices::VEOF as usize];
-        let times = if matches!(self.last_in, None | Some(b'\n')) {
-            1
-        } else {
-            2
-        };
-        for _ in 0..times {
-            let _ = nix::unistd::write(self.master.as_fd(), &[eof]);
-        }
+        let saved = termios::tcgetattr(stdin())?;
+        // Armed before the terminal changes: from here on, any fatal signal restores it.
+        crate::sys::restore_terminal_on_fatal_signals(stdin(), &saved.clone().into())?;
+        let guard = Raw { saved };
+        let mut raw = guard.saved.clone();
+        termios::cfmakeraw(&mut raw);
+        termios::tcsetattr(stdin(), SetArg::TCSANOW, &raw)?;
+        Ok(Some(guard))
     }
 }
 
-impl Drop for Relay {
+impl Drop for Raw {
     fn drop(&mut self) {
-        if let Some(t) = &self.saved {
-            let _ = termios::tcsetattr(stdin(), SetArg::TCSANOW, t);
-        }
+        let _ = termios::tcsetattr(stdin(), SetArg::TCSANOW, &self.saved);
+        crate::sys::forget_terminal();
     }
 }
 
-/// One read and its write; the last byte passed, or `None` at end of file or on error
-/// (EIO once the container's side of the terminal is closed).
-fn copy(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Option<u8> {
-    let mut buf = [0u8; 8192];
-    let n = match nix::unistd::read(from, &mut buf) {
-        Ok(0) | Err(_) => return None,
-        Ok(n) => n,
-    };
-    let mut off = 0;
-    while off < n {
-        match nix::unistd::write(to, &buf[off..n]) {
-            Ok(w) => off += w,
-            Err(Errno::EINTR) => {}
-            Err(_) => return None,
-        }
+/// Copies the window size of syscage's terminal (stdin, else stdout) to the container's.
+pub fn copy_window_size(master: BorrowedFd<'_>) {
+    let from = [0, 1]
+        .into_iter()
+        .map(crate::sys::std_fd)
+        .find(|fd| nix::unistd::isatty(fd).unwrap_or(false));
+    if let Some(from) = from {
+        crate::sys::copy_window_size(from, master);
     }
-    Some(buf[n - 1])
+}
+
+/// What ends the container terminal's input when syscage's stdin (a pipe or file, `echo
+/// hi | syscage run -t ...`) ends: its end-of-file character, as a user's Ctrl-D, twice
+/// when a partial line must first be pushed through. (A terminal as stdin sends its own
+/// Ctrl-D, in raw mode, as a byte.)
+pub fn end_of_input(master: impl AsFd, last: Option<u8>) -> Vec<u8> {
+    let Ok(t) = termios::tcgetattr(master.as_fd()) else {
+        return Vec::new();
+    };
+    let eof = t.control_chars[SpecialCharacterIndices::VEOF as usize];
+    let times = if matches!(last, None | Some(b'\n')) {
+        1
+    } else {
+        2
+    };
+    vec![eof; times]
 }

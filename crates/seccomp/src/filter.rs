@@ -109,9 +109,24 @@ pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
     Ok(policy_from(&src, req)?.map(|(n, p, _)| (n, p)))
 }
 
+/// Stands for the profile's name in warnings kept in the cache: the same content under
+/// another path (another file, another run's temporary copy) hits the same entry, and its
+/// warnings must name the file of this run.
+const NAME_MARK: &str = "\u{1}profile\u{1}";
+
+/// The warnings of a cache entry, or of a fresh compile, for the profile named `name`.
+fn named(warnings: &[String], name: &str) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|w| w.replace(NAME_MARK, name))
+        .collect()
+}
+
 /// What a run says about the profile on stderr: names `--seccomp-ignore-unknown` skipped,
-/// and rules that cannot match what they seem to (see `lint::rule_warnings`).
-fn warnings(name: &str, profile: &Profile) -> Vec<String> {
+/// and rules that cannot match what they seem to (see `lint::rule_warnings`). The profile
+/// is named [`NAME_MARK`], replaced by [`named`].
+fn warnings(profile: &Profile) -> Vec<String> {
+    let name = NAME_MARK;
     let mut out = Vec::new();
     let skipped: Vec<String> = profile
         .syscalls()
@@ -173,7 +188,7 @@ fn policy_from(
             source,
         })?;
     tweak::apply(&mut p, &req.tweaks)?;
-    let w = warnings(&loaded.name, &profile);
+    let w = warnings(&profile);
     Ok(Some((loaded.name, p, w)))
 }
 
@@ -213,7 +228,7 @@ pub fn build(
             flags: e.flags,
             policy: None,
             cached: true,
-            warnings: e.warnings.clone(),
+            warnings: named(&e.warnings, &req.profile),
         });
     }
     let Some((name, policy, warnings)) = policy_from(&src, req)? else {
@@ -221,12 +236,12 @@ pub fn build(
     };
     if let Some(e) = cached {
         return Ok(Built {
+            warnings: named(&warnings, &name),
             name,
             program: Some(e.program),
             flags: e.flags,
             policy: Some(policy),
             cached: true,
-            warnings,
         });
     }
     let instrumented = match req.notify {
@@ -257,12 +272,12 @@ pub fn build(
         );
     }
     Ok(Built {
+        warnings: named(&warnings, &name),
         name,
         program: Some(compiled.program),
         flags,
         policy: Some(policy),
         cached: false,
-        warnings,
     })
 }
 

@@ -129,6 +129,42 @@ pub fn sync_wake_up(fd: BorrowedFd<'_>) -> bool {
     unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_SET_FLAGS as _, flags) == 0 }
 }
 
+/// Receives bytes and the descriptors sent with them (SCM_RIGHTS) from a Unix socket, as
+/// an OCI runtime sends a seccomp agent the notification fd with the container state.
+/// Returns how many bytes were read, the descriptors (close-on-exec), and whether the
+/// sender's descriptors did not all fit (MSG_CTRUNC: the kernel closed the rest). At most
+/// `max_fds` descriptors are taken in.
+pub fn recv_with_fds(
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+    max_fds: usize,
+) -> io::Result<(usize, Vec<OwnedFd>, bool)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let mut cmsg = vec![0u8; nix::sys::socket::cmsg_space::<std::os::fd::RawFd>() * max_fds.max(1)];
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+    let mut fds = Vec::new();
+    for c in msg
+        .cmsgs()
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?
+    {
+        if let ControlMessageOwned::ScmRights(raw) = c {
+            for fd in raw {
+                // SAFETY: the kernel installed this descriptor in our table for this
+                // message (SCM_RIGHTS); nothing else owns it.
+                fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+        }
+    }
+    Ok((msg.bytes, fds, msg.flags.contains(MsgFlags::MSG_CTRUNC)))
+}
+
 /// The thread group (process) a thread belongs to, from `/proc/TID/status`.
 pub fn tgid_of(tid: u32) -> Option<u32> {
     std::fs::read_to_string(format!("/proc/{tid}/status"))

@@ -12,49 +12,94 @@ use syscage_policy::arch::Arch;
 use syscage_policy::cube::{self, Cube};
 use syscage_policy::plan::arg_bits;
 use syscage_policy::syscalls::{self, SyscallInfo};
-use syscage_policy::Policy;
+use syscage_policy::{Action, Policy};
 
 /// At most this many cubes describe what the base allows of one call on one ABI; a base
 /// whose rules need more gets the call left out of the learned profile (denied), which
 /// never widens it.
 pub const LIMIT: usize = 256;
 
-/// The calls `s` on `arch` that `base` lets run; `None` when that takes more than
-/// [`LIMIT`] cubes.
-pub fn allowed(base: &Policy, arch: Arch, s: &'static SyscallInfo) -> Option<Vec<Cube>> {
+/// What `base` decides for call `s` on `arch`, as disjoint unions of cubes, one per
+/// action (the actions' regions cover every call and never overlap); empty when the
+/// call does not exist on that ABI or the ABI is not admitted (the filter kills it).
+/// `None` when that takes more than [`LIMIT`] cubes for one action.
+pub fn decisions(
+    base: &Policy,
+    arch: Arch,
+    s: &'static SyscallInfo,
+) -> Option<Vec<(Action, Vec<Cube>)>> {
+    regions(base, arch, s, &|_| true)
+}
+
+/// [`decisions`] for the actions `keep` accepts: only their regions are made (and bounded).
+fn regions(
+    base: &Policy,
+    arch: Arch,
+    s: &'static SyscallInfo,
+    keep: &dyn Fn(Action) -> bool,
+) -> Option<Vec<(Action, Vec<Cube>)>> {
     let Some(nr) = syscalls::number(s, arch) else {
         return Some(vec![]);
     };
     if !base.arches().contains(&arch) {
         return Some(vec![]);
     }
-    let all_if = |runs: bool| Some(if runs { vec![Cube::ALL] } else { vec![] });
+    let whole = |a: Action| {
+        Some(if keep(a) {
+            vec![(a, vec![Cube::ALL])]
+        } else {
+            vec![]
+        })
+    };
     if let Some(a) = base.newer_action() {
         if base.is_newer(arch, nr) {
-            return all_if(a.runs_call());
+            return whole(a);
         }
     }
     let rules: Vec<_> = base.rules().iter().filter(|r| r.name() == s.name).collect();
     if let Some(r) = rules.iter().find(|r| r.is_unconditional()) {
-        return all_if(r.action().runs_call());
+        return whole(r.action());
     }
     let bits = |i: u8| arg_bits(s, arch, i);
     let mut covered: Vec<Cube> = Vec::new();
-    let mut out: Vec<Cube> = Vec::new();
+    let mut out: Vec<(Action, Vec<Cube>)> = Vec::new();
+    let add = |out: &mut Vec<(Action, Vec<Cube>)>, action: Action, cubes: Vec<Cube>| {
+        if cubes.is_empty() || !keep(action) {
+            return;
+        }
+        match out.iter_mut().find(|(a, _)| *a == action) {
+            Some((_, c)) => c.extend(cubes),
+            None => out.push((action, cubes)),
+        }
+    };
     for r in rules {
         let cubes = cube::rule_cubes(r.conds(), &bits, LIMIT)?;
-        if r.action().runs_call() {
-            out.extend(cube::difference(&cubes, &covered));
-        }
+        add(&mut out, r.action(), cube::difference(&cubes, &covered));
         covered = cube::absorb([covered, cubes].concat());
-        if out.len() > LIMIT || covered.len() > 4 * LIMIT {
+        if out.iter().any(|(_, c)| c.len() > LIMIT) || covered.len() > 4 * LIMIT {
             return None;
         }
     }
-    if base.default_action().runs_call() {
-        out.extend(cube::difference(&[Cube::ALL], &covered));
-    }
-    let out = cube::absorb(out);
+    add(
+        &mut out,
+        base.default_action(),
+        cube::difference(&[Cube::ALL], &covered),
+    );
+    let mut out: Vec<(Action, Vec<Cube>)> =
+        out.into_iter().map(|(a, c)| (a, cube::absorb(c))).collect();
+    out.sort_by_key(|(a, _)| a.to_ret());
+    out.iter().all(|(_, c)| c.len() <= LIMIT).then_some(out)
+}
+
+/// The calls `s` on `arch` that `base` lets run; `None` when that takes more than
+/// [`LIMIT`] cubes.
+pub fn allowed(base: &Policy, arch: Arch, s: &'static SyscallInfo) -> Option<Vec<Cube>> {
+    let runs: Vec<Cube> = regions(base, arch, s, &Action::runs_call)?
+        .into_iter()
+        .filter(|(a, _)| a.runs_call())
+        .flat_map(|(_, c)| c)
+        .collect();
+    let out = cube::absorb(runs);
     (out.len() <= LIMIT).then_some(out)
 }
 

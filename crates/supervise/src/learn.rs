@@ -57,6 +57,19 @@ impl Learned {
         }
     }
 
+    /// Records a notified call the base policy decided with `action`: what ran is
+    /// learned, what the base denied is counted.
+    pub fn observe(&mut self, n: &syscage_seccomp::notify::Notification, action: Action) {
+        let arch = abi_of(n.data.arch, n.data.nr);
+        if let Some(s) = syscalls::by_number(arch, n.data.nr) {
+            if action.runs_call() {
+                self.record(arch, s.name, &n.data.args);
+            } else {
+                *self.denied.entry((s.name, action.to_string())).or_default() += 1;
+            }
+        }
+    }
+
     /// The learned profile: default-deny with EPERM, the calls that ran (with their
     /// learned values), clone3 and openat2 answering ENOSYS; and the calls left out
     /// because the base's rules for them are too complex to keep exactly.
@@ -304,13 +317,8 @@ impl Supervisor for Learner {
         let kills = Arc::clone(&self.kills);
         self.worker = Some(Worker::spawn(fd, move |fd, n| {
             let (d, resp, kill) = answer::answer(&base, n);
-            let arch = abi_of(n.data.arch, n.data.nr);
-            if let (Some(s), Ok(mut st)) = (syscalls::by_number(arch, n.data.nr), state.lock()) {
-                if d.action.runs_call() {
-                    st.record(arch, s.name, &n.data.args);
-                } else {
-                    *st.denied.entry((s.name, d.action.to_string())).or_default() += 1;
-                }
+            if let Ok(mut st) = state.lock() {
+                st.observe(n, d.action);
             }
             if kill {
                 kills.kill(fd, n);

@@ -7,13 +7,16 @@
 //! supervisor; calls the policy allows outright never reach it.
 #![deny(unsafe_code)]
 
+pub mod agent;
 pub mod answer;
 pub mod bound;
 pub mod constrained;
 pub mod decode;
 pub mod learn;
+pub mod meta;
 pub mod oci;
 pub mod output;
+pub mod pair;
 pub mod report;
 pub mod text;
 

@@ -25,7 +25,7 @@ use nix::unistd::{linkat, unlinkat, AccessFlags, UnlinkatFlags};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -150,6 +150,65 @@ impl Output {
                 dir,
                 name,
                 existing: existing.map(|m| (m.mode() & 0o777, m.uid(), m.gid())),
+                body,
+            }),
+        })
+    }
+
+    /// Opens the output `rel` beneath the directory `root`, for a writer that must not
+    /// reach outside it (`syscage agent` writing where a container asks): `rel`'s
+    /// directory is resolved with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`, so
+    /// neither `..` nor a link leads out of `root`; the file itself must be a regular file
+    /// or not exist, and is replaced, never written through (a link or a hard link to a
+    /// file elsewhere stays as it was). A new file gets mode 0600. `shown` is the path
+    /// messages name.
+    pub fn open_beneath(root: BorrowedFd<'_>, rel: &Path, shown: &Path) -> io::Result<Output> {
+        use nix::fcntl::{openat2, OpenHow, ResolveFlag};
+        let name = rel
+            .file_name()
+            .ok_or_else(|| from_errno(Errno::EISDIR))?
+            .to_os_string();
+        let parent = match rel.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        let dir = openat2(root, parent, how).map_err(from_errno)?;
+        let existing = match nix::sys::stat::fstatat(
+            &dir,
+            name.as_os_str(),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        ) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {
+                Some((st.st_mode & 0o777, st.st_uid, st.st_gid))
+            }
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "it exists and is not a regular file",
+                ))
+            }
+            Err(Errno::ENOENT) => None,
+            Err(e) => return Err(from_errno(e)),
+        };
+        let body = match openat(
+            &dir,
+            ".",
+            OFlag::O_TMPFILE | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        ) {
+            Ok(fd) => Body::Unnamed(File::from(fd)),
+            Err(Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL) => Body::Memory(Vec::new()),
+            Err(e) => return Err(from_errno(e)),
+        };
+        Ok(Output {
+            path: shown.to_path_buf(),
+            sink: Sink::Replace(Replace {
+                dir,
+                name,
+                existing,
                 body,
             }),
         })
@@ -419,6 +478,56 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+    }
+
+    #[test]
+    fn beneath_a_directory_nothing_outside_is_reached() {
+        let d = temp("beneath");
+        let root = d.join("root");
+        let outside = d.join("outside");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("victim"), "victim\n").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
+        std::os::unix::fs::symlink(outside.join("victim"), root.join("link")).unwrap();
+        fs::hard_link(outside.join("victim"), root.join("hard")).unwrap();
+        std::os::unix::fs::symlink("../sub", root.join("sub/up")).unwrap();
+        let rootfd = File::open(&root).unwrap();
+        let open = |rel: &str| Output::open_beneath(rootfd.as_fd(), Path::new(rel), Path::new(rel));
+        let errno = |rel: &str| open(rel).err().map(|e| e.raw_os_error());
+        // `..` and a link leading out of the root: EXDEV from RESOLVE_BENEATH.
+        assert_eq!(errno("../outside/x"), Some(Some(libc::EXDEV)));
+        assert_eq!(errno("out/x"), Some(Some(libc::EXDEV)));
+        assert_eq!(errno("missing/x"), Some(Some(libc::ENOENT)));
+        assert_eq!(
+            open("sub").err().map(|e| e.to_string()),
+            Some("it exists and is not a regular file".to_string())
+        );
+        assert_eq!(
+            open("link").err().map(|e| e.to_string()),
+            Some("it exists and is not a regular file".to_string())
+        );
+        // A link that stays inside is followed; a hard link is replaced, not written.
+        for rel in ["sub/up/r.jsonl", "hard"] {
+            let mut o = open(rel).unwrap();
+            o.write_all(b"new\n").unwrap();
+            o.commit().unwrap();
+        }
+        assert_eq!(
+            fs::read_to_string(root.join("sub/r.jsonl")).unwrap(),
+            "new\n"
+        );
+        assert_eq!(
+            fs::metadata(root.join("sub/r.jsonl")).unwrap().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(fs::read_to_string(root.join("hard")).unwrap(), "new\n");
+        assert_eq!(
+            fs::read_to_string(outside.join("victim")).unwrap(),
+            "victim\n"
+        );
+        assert_eq!(names(&outside), ["victim"]);
+        fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

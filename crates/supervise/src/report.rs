@@ -78,45 +78,66 @@ struct State {
     procs: Processes,
 }
 
-pub struct Reporter {
+/// The record of one container's denied calls: the events file and the counts behind
+/// the summary. `run --report` and `syscage agent` both feed it.
+pub struct Recorder {
     policy: Arc<Policy>,
     path: Option<PathBuf>,
-    state: Arc<Mutex<State>>,
-    kills: Arc<Kills>,
-    worker: Option<Worker>,
-    command: Option<i32>,
-    /// Why the command died of SIGSYS, when the filter (not syscage) killed it.
-    sigsys: Option<String>,
+    state: Mutex<State>,
 }
 
-impl Reporter {
-    /// A reporter for `policy` (the policy as the user gave it, before instrumenting).
-    /// The file, if any, is opened now, so that an unwritable path fails before the
-    /// container starts; it is put in place when the run ends (see [`Output`]), so a run
-    /// that fails before its command starts, or a syscage killed, leaves an earlier report
-    /// as it was and makes none.
-    pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
-        let file = match path {
-            Some(p) => Some(BufWriter::new(Output::open(p).map_err(|source| {
-                ReportError::Write {
-                    path: p.display().to_string(),
-                    source,
-                }
-            })?)),
-            None => None,
+impl Recorder {
+    /// A record of the calls `policy` (the policy as the user gave it, before
+    /// instrumenting) denies, with the events written to `file` (shown as `path`).
+    pub fn new(policy: Arc<Policy>, file: Option<(Output, PathBuf)>) -> Recorder {
+        let (file, path) = match file {
+            Some((o, p)) => (Some(BufWriter::new(o)), Some(p)),
+            None => (None, None),
         };
-        Ok(Reporter {
-            policy: Arc::new(policy),
-            path: path.map(Path::to_path_buf),
-            state: Arc::new(Mutex::new(State {
+        Recorder {
+            policy,
+            path,
+            state: Mutex::new(State {
                 file,
                 ..State::default()
-            })),
-            kills: Arc::new(Kills::default()),
-            worker: None,
-            command: None,
-            sigsys: None,
-        })
+            }),
+        }
+    }
+
+    /// Records a notified call the policy decided with `d` (calls it lets run are not
+    /// recorded).
+    pub fn record(&self, fd: &OwnedFd, n: &Notification, d: &eval::Decision) {
+        if !d.action.is_denial() {
+            return;
+        }
+        let Ok(mut s) = self.state.lock() else { return };
+        s.total += 1;
+        let arch = abi_of(n.data.arch, n.data.nr);
+        let name = syscalls::by_number(arch, n.data.nr)
+            .map(|s| s.name)
+            .unwrap_or("?");
+        let rule_key = format!("{:?}", d.by);
+        let key = (name.to_string(), d.action.to_string(), rule_key);
+        let need_event =
+            !s.groups.contains_key(&key) || (s.file.is_some() && s.written < MAX_EVENTS);
+        if need_event {
+            let e = event(&self.policy, n, d, fd, &mut s.procs);
+            if s.written < MAX_EVENTS {
+                if let Ok(line) = serde_json::to_string(&e) {
+                    s.write(&line);
+                }
+                s.written += 1;
+            }
+            let hint = allow_hint(&self.policy, arch, name, &n.data.args);
+            s.groups.entry(key.clone()).or_insert(Group {
+                count: 0,
+                first: e,
+                allow_hint: hint,
+            });
+        }
+        if let Some(g) = s.groups.get_mut(&key) {
+            g.count += 1;
+        }
     }
 
     /// The total number of denied calls seen so far.
@@ -125,14 +146,12 @@ impl Reporter {
     }
 
     /// The human summary: each denied call with its count, first occurrence and rule, and
-    /// what would allow it.
-    pub fn summary(&self) -> String {
+    /// what would allow it; `sigsys` says why the command died of SIGSYS, if it did.
+    pub fn summary(&self, sigsys: Option<&str>) -> String {
         let Ok(s) = self.state.lock() else {
             return String::new();
         };
-        let killed = self
-            .sigsys
-            .as_ref()
+        let killed = sigsys
             .map(|why| format!("syscage: report: {why}\n"))
             .unwrap_or_default();
         if s.total == 0 {
@@ -177,6 +196,58 @@ impl Reporter {
         }
         out.push_str(&killed);
         out
+    }
+
+    /// Ends the events file with the counts and puts it in place; the first error writing
+    /// it, if any.
+    pub fn close(&self, sigsys: Option<&str>) -> Option<std::io::Error> {
+        self.state.lock().ok().and_then(|mut s| s.close(sigsys))
+    }
+}
+
+pub struct Reporter {
+    recorder: Arc<Recorder>,
+    kills: Arc<Kills>,
+    worker: Option<Worker>,
+    command: Option<i32>,
+    /// Why the command died of SIGSYS, when the filter (not syscage) killed it.
+    sigsys: Option<String>,
+}
+
+impl Reporter {
+    /// A reporter for `policy` (the policy as the user gave it, before instrumenting).
+    /// The file, if any, is opened now, so that an unwritable path fails before the
+    /// container starts; it is put in place when the run ends (see [`Output`]), so a run
+    /// that fails before its command starts, or a syscage killed, leaves an earlier report
+    /// as it was and makes none.
+    pub fn new(policy: Policy, path: Option<&Path>) -> Result<Reporter, ReportError> {
+        let file = match path {
+            Some(p) => Some((
+                Output::open(p).map_err(|source| ReportError::Write {
+                    path: p.display().to_string(),
+                    source,
+                })?,
+                p.to_path_buf(),
+            )),
+            None => None,
+        };
+        Ok(Reporter {
+            recorder: Arc::new(Recorder::new(Arc::new(policy), file)),
+            kills: Arc::new(Kills::default()),
+            worker: None,
+            command: None,
+            sigsys: None,
+        })
+    }
+
+    /// The total number of denied calls seen so far.
+    pub fn total(&self) -> u64 {
+        self.recorder.total()
+    }
+
+    /// The human summary (see [`Recorder::summary`]).
+    pub fn summary(&self) -> String {
+        self.recorder.summary(self.sigsys.as_deref())
     }
 }
 
@@ -269,42 +340,11 @@ impl Supervisor for Reporter {
     }
 
     fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
-        let policy = Arc::clone(&self.policy);
-        let state = Arc::clone(&self.state);
+        let recorder = Arc::clone(&self.recorder);
         let kills = Arc::clone(&self.kills);
         let worker = Worker::spawn(fd, move |fd, n| {
-            let (d, resp, kill) = crate::answer::answer(&policy, n);
-            if !d.action.is_denial() {
-                return resp;
-            }
-            let Ok(mut s) = state.lock() else { return resp };
-            s.total += 1;
-            let arch = abi_of(n.data.arch, n.data.nr);
-            let name = syscalls::by_number(arch, n.data.nr)
-                .map(|s| s.name)
-                .unwrap_or("?");
-            let rule_key = format!("{:?}", d.by);
-            let key = (name.to_string(), d.action.to_string(), rule_key);
-            let need_event =
-                !s.groups.contains_key(&key) || (s.file.is_some() && s.written < MAX_EVENTS);
-            if need_event {
-                let e = event(&policy, n, &d, fd, &mut s.procs);
-                if s.written < MAX_EVENTS {
-                    if let Ok(line) = serde_json::to_string(&e) {
-                        s.write(&line);
-                    }
-                    s.written += 1;
-                }
-                let hint = allow_hint(&policy, arch, name, &n.data.args);
-                s.groups.entry(key.clone()).or_insert(Group {
-                    count: 0,
-                    first: e,
-                    allow_hint: hint,
-                });
-            }
-            if let Some(g) = s.groups.get_mut(&key) {
-                g.count += 1;
-            }
+            let (d, resp, kill) = crate::answer::answer(&recorder.policy, n);
+            recorder.record(fd, n, &d);
             if kill {
                 kills.kill(fd, n);
             }
@@ -321,16 +361,11 @@ impl Supervisor for Reporter {
         // The status is the kernel's SIGSYS (syscage kills with SIGKILL): the filter itself
         // killed the command.
         if code == 128 + libc::SIGSYS && self.command.is_some() {
-            self.sigsys = sigsys_cause(&self.policy, true);
+            self.sigsys = sigsys_cause(&self.recorder.policy, true);
         }
-        let sigsys = self.sigsys.clone();
-        let failed = self
-            .state
-            .lock()
-            .ok()
-            .and_then(|mut s| s.close(sigsys.as_deref()));
+        let failed = self.recorder.close(self.sigsys.as_deref());
         eprint!("{}", self.summary());
-        if let (Some(source), Some(p)) = (failed, &self.path) {
+        if let (Some(source), Some(p)) = (failed, &self.recorder.path) {
             let e = ReportError::Write {
                 path: p.display().to_string(),
                 source,

@@ -1,0 +1,113 @@
+//! `syscage agent`, and the profile paired with it (`profile show --json --notify-denials`).
+
+use super::CliError;
+use clap::Args;
+use std::path::PathBuf;
+use syscage_policy::Policy;
+use syscage_supervise::agent::{self, Config};
+use syscage_supervise::meta::{Metadata, Notified};
+use syscage_supervise::pair;
+
+#[derive(Args)]
+#[command(
+    after_help = "Containers say what they want in the profile's listenerMetadata (key=value;...: report=FILE, learn=FILE, written by `syscage profile show NAME --json --notify-denials`) or in the annotations run.syscage.report and run.syscage.learn; `{id}` in a file name is the container's id. Runs until SIGINT, SIGTERM or SIGHUP."
+)]
+pub struct AgentArgs {
+    /// The Unix socket runtimes connect to: the `listenerPath` of the profiles.
+    #[arg(long, value_name = "PATH", default_value = pair::DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Permissions of the socket (octal); whoever may connect may hand the agent a
+    /// container to answer for.
+    #[arg(long = "socket-mode", value_name = "MODE", default_value = "0600")]
+    socket_mode: String,
+    /// A directory containers may have their report and learned profile written in
+    /// (repeatable); a file anywhere else is refused.
+    #[arg(long = "allow-dir", value_name = "DIR")]
+    allow_dir: Vec<PathBuf>,
+    /// A profile file containers' metadata may name (repeatable; built-in profiles need
+    /// not be given); the first answers for containers whose metadata names none.
+    #[arg(long = "profile", value_name = "NAME|FILE")]
+    profile: Vec<String>,
+    /// Say what each container asks and when the agent stops.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+pub fn run(a: AgentArgs) -> Result<i32, CliError> {
+    super::run::require_user_notification("agent")?;
+    let mode = a.socket_mode.trim_start_matches("0o");
+    let mode = u32::from_str_radix(mode, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| {
+            CliError::setup(format!(
+                "--socket-mode `{}`: expected octal permissions such as 0600 or 0660",
+                a.socket_mode
+            ))
+        })?;
+    agent::run(Config {
+        socket: a.socket,
+        socket_mode: mode,
+        allow_dirs: a.allow_dir,
+        profiles: a.profile,
+    })
+    .map_err(CliError::setup)?;
+    Ok(0)
+}
+
+/// How `profile show` was asked to resolve the profile, for the agent to do the same.
+pub struct Resolution<'a> {
+    pub profile: &'a str,
+    pub cap_add: &'a [String],
+    pub cap_drop: &'a [String],
+    pub arch: &'a [String],
+    pub ignore_unknown: bool,
+    pub errno_zero: bool,
+}
+
+/// The paired profile of `policy` as JSON (`profile show --json --notify-denials` or
+/// `--notify-all`).
+pub fn paired(
+    policy: &Policy,
+    how: Resolution,
+    all: bool,
+    listener: Option<&str>,
+    extra: &[String],
+) -> Result<String, CliError> {
+    // A file is named by its absolute path: the agent does not run where this does.
+    let profile = if syscage_policy::builtin::get(how.profile).is_some() {
+        how.profile.to_string()
+    } else {
+        std::fs::canonicalize(how.profile)
+            .map_err(|e| {
+                CliError::setup(format!(
+                    "cannot load profile `{}`: {}",
+                    how.profile,
+                    syscage_policy::errno::io_text(&e)
+                ))
+            })?
+            .display()
+            .to_string()
+    };
+    let mut meta = Metadata::parse(&extra.join(";"))
+        .map_err(|e| CliError::setup(format!("--metadata: {e}")))?;
+    if meta.profile.is_some() || meta.digest.is_some() || meta.notify.is_some() {
+        return Err(CliError::setup(
+            "--metadata: `profile`, `digest` and `notify` are written by syscage itself",
+        ));
+    }
+    meta.profile = Some(profile);
+    meta.cap_add = how.cap_add.to_vec();
+    meta.cap_drop = how.cap_drop.to_vec();
+    meta.arch = how.arch.to_vec();
+    meta.ignore_unknown = how.ignore_unknown;
+    meta.errno_zero = how.errno_zero;
+    let mode = if all {
+        Notified::All
+    } else {
+        Notified::Denials
+    };
+    let listener = listener.unwrap_or(pair::DEFAULT_SOCKET);
+    let w = pair::paired_profile(policy, mode, listener, meta).map_err(CliError::setup)?;
+    syscage_policy::profile::to_json(&w).map_err(CliError::setup)
+}
