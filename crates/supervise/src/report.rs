@@ -339,7 +339,11 @@ impl Supervisor for Reporter {
         self.command = Some(host_pid);
     }
 
-    fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+    fn listener(
+        &mut self,
+        fd: OwnedFd,
+        _host_pid: i32,
+    ) -> Result<(), syscage_runtime::parent::SupervisorError> {
         let recorder = Arc::clone(&self.recorder);
         let kills = Arc::clone(&self.kills);
         let worker = Worker::spawn(fd, move |fd, n| {
