@@ -36,6 +36,8 @@ pub enum ErrorKind {
     Duplicate,
     #[error("{0}")]
     Json(String),
+    #[error("`{0}` is a field of Docker's profile format, which runc and crun ignore in a config.json: the config would mean one thing under them and another under syscage; write the rule in the OCI form (`names`, `errnoRet`, no `includes`/`excludes`), or give syscage the Docker profile file itself")]
+    DockerFieldInOci(&'static str),
     #[error("`{text}` is {why}")]
     YamlAmbiguous { text: String, why: &'static str },
     #[error("`{0}` is out of range for a 64-bit integer")]

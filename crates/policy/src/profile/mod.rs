@@ -18,7 +18,7 @@ pub mod yaml;
 pub use entry::{alternatives, ArgSpec, Filter, SyscallEntry};
 pub use error::{EntryError, ErrorKind, ReadError};
 pub use portable::PortableError;
-pub use read::{parse, parse_with_bases, ReadOptions};
+pub use read::{parse, parse_oci_seccomp, parse_with_bases, ReadOptions};
 pub use spo::base::Base;
 pub use write::{policy_to_oci, to_json};
 

@@ -75,10 +75,66 @@ pub fn parse_with_bases(
             .0
             .seccomp
             .ok_or_else(|| at("linux", ErrorKind::Missing("seccomp")))?;
+        oci_fields_only(&seccomp.0)?;
         return Ok((profile("linux.seccomp", seccomp.0, opts)?, vec![]));
     }
     let p: Obj<RawProfile> = deserialize(text)?;
     Ok((profile("", p.0, opts)?, vec![]))
+}
+
+/// The `linux.seccomp` object of an OCI `config.json`, given alone (an OCI runtime has the
+/// config already): the runtime spec's fields only, as in [`parse`]'s reading of a whole
+/// config.json; places are named from `linux.seccomp`.
+pub fn parse_oci_seccomp(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
+    let p: Obj<RawProfile> = deserialize(text).map_err(|e| match e {
+        ReadError::At { path, kind } if path.is_empty() => at("linux.seccomp", kind),
+        ReadError::At { path, kind } => at(&join("linux.seccomp", &path), kind),
+        other => other,
+    })?;
+    oci_fields_only(&p.0)?;
+    profile("linux.seccomp", p.0, opts)
+}
+
+/// In a `config.json`, `linux.seccomp` is the runtime spec's object: runc and crun read only
+/// its fields and ignore Docker's, which would change what a rule means (an `includes`
+/// that makes a rule apply only with a capability, a singular `name`, an errno by name).
+/// Those are refused there rather than read differently from the runtimes that define the
+/// format. (`comment` changes nothing and is left alone.)
+fn oci_fields_only(p: &RawProfile) -> Result<(), ReadError> {
+    let base = "linux.seccomp";
+    if p.default_errno.is_some() {
+        return Err(at(
+            &join(base, "defaultErrno"),
+            ErrorKind::DockerFieldInOci("defaultErrno"),
+        ));
+    }
+    if p.arch_map.is_some() {
+        return Err(at(
+            &join(base, "archMap"),
+            ErrorKind::DockerFieldInOci("archMap"),
+        ));
+    }
+    for (i, e) in p.syscalls.iter().flatten().enumerate() {
+        let e = &e.0;
+        let field = if e.name.is_some() {
+            Some("name")
+        } else if e.errno.is_some() {
+            Some("errno")
+        } else if e.includes.is_some() {
+            Some("includes")
+        } else if e.excludes.is_some() {
+            Some("excludes")
+        } else {
+            None
+        };
+        if let Some(f) = field {
+            return Err(at(
+                &format!("{base}.syscalls[{i}].{f}"),
+                ErrorKind::DockerFieldInOci(f),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The text as a Kubernetes object, when it is one: YAML, or JSON with `apiVersion` or
