@@ -83,6 +83,8 @@ pub enum ConfigError {
     RootfsMissing(String),
     #[error("--rootfs `{0}`: is not a directory")]
     RootfsNotDir(String),
+    #[error("--rootfs `{0}`: the host's own `/`, which the container would get writable as root; leave --rootfs out for a read-only view of it in a user namespace")]
+    RootfsIsHostRoot(String),
     #[error("--rootfs `{0}`: cannot read it: {1}")]
     RootfsUnreadable(String, String),
     #[error("--rootfs `{0}`: is empty; hint: put a root file system there (for example busybox: `busybox --install -s DIR/bin`)")]
@@ -637,6 +639,9 @@ pub fn check_rootfs(dir: &Path) -> Result<crate::mounts::Rootfs, ConfigError> {
         return Err(ConfigError::RootfsEmpty(shown));
     }
     let path = std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
+    if path == Path::new("/") {
+        return Err(ConfigError::RootfsIsHostRoot(shown));
+    }
     let id = FileId::of_path(&path).map_err(|_| ConfigError::RootfsMissing(shown))?;
     Ok(crate::mounts::Rootfs { path, id })
 }
@@ -1000,6 +1005,10 @@ mod tests {
             ConfigError::RootfsNotDir(file.display().to_string())
         );
         assert!(check_rootfs(&dir).is_ok());
+        assert_eq!(
+            check_rootfs(Path::new("/usr/..")).unwrap_err(),
+            ConfigError::RootfsIsHostRoot("/usr/..".into())
+        );
         assert_eq!(
             check_rootfs(&dir.join("nope")).unwrap_err(),
             ConfigError::RootfsMissing(dir.join("nope").display().to_string())
