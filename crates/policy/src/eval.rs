@@ -24,6 +24,9 @@ pub enum DecidedBy {
     Newer,
     /// The ABI is not admitted.
     BadArch,
+    /// The default action, because the compiled program cannot name the call on this ABI
+    /// and so carries none of its rules there (libseccomp's table lacks it).
+    Unnamed,
 }
 
 impl DecidedBy {
@@ -39,6 +42,7 @@ impl DecidedBy {
             DecidedBy::Default => "the default action".to_string(),
             DecidedBy::Newer => "the newer-than-profile rule".to_string(),
             DecidedBy::BadArch => "the architecture check (ABI not admitted)".to_string(),
+            DecidedBy::Unnamed => "the default action (libseccomp cannot name the call on this ABI, so the profile's rules for it are not in the program there)".to_string(),
         }
     }
 }
@@ -74,6 +78,10 @@ pub fn decide_raw(policy: &Policy, audit_arch: u32, nr: u32, args: &[u64; 6]) ->
         }
     }
     match syscalls::by_number(arch, nr) {
+        Some(s) if policy.is_unnamed(arch, s.name) => Decision {
+            action: policy.default_action(),
+            by: DecidedBy::Unnamed,
+        },
         Some(s) => decide_rules(policy, arch, s, args),
         None => Decision {
             action: policy.default_action(),

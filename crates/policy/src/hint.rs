@@ -77,6 +77,9 @@ pub fn allow_hint(policy: &Policy, arch: Arch, s: &SyscallInfo, args: &[u64; 6])
     if let Some(why) = deliberate(s, args) {
         return format!("nothing to do: {why}");
     }
+    if policy.is_unnamed(arch, name) {
+        return format!("no rule can allow it on {arch}: syscage's libseccomp cannot name `{name}` there, so the filter leaves it to the default action; run the program as x86_64 (drop --seccomp-arch {arch}), or build syscage with a newer libseccomp");
+    }
     let ignored = reads::ignored(s, args);
     let mut compared = [false; 6];
     for r in policy.rules().iter().filter(|r| r.name() == name) {

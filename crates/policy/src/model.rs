@@ -168,6 +168,11 @@ pub struct Policy {
     pub(crate) flags: Flags,
     pub(crate) listener: Option<Listener>,
     pub(crate) skipped: Vec<Skipped>,
+    /// Calls the compiled program cannot name on a foreign ABI (libseccomp's table lacks
+    /// them there), so their rules are left out of it on that ABI and the call gets the
+    /// default action: set by the compiler's side, so that every decision made from the
+    /// policy (a supervisor's answer, `profile check`) is the program's.
+    pub(crate) unnamed: Vec<(Arch, &'static str)>,
 }
 
 impl Policy {
@@ -238,7 +243,20 @@ impl Policy {
             flags: Flags::default(),
             listener: None,
             skipped: vec![],
+            unnamed: vec![],
         }
+    }
+
+    /// The same policy, knowing that the compiled program cannot name these calls on
+    /// these ABIs (see the field).
+    pub fn with_unnamed(mut self, unnamed: Vec<(Arch, &'static str)>) -> Policy {
+        self.unnamed = unnamed;
+        self
+    }
+
+    /// Whether the compiled program leaves the rules for `name` out on `arch`.
+    pub fn is_unnamed(&self, arch: Arch, name: &str) -> bool {
+        self.unnamed.iter().any(|(a, n)| *a == arch && *n == name)
     }
 
     /// The same policy with every action passed through `f` (the default, every rule, and

@@ -201,6 +201,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
         flags,
         listener: None,
         skipped,
+        unnamed: vec![],
     };
     check_execve(&policy)?;
     listener(profile, ctx, &mut policy)?;

@@ -114,6 +114,12 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     })
 }
 
+/// The entries of `plan` the compiled program leaves out (see [`Compiled::omitted`]),
+/// without exporting a program.
+pub fn omitted(plan: &Plan) -> Result<Vec<Entry>, CompileError> {
+    build_context(plan).map(|(_, o)| o)
+}
+
 /// Runs the program over every call of every admitted ABI, with zero arguments and with
 /// the values each rule looks for, and checks each answer against the plan. A compile is
 /// cached, so this costs a few milliseconds once per policy; it catches a libseccomp that

@@ -173,7 +173,11 @@ fn policy_from(
         tweak::apply(&mut p, &req.tweaks)?;
         let plain = req.notify == NotifyMode::Plain;
         let adds_nothing = p.rules().iter().all(|r| r.action() == p.default_action());
-        return Ok((!plain || !adds_nothing).then_some((loaded.name, p, vec![])));
+        if plain && adds_nothing {
+            return Ok(None);
+        }
+        let p = as_compiled(&loaded.name, p)?;
+        return Ok(Some((loaded.name, p, vec![])));
     };
     let ctx = Context {
         caps: req.caps,
@@ -188,8 +192,36 @@ fn policy_from(
             source,
         })?;
     tweak::apply(&mut p, &req.tweaks)?;
+    let p = as_compiled(&loaded.name, p)?;
     let w = warnings(&profile);
     Ok(Some((loaded.name, p, w)))
+}
+
+/// The policy as the compiled program decides: on a foreign ABI, libseccomp cannot name
+/// some calls (its table is older than the kernel's), so the program carries none of their
+/// rules there and they get the default action; the policy is told so, and every decision
+/// taken from it (what `--report`, `learn` and the agent answer, what `profile check`
+/// says) is the program's. Only foreign ABIs can have such calls: an x86_64-only policy is
+/// returned as it is, without planning.
+fn as_compiled(name: &str, p: Policy) -> Result<Policy, FilterError> {
+    if p.arches().iter().all(|a| *a == Arch::X86_64) {
+        return Ok(p);
+    }
+    let pl = plan::plan(&p).map_err(|source| FilterError::Plan {
+        name: name.to_string(),
+        source,
+    })?;
+    let omitted = compile::omitted(&pl).map_err(|source| FilterError::Compile {
+        name: name.to_string(),
+        source,
+    })?;
+    let mut unnamed: Vec<(Arch, &'static str)> = omitted
+        .iter()
+        .map(|e| (e.arch(), e.syscall().name))
+        .collect();
+    unnamed.sort();
+    unnamed.dedup();
+    Ok(p.with_unnamed(unnamed))
 }
 
 /// Builds the filter, from the cache when it has it.
