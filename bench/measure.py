@@ -20,7 +20,7 @@ S = f"{repo}/target/release/syscage"
 RUNS = 8 if quick else 40
 WARMUP = 2 if quick else 5
 CALLS = "50000" if quick else "300000"
-DOCKER = f"{repo}/crates/policy/tests/fixtures/profiles/docker-default.json"
+DOCKER = f"{repo}/profiles/docker-default.json"
 results_dir = f"{repo}/bench/results"
 os.makedirs(results_dir, exist_ok=True)
 
@@ -108,7 +108,8 @@ def per_call_rows():
     return [
         # In a mount namespace of its own with a tmpfs /tmp, as in the sandboxes (the
         # host's /tmp is a disk file system, where fchmod costs more).
-        ("no filter (host)", ["unshare", "-m", "sh", "-c", f'mount -t tmpfs none /tmp && cd /tmp && exec "$0" bench {CALLS}', f"{root}/probe"]),
+        # The probe is read before the tmpfs hides it (it may live below /tmp).
+        ("no filter (host)", ["unshare", "-m", "sh", "-c", f'exec 3<"$0" && mount -t tmpfs none /tmp && cat <&3 >/tmp/probe && chmod 755 /tmp/probe && cd /tmp && exec ./probe bench {CALLS}', f"{root}/probe"]),
         ("minimal filter (allows everything)", [S, "run", "--seccomp", minimal, "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
         ("syscage, unconfined", [S, "run", "--seccomp", "unconfined", "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
         ("syscage, default", run + ["--"] + probe),
@@ -300,6 +301,8 @@ set xtics rotate by -30 left nomirror
 set key top left
 set title 'Start to exit of /bin/true (median ms, lower is better)'
 set ylabel 'ms'
+# Both axes from 0: an axis cut above 0 makes small differences look large.
+set yrange [0:*]
 plot '{d}/start.dat' using 2:xtic(1) title 'back to back', '' using 3 title 'after 50 ms idle'
 set title 'Cost per system call under each filter (ns, lower is better)'
 set ylabel 'ns'

@@ -26,7 +26,7 @@ gcc -static -O2 -pthread -o "$ROOT/probe" tests/probes/probe.c
 
 # Docker's default profile as Docker hands it to runc: resolved for Docker's default
 # capabilities (includes/excludes applied), in the OCI format.
-target/release/syscage profile show crates/policy/tests/fixtures/profiles/docker-default.json --oci --as-written > "$W/docker-oci.json"
+target/release/syscage profile show profiles/docker-default.json --oci --as-written > "$W/docker-oci.json"
 
 # OCI bundles for crun and runc: Docker's capability set, Docker's namespaces, the shared
 # root read-only; with and without Docker's profile.

@@ -8,6 +8,8 @@
 # prints replays the same choices of runs (not the same timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/rust.sh
+syscage_need_rust
 . scripts/deps.sh
 syscage_deps
 if [ "$(id -u)" -ne 0 ]; then

@@ -14,6 +14,7 @@ use support::{root, syscage};
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
+#[ignore = "needs root"]
 fn the_agent_answers_reports_and_survives_bad_runtimes() {
     if !root(module_path!()) {
         return;
@@ -206,6 +207,7 @@ fn the_agent_answers_reports_and_survives_bad_runtimes() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_socket_path_that_is_not_a_socket_is_refused() {
     if !root(module_path!()) {
         return;
@@ -230,6 +232,7 @@ fn a_socket_path_that_is_not_a_socket_is_refused() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_agent_holds_32_containers_at_once() {
     if !root(module_path!()) {
         return;
@@ -260,6 +263,7 @@ fn the_agent_holds_32_containers_at_once() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_agents_memory_stays_flat() {
     if !root(module_path!()) {
         return;

@@ -187,6 +187,7 @@ fn answers(probes: &[&str], out: &str) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
     if !root(module_path!()) {
         return;
@@ -194,7 +195,6 @@ fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
     for rt in ["crun", "runc"] {
         if !have(rt) {
             skip(module_path!(), &format!("{rt} is not installed"));
-            return;
         }
     }
     let dir = workdir("runtimes");
@@ -342,6 +342,7 @@ fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn syscage_run_is_answered_by_the_agent() {
     if !root(module_path!()) {
         return;
@@ -390,13 +391,13 @@ fn syscage_run_is_answered_by_the_agent() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn podman_hands_its_listener_to_the_agent() {
     if !root(module_path!()) {
         return;
     }
     if !have("podman") {
         skip(module_path!(), "podman is not installed");
-        return;
     }
     let dir = workdir("podman");
     let agent = Agent::start(&dir, &[]);

@@ -90,6 +90,7 @@ fn under(runtime: &str, profile: &Path, dir: &Path) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn crun_and_runc_enforce_the_exported_default() {
     if !root(module_path!()) {
         return;
@@ -100,7 +101,6 @@ fn crun_and_runc_enforce_the_exported_default() {
                 "crun_and_runc_enforce_the_exported_default",
                 &format!("{runtime} is not installed"),
             );
-            return;
         }
     }
     let dir = std::env::temp_dir().join(format!("syscage-export-{}", std::process::id()));

@@ -45,6 +45,7 @@ fn wait_for_nothing_left(pid: u32, marker: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_failure_at_any_step_leaves_nothing_behind() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -110,6 +111,7 @@ fn a_failure_at_any_step_leaves_nothing_behind() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn syscage_killed_at_any_moment_takes_the_container_with_it() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -175,6 +177,7 @@ fn syscage_killed_at_any_moment_takes_the_container_with_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_hundred_containers_at_once() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -215,6 +218,7 @@ fn a_hundred_containers_at_once() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_thousand_runs_in_a_row_leave_nothing_behind() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();

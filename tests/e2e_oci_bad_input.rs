@@ -22,6 +22,7 @@ macro_rules! need_root {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_bad_configuration_is_refused_with_its_field_and_nothing_is_made() {
     need_root!();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/oci/tests/bad_configs");
@@ -88,6 +89,7 @@ fn every_bad_configuration_is_refused_with_its_field_and_nothing_is_made() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_link_in_the_root_file_system_never_takes_a_mount_out_of_it() {
     need_root!();
     // A root of its own: busybox, and a link from /escape to a host directory.
@@ -129,6 +131,7 @@ fn rootfs_bin() -> std::path::PathBuf {
 /// `start` (as runc does with no_new_privs): a failure there ends the container, not
 /// `create`.
 #[test]
+#[ignore = "needs root"]
 fn a_failure_at_any_step_of_create_leaves_nothing_behind() {
     need_root!();
     let steps = [
@@ -174,10 +177,7 @@ fn a_failure_at_any_step_of_create_leaves_nothing_behind() {
             c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]});
         });
         let sock = b.path("pty.sock");
-        let _listener = tty.then(|| {
-            let l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
-            l
-        });
+        let _listener = tty.then(|| std::os::unix::net::UnixListener::bind(&sock).unwrap());
         let mut args = vec![
             "--root",
             b.root.to_str().unwrap(),

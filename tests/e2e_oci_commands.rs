@@ -28,6 +28,7 @@ fn seccomp_profile() -> Value {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn exec_joins_the_container_as_the_clients_call_it() {
     need_root!();
     let b = Bundle::new("exec", &["sleep", "1000"], |c| {
@@ -113,6 +114,7 @@ fn exec_joins_the_container_as_the_clients_call_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ps_pause_resume_and_update() {
     need_root!();
     let b = Bundle::new("ps", &["sh", "-c", "sleep 1000 & exec sleep 1000"], |c| {
@@ -214,6 +216,7 @@ fn ps_pause_resume_and_update() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn run_waits_and_deletes_or_detaches() {
     need_root!();
     let b = Bundle::new("run", &["sh", "-c", "echo ran; exit 7"], |_| {});
@@ -250,6 +253,7 @@ fn run_waits_and_deletes_or_detaches() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn features_spec_version_and_the_json_log() {
     need_root!();
     let r = syscage_run(&["features"]);

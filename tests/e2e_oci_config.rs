@@ -25,6 +25,7 @@ fn sh(script: &str) -> Vec<&str> {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn mounts_with_their_options() {
     need_root!();
     let vol = std::env::temp_dir().join(format!("syscage-oci-vol-{}", std::process::id()));
@@ -76,6 +77,7 @@ fn mounts_with_their_options() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn identity_capabilities_limits_and_privileges() {
     need_root!();
     let b = Bundle::new(
@@ -110,6 +112,7 @@ fn identity_capabilities_limits_and_privileges() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn namespaces_new_joined_and_shared() {
     need_root!();
     // A network namespace kept by a bind mount, as podman makes one in /run/netns.
@@ -162,6 +165,7 @@ fn namespaces_new_joined_and_shared() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_user_namespace_from_the_mappings() {
     need_root!();
     let b = Bundle::new(
@@ -194,6 +198,7 @@ fn a_user_namespace_from_the_mappings() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn masked_and_read_only_paths_and_devices() {
     need_root!();
     let b = Bundle::new(
@@ -225,6 +230,7 @@ fn masked_and_read_only_paths_and_devices() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seccomp_from_the_configuration_and_from_the_annotation() {
     need_root!();
     let profile = json!({
@@ -263,16 +269,22 @@ fn seccomp_from_the_configuration_and_from_the_annotation() {
         c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdri"], "action": "SCMP_ACT_ERRNO"}]});
     });
     let (r, _) = b.create("s3", &[]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stderr.starts_with("syscage: linux.seccomp: cannot load profile `config.json linux.seccomp`: syscalls[0].names[0]: unknown system call `mkdri`"),
-        "{r:?}"
-    );
+    assert_eq!((r.code, r.stderr.as_str()), (1, "syscage: cannot load profile `config.json`: linux.seccomp.syscalls[0].names[0]: unknown system call `mkdri` (did you mean `mkdir`?)\n"));
     assert!(!b.root.join("s3").exists());
+    assert!(b.cgroups().is_empty());
+    // Docker's fields are not the runtime spec's: runc and crun would ignore `includes`
+    // (and apply the rule to every container); syscage refuses it, naming its place.
+    let b = Bundle::new("seccomp-docker", &["true"], |c| {
+        c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["reboot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_BOOT"]}}]});
+    });
+    let (r, _) = b.create("s4", &[]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, "syscage: cannot load profile `config.json`: linux.seccomp.syscalls[0].includes: `includes` is a field of Docker's profile format, which runc and crun ignore in a config.json: the config would mean one thing under them and another under syscage; write the rule in the OCI form (`names`, `errnoRet`, no `includes`/`excludes`), or give syscage the Docker profile file itself\n"));
+    assert!(!b.root.join("s4").exists());
     assert!(b.cgroups().is_empty());
 }
 
 #[test]
+#[ignore = "needs root"]
 fn hooks_run_in_order_with_the_state_and_their_failures_fail_create() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-oci-hooks-{}", std::process::id()));

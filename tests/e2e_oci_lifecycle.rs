@@ -19,6 +19,7 @@ macro_rules! need_root {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn create_waits_for_start_and_no_syscage_process_stays() {
     need_root!();
     subreaper();
@@ -83,6 +84,7 @@ fn create_waits_for_start_and_no_syscage_process_stays() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_lifecycle_errors_of_the_spec_in_runcs_words() {
     need_root!();
     subreaper();
@@ -182,6 +184,7 @@ fn the_lifecycle_errors_of_the_spec_in_runcs_words() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_created_container_is_deleted_without_force_and_a_running_one_with_it() {
     need_root!();
     subreaper();
@@ -207,6 +210,7 @@ fn a_created_container_is_deleted_without_force_and_a_running_one_with_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_corrupt_state_file_is_named_and_force_removes_it() {
     need_root!();
     let b = Bundle::new("corrupt", &["true"], |_| {});
@@ -226,6 +230,7 @@ fn a_corrupt_state_file_is_named_and_force_removes_it() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_console_socket_gets_the_terminal_and_preserved_fds_reach_the_container() {
     need_root!();
     subreaper();
@@ -303,6 +308,7 @@ fn unsafe_close(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn preserve_fds_passes_those_and_closes_every_other() {
     need_root!();
     subreaper();

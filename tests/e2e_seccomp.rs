@@ -149,6 +149,7 @@ fn probe_result(extra: &[&str], name: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn attack_suite_under_the_default_profile() {
     need_root!();
     let mut wrong = Vec::new();
@@ -166,6 +167,7 @@ fn attack_suite_under_the_default_profile() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn what_the_attack_suite_denies_is_allowed_where_it_is_harmless() {
     need_root!();
     // The rules are conditions, not blanket denials: the neighbours of each attack work.
@@ -198,6 +200,7 @@ fn what_the_attack_suite_denies_is_allowed_where_it_is_harmless() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn capabilities_open_the_matching_rules() {
     need_root!();
     assert_eq!(probe_result(&[], "ptrace_attach"), EPERM);
@@ -217,6 +220,7 @@ fn capabilities_open_the_matching_rules() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn cap_add_all_means_what_the_bounding_set_holds() {
     need_root!();
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -266,6 +270,7 @@ fn cap_add_all_means_what_the_bounding_set_holds() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seed_demo_errno_100_returns_minus_100() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-seed-{}", std::process::id()));
@@ -282,6 +287,7 @@ fn seed_demo_errno_100_returns_minus_100() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seed_demo_unshare_under_the_contained_profile() {
     need_root!();
     let c = ["--seccomp", "contained"];
@@ -311,6 +317,7 @@ fn seed_demo_unshare_under_the_contained_profile() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seed_demo_one_filter_in_filter_mode() {
     need_root!();
     let r = probe_line(&[], &["status"]);
@@ -319,6 +326,7 @@ fn seed_demo_one_filter_in_filter_mode() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn unconfined_says_so() {
     need_root!();
     let r = probe_line(&["--seccomp", "unconfined"], &["status"]);
@@ -327,6 +335,7 @@ fn unconfined_says_so() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn workloads_keep_working_under_the_default_profile() {
     need_root!();
     let script = "set -e; cd /tmp; mkdir -p a/b; echo hello > a/b/f; cp a/b/f g; sed -i s/hello/bye/ g; grep -q bye g; \
@@ -353,6 +362,7 @@ fn workloads_keep_working_under_the_default_profile() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tweaks_on_top_of_a_profile() {
     need_root!();
     assert_eq!(
@@ -378,6 +388,7 @@ fn tweaks_on_top_of_a_profile() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_filter_not_the_kernel_refuses_each_attack() {
     need_root!();
     // The default profile with a default errno no kernel path returns: an attack the
@@ -412,6 +423,7 @@ fn the_filter_not_the_kernel_refuses_each_attack() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_init_cannot_be_made_to_run_a_call() {
     need_root!();
     // The init is not dumpable: without CAP_SYS_PTRACE it cannot even be attached.
@@ -435,6 +447,7 @@ fn the_init_cannot_be_made_to_run_a_call() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn admitting_i386_filters_it_by_the_same_rules_and_says_what_it_cannot() {
     need_root!();
     let x86 = ["--seccomp-arch", "x86"];
@@ -457,6 +470,7 @@ fn admitting_i386_filters_it_by_the_same_rules_and_says_what_it_cannot() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_hints_never_reopen_a_deliberate_refusal() {
     need_root!();
     // Creating a set-user-ID file is refused on purpose: no rule is suggested (a rule on
@@ -477,6 +491,7 @@ fn report_hints_never_reopen_a_deliberate_refusal() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn notify_needs_a_listener_and_a_listener_needs_notify() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-notify-{}", std::process::id()));
@@ -508,6 +523,7 @@ fn notify_needs_a_listener_and_a_listener_needs_notify() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn run_warns_of_skipped_names_and_rules_that_cannot_match() {
     need_root!();
     let dir = std::env::temp_dir().join(format!("syscage-warn-{}", std::process::id()));

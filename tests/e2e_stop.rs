@@ -114,6 +114,7 @@ const NOBODY: &[&str] = &[
 ];
 
 #[test]
+#[ignore = "needs root"]
 fn a_command_that_stops_the_init_still_ends_the_run() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -141,6 +142,7 @@ fn a_command_that_stops_the_init_still_ends_the_run() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn sigterm_reaches_the_command_while_the_init_is_stopped() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -162,6 +164,7 @@ fn sigterm_reaches_the_command_while_the_init_is_stopped() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_command_that_ignores_sigterm_is_killed_after_the_stop_timeout() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -197,6 +200,7 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_stop_timeout() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_grace_period_applies_when_the_init_is_stopped() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -233,6 +237,7 @@ fn stop_timeout_takes_whole_seconds() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn signals_reach_a_command_run_as_another_user() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -270,6 +275,7 @@ fn signals_reach_a_command_run_as_another_user() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn signals_reach_the_command_of_an_unprivileged_caller() {
     need_root!();
     let copy = NobodyCopy::new("stop");
@@ -323,6 +329,7 @@ fn signal_at(point: &str, sig: Signal, args: &[&str]) -> Run {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_signal_before_the_command_starts_ends_the_run_cleanly() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -390,6 +397,7 @@ fn a_signal_before_the_command_starts_ends_the_run_cleanly() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_init_shows_its_own_command_line() {
     need_root!();
     let r = container(
@@ -437,6 +445,7 @@ fn state_of(pid: i32) -> String {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn the_command_sleeps_until_its_supervisor_takes_over() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();

@@ -23,6 +23,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_keeps_the_errno_and_records_the_call() {
     need_root!();
     let dir = temp("report");
@@ -69,6 +70,7 @@ fn report_keeps_the_errno_and_records_the_call() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_holds_a_million_denied_calls() {
     need_root!();
     let r = probe_line(&["--report"], &["deny_loop", "1000000"]);
@@ -81,6 +83,7 @@ fn report_holds_a_million_denied_calls() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_with_many_threads_denying_at_once() {
     need_root!();
     let r = probe_line(&["--report"], &["deny_threads", "32", "2000"]);
@@ -98,6 +101,7 @@ fn report_with_many_threads_denying_at_once() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -164,6 +168,7 @@ fn report_when_a_process_exits_with_calls_pending_and_the_supervisor_is_slow() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn report_carries_out_a_kill() {
     need_root!();
     let dir = temp("kill");
@@ -187,6 +192,7 @@ fn report_carries_out_a_kill() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn learn_then_run_then_report() {
     need_root!();
     let dir = temp("learn");
@@ -284,16 +290,24 @@ fn learn_then_run_then_report() {
         prof.to_str().unwrap(),
         merged.to_str().unwrap(),
     ]);
-    assert_eq!((d.code, d.stdout.as_str()), (1, "+ keyctl\n"), "{d:?}");
+    assert_eq!(d.code, 1, "{d:?}");
+    assert!(
+        d.stdout
+            .ends_with("\n\n+ B lets it run, A refuses it (1):\n+ keyctl\n"),
+        "{d:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `learn -o /dev/null` writes to the device in place; a device node outside /dev and a
+/// link are refused before the command runs, and are left as they were.
 #[test]
-fn learn_writes_through_devices_and_links_and_keeps_them() {
+#[ignore = "needs root"]
+fn learn_writes_devices_under_dev_and_refuses_links_and_other_devices() {
     need_root!();
     use std::os::unix::fs::FileTypeExt;
     let dir = temp("learn-out");
-    // A null device of the test's own (never the host's /dev/null), and a link to a file.
+    // A null device of the test's own, outside /dev, and a link to a file.
     let dev = dir.join("null");
     let st = std::process::Command::new("mknod")
         .arg(&dev)
@@ -306,18 +320,46 @@ fn learn_writes_through_devices_and_links_and_keeps_them() {
     let link = dir.join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let root = rootfs().to_str().unwrap().to_string();
-    for out in [&dev, &link] {
-        let r = syscage_run(&[
+    let learn = |out: &str| {
+        syscage_run(&[
             "learn",
             "-o",
-            out.to_str().unwrap(),
+            out,
             "--rootfs",
             &root,
             "--",
-            "/bin/true",
-        ]);
-        assert_eq!(r.code, 0, "{r:?}");
-    }
+            "/bin/echo",
+            "RAN",
+        ])
+    };
+    let r = learn("/dev/null");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "RAN\n"), "{r:?}");
+    let r = learn(dev.to_str().unwrap());
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            125,
+            "",
+            format!(
+                "syscage: -o `{}`: cannot write the learned profile: it exists and is not a regular file (a FIFO, a socket or a device outside /dev): name a regular file or a new one\n",
+                dev.display()
+            )
+            .as_str()
+        )
+    );
+    let r = learn(link.to_str().unwrap());
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            125,
+            "",
+            format!(
+                "syscage: -o `{}`: cannot write the learned profile: it is a symbolic link, and syscage writes through no link (one planted there could send the write to any file): name the file itself\n",
+                link.display()
+            )
+            .as_str()
+        )
+    );
     assert!(std::fs::metadata(&dev)
         .unwrap()
         .file_type()
@@ -326,11 +368,7 @@ fn learn_writes_through_devices_and_links_and_keeps_them() {
         .unwrap()
         .file_type()
         .is_symlink());
-    let learned = std::fs::read_to_string(&real).unwrap();
-    assert!(
-        learned.contains("\"defaultAction\": \"SCMP_ACT_ERRNO\""),
-        "{learned}"
-    );
+    assert_eq!(std::fs::read_to_string(&real).unwrap(), "old");
     // Nothing else was left in the directory (no temporary files).
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -342,6 +380,7 @@ fn learn_writes_through_devices_and_links_and_keeps_them() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn learn_refuses_bad_inputs_before_the_command_runs() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -373,7 +412,7 @@ fn learn_refuses_bad_inputs_before_the_command_runs() {
     assert_eq!((r.code, r.stdout.as_str()), (125, ""), "{r:?}");
     assert!(
         r.stderr.starts_with(&format!(
-            "syscage: --merge cannot load profile `{}`: not JSON",
+            "syscage: --merge cannot load profile `{}`: not a profile: neither JSON (a Docker or OCI profile, which starts with `{{`) nor a YAML SeccompProfile",
             bad.display()
         )),
         "{r:?}"
@@ -425,6 +464,8 @@ fn agent(sock: std::os::unix::net::UnixListener) -> std::thread::JoinHandle<serd
         let mut fd = None;
         for c in msg.cmsgs().unwrap() {
             if let ControlMessageOwned::ScmRights(fds) = c {
+                // SAFETY: the kernel installed this fd in our table for this message;
+                // nothing else owns it.
                 fd = Some(unsafe { OwnedFd::from_raw_fd(fds[0]) });
             }
         }
@@ -462,6 +503,7 @@ fn agent(sock: std::os::unix::net::UnixListener) -> std::thread::JoinHandle<serd
 }
 
 #[test]
+#[ignore = "needs root"]
 fn an_oci_listener_gets_the_fd_and_answers() {
     need_root!();
     let dir = temp("oci");
@@ -503,6 +545,7 @@ fn an_oci_listener_gets_the_fd_and_answers() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_run_that_fails_before_its_command_keeps_the_old_report() {
     need_root!();
     let dir = temp("report-kept");

@@ -32,6 +32,7 @@ fn learn_probe(extra: &[&str], probe: &str, out: &std::path::Path) -> Run {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_abi_has_the_same_outcome_with_and_without_report_and_learn() {
     need_root!();
     let dir = temp("abi");
@@ -90,6 +91,7 @@ fn every_abi_has_the_same_outcome_with_and_without_report_and_learn() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_deny_on_top_of_unconfined_holds_on_every_abi() {
     need_root!();
     let deny = ["--seccomp", "unconfined", "--seccomp-deny", "keyctl"];
@@ -152,6 +154,7 @@ fn assert_inert(stderr: &str, what: &str) {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn what_the_container_names_is_printed_escaped() {
     need_root!();
     use std::os::unix::ffi::OsStrExt;
@@ -213,6 +216,7 @@ fn what_the_container_names_is_printed_escaped() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_command_the_filter_kills_for_its_abi_is_reported_so() {
     need_root!();
     let why = "the filter killed the command (SIGSYS) for a system call outside the ABIs the profile admits (x86_64): an i386 call (int 0x80) or an x32 call (hint: --seccomp-arch x86 or x32 admits one)";
@@ -265,6 +269,7 @@ fn a_command_the_filter_kills_for_its_abi_is_reported_so() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn learning_never_widens_past_the_base_profile() {
     need_root!();
     let dir = temp("widen");

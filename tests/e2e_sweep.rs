@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 #[test]
+#[ignore = "needs root"]
 fn an_unprivileged_run_leaves_roots_leftover_cgroups_alone() {
     if !root(module_path!()) {
         return;

@@ -48,6 +48,7 @@ fn on_a_terminal(args: &[&str]) -> (std::process::Child, std::fs::File) {
 fn read_until(master: &mut std::fs::File, want: &str) -> String {
     let fd = master.as_raw_fd();
     let _ = nix::fcntl::fcntl(
+        // SAFETY: `fd` is the master's, open for as long as `master` is borrowed here.
         unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     );
@@ -103,6 +104,7 @@ fn wait(mut child: std::process::Child) -> i32 {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn interactive_shell_on_syscages_terminal() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -123,6 +125,7 @@ fn interactive_shell_on_syscages_terminal() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn own_pseudo_terminal_with_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -133,9 +136,11 @@ fn own_pseudo_terminal_with_tty() {
         out.contains("/dev/pts/0"),
         "the container's own devpts: {out}"
     );
-    // Ctrl-C reaches the foreground command through the container's terminal.
-    m.write_all(b"sleep 100\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Ctrl-C reaches the foreground command through the container's terminal. The
+    // command says it is there (as the foreground job, before it becomes the sleep).
+    m.write_all(b"sh -c 'echo ready-$((2*4)); exec sleep 100'\n")
+        .unwrap();
+    read_until(&mut m, "ready-8");
     m.write_all(&[3]).unwrap();
     // The shell is back long before the sleep would have ended.
     m.write_all(b"echo back-$((1+1))\n").unwrap();
@@ -146,16 +151,26 @@ fn own_pseudo_terminal_with_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ctrl_c_stops_a_command_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
-    let (child, mut m) = on_a_terminal(&["run", "--rootfs", &root, "--", "/bin/sleep", "100"]);
-    std::thread::sleep(Duration::from_millis(500));
+    let (child, mut m) = on_a_terminal(&[
+        "run",
+        "--rootfs",
+        &root,
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo ready; exec sleep 100",
+    ]);
+    read_until(&mut m, "ready");
     m.write_all(&[3]).unwrap();
     assert_eq!(wait(child), 130);
 }
 
 #[test]
+#[ignore = "needs root"]
 fn container_has_no_controlling_terminal_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -178,6 +193,7 @@ fn container_has_no_controlling_terminal_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn terminal_input_cannot_be_injected_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -203,6 +219,7 @@ fn terminal_input_cannot_be_injected_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn ctrl_c_reaches_the_commands_process_group_without_tty() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -215,12 +232,11 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
         "--",
         "/bin/sh",
         "-c",
-        "trap 'echo trapped' INT; echo armed; sleep 100; echo after=$?",
+        "trap 'echo trapped' INT; sh -c 'echo armed; exec sleep 100'; echo after=$?",
     ]);
-    // Ctrl-C once the trap is set and the sleep has had time to start.
+    // Ctrl-C once the trap is set and the sleep's process says it is there.
     let armed = read_until(&mut m, "armed\r\n");
     assert!(armed.ends_with("armed\r\n"), "{armed:?}");
-    std::thread::sleep(Duration::from_millis(300));
     m.write_all(&[3]).unwrap();
     // Everything until the terminal closes.
     let out = read_until(&mut m, "\0");
@@ -230,6 +246,7 @@ fn ctrl_c_reaches_the_commands_process_group_without_tty() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_with_piped_input_ends_when_the_input_does() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();
@@ -272,6 +289,7 @@ struct TermState {
 fn term_state(fd: std::os::fd::BorrowedFd<'_>) -> TermState {
     let raw = fd.as_raw_fd();
     let mut ldisc = -1;
+    // SAFETY: winsize is plain integers; all zeroes is a valid value.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     let mut excl = -1;
     // SAFETY: each ioctl reads into the variable given, of the right type.
@@ -317,6 +335,7 @@ fn spawn_on(slave: &OwnedFd, args: &[&str]) -> std::process::Child {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn a_hostile_container_cannot_break_the_users_terminal() {
     need_root!();
     use std::os::fd::AsFd;
@@ -349,6 +368,7 @@ fn a_hostile_container_cannot_break_the_users_terminal() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_mode_restores_the_users_terminal_however_syscage_ends() {
     need_root!();
     use std::os::fd::AsFd;
@@ -409,6 +429,7 @@ fn tty_mode_restores_the_users_terminal_however_syscage_ends() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn tty_with_a_mebibyte_of_piped_input_ends_with_the_container() {
     need_root!();
     let root = rootfs().to_str().unwrap().to_string();

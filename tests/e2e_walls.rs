@@ -70,6 +70,7 @@ fn swapper(
 /// renaming the container's /proc away, cannot take down a wall: the masks and read-only
 /// binds are mounts inside syscage's own procfs, wherever that is moved.)
 #[test]
+#[ignore = "needs root"]
 fn mounts_cannot_be_raced_by_another_writer_of_the_root() {
     need_root!();
     let r = private_rootfs("race");
@@ -161,6 +162,7 @@ fn mounts_cannot_be_raced_by_another_writer_of_the_root() {
 /// private unless asked, and a read-only one stays read-only whatever is mounted later.
 /// With `:rslave` it does appear (and a read-only rslave volume is refused).
 #[test]
+#[ignore = "needs root"]
 fn host_mounts_made_later_stay_out_of_private_volumes() {
     need_root!();
     let base = std::env::temp_dir().join(format!("syscage-walls-prop-{}", std::process::id()));
@@ -224,6 +226,7 @@ echo rslave; run :rslave
 /// Without `--rootfs` the host's `/` is read-only and, since another mount of the host
 /// must not become writable there later, private too.
 #[test]
+#[ignore = "needs root"]
 fn the_host_view_is_private_and_read_only() {
     need_root!();
     let r = syscage_run(&[
@@ -237,6 +240,7 @@ fn the_host_view_is_private_and_read_only() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn every_tmpfs_is_bounded_and_charged_to_the_container() {
     need_root!();
     // The default size, and Docker's options.
@@ -307,6 +311,7 @@ fn every_tmpfs_is_bounded_and_charged_to_the_container() {
 /// A FIFO left at /etc/passwd (by an earlier run that had the root writable) must not
 /// hang the next run; a link there is resolved inside the root, never on the host.
 #[test]
+#[ignore = "needs root"]
 fn files_of_the_root_are_read_without_blocking_or_leaving_it() {
     need_root!();
     let r = private_rootfs("passwd");
@@ -356,6 +361,7 @@ fn files_of_the_root_are_read_without_blocking_or_leaving_it() {
 /// host id, which cannot read root's files nor act as root on host sockets; --userns=host
 /// opts out with a warning.
 #[test]
+#[ignore = "needs root"]
 fn without_a_root_file_system_container_root_is_not_host_root() {
     need_root!();
     let r = syscage_run(&[
@@ -392,6 +398,7 @@ fn without_a_root_file_system_container_root_is_not_host_root() {
 /// `--user` as Docker reads it: names from the root file system, the primary group from
 /// its /etc/passwd, else group 0.
 #[test]
+#[ignore = "needs root"]
 fn users_are_resolved_in_the_root_file_system() {
     need_root!();
     let id = |u: &str| container(&["-u", u], &["/bin/sh", "-c", "echo $(id -u):$(id -g)"]);

@@ -1,6 +1,8 @@
-//! Any bytes given to the profile reader: it must return a profile or an error, never
-//! panic; a profile it accepts must resolve (or be refused) and plan without panicking,
-//! and the plan must decide every probed call as the evaluator does.
+//! Any bytes given to the profile readers (Docker/OCI JSON, and the Security Profiles
+//! Operator's SeccompProfile in YAML or JSON): they must return a profile or an error,
+//! never panic; a profile they accept must resolve (or be refused), be written in every
+//! format (or be refused) and plan without panicking, and the plan must decide every probed
+//! call as the evaluator does.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(p) = profile::parse(text, opts) else { return };
     let _ = profile::to_json(&p);
     let Ok(policy) = resolve::resolve("fuzz", &p, &Context::docker_default()) else { return };
+    let _ = profile::policy_to_oci(&policy, false);
+    let _ = profile::spo::policy_to_spo(&policy, "fuzz", &[]);
     let Ok(pl) = plan::plan(&policy) else { return };
     for (i, s) in syscalls::all().iter().enumerate().step_by(7) {
         let Some(nr) = syscalls::number(s, Arch::X86_64) else { continue };

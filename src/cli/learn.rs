@@ -1,12 +1,13 @@
 //! `syscage learn`.
 
+use super::profile::convert::{self, Format};
 use super::run::{config, require_user_notification, RunArgs};
 use super::CliError;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use syscage_policy::errno::io_text;
-use syscage_policy::profile::{self, ReadOptions};
+use syscage_policy::profile::{self, spo, ReadOptions};
 use syscage_policy::{builtin, resolve, Context};
 use syscage_seccomp::filter::NotifyMode;
 use syscage_supervise::learn::{self, Learner};
@@ -23,6 +24,14 @@ pub struct LearnArgs {
     /// Widen this (learned or allow-list) profile with what the run uses.
     #[arg(long, value_name = "PROFILE")]
     merge: Option<PathBuf>,
+    /// The format to write: docker (the default), oci (what containerd and CRI-O load for
+    /// Kubernetes' `seccompProfile: {type: Localhost}`) or spo (a Security Profiles
+    /// Operator SeccompProfile); oci and spo are resolved for the run's capabilities.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "docker")]
+    format: Format,
+    /// With --format spo: the resource's metadata.name (default: the output file's name).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -41,6 +50,7 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         ));
     }
     // Bad inputs fail before the command runs.
+    let resource = resource_name(&a)?;
     let old = match &a.merge {
         Some(p) => {
             let shown = p.display().to_string();
@@ -83,8 +93,24 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
     if let Some((name, o)) = &old {
         prof = learn::merge(name, o, &prof).map_err(CliError::setup)?;
     }
-    let text = profile::to_json(&prof)
-        .map_err(|e| CliError::setup(format!("cannot write the learned profile: {e}")))?;
+    let text = match a.format {
+        Format::Docker => profile::to_json(&prof)
+            .map_err(|e| CliError::setup(format!("cannot write the learned profile: {e}")))?,
+        format => {
+            // Resolved as the run was: its capabilities, kernel and ABIs.
+            let ctx = Context {
+                caps: cfg.caps,
+                kernel: super::run::kernel_version(),
+                extra_arches: base.arches().to_vec(),
+                supervised: false,
+            };
+            let policy = resolve::resolve("learned", &prof, &ctx)
+                .map_err(|e| CliError::setup(format!("cannot write the learned profile: {e}")))?;
+            let source = format!("a run of `{}`", a.run.command_line());
+            let header = convert::header("syscage learn", &source, &policy, cfg.caps);
+            convert::write_policy(format, &policy, "learned", &resource, &header)?
+        }
+    };
     match out {
         Some(mut o) => {
             let p = o.path().to_path_buf();
@@ -165,6 +191,25 @@ pub fn run(a: LearnArgs) -> Result<i32, CliError> {
         }
     }
     Ok(code)
+}
+
+/// The metadata.name of a learned SeccompProfile: `--name`, else the output file's.
+fn resource_name(a: &LearnArgs) -> Result<String, CliError> {
+    match (&a.name, a.format) {
+        (Some(_), f) if f != Format::Spo => Err(CliError::setup(
+            "--name names a SeccompProfile: it goes with --format spo",
+        )),
+        (Some(n), _) if !spo::is_name(n) => Err(CliError::setup(format!(
+            "--name: {}",
+            spo::WriteError::BadName(n.clone())
+        ))),
+        (Some(n), _) => Ok(n.clone()),
+        (None, _) => Ok(a
+            .output
+            .as_ref()
+            .map(|o| spo::name_from(&o.display().to_string()))
+            .unwrap_or_else(|| "learned".to_string())),
+    }
 }
 
 fn write_error(p: &std::path::Path, e: &std::io::Error) -> CliError {

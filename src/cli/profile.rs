@@ -1,11 +1,15 @@
-//! `syscage profile list|show|check|lint|groups`.
+//! `syscage profile list|show|check|lint|diff|convert|groups`.
+
+pub(crate) mod convert;
+mod render;
 
 use super::CliError;
 use clap::{Args, Subcommand};
 use std::fmt::Write as _;
-use syscage_policy::arch::{Arch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+use syscage_policy::arch::Arch;
 use syscage_policy::eval::{self, DecidedBy};
 use syscage_policy::profile::ReadOptions;
+use syscage_policy::tweak::Tweak;
 use syscage_policy::{builtin, errno, groups, lint, plan, syscalls, Action, Policy};
 use syscage_seccomp::bpf::{self, SeccompData};
 use syscage_seccomp::compile;
@@ -17,19 +21,32 @@ pub enum ProfileCommand {
     List,
     /// Show a profile resolved for a capability set and ABIs: its rules, what was left out
     /// and why; libseccomp's pseudo filter code with --pfc; the raw program with --bpf.
-    Show(ShowArgs),
+    Show(Box<ShowArgs>),
     /// Which action the filter takes for one call, and which rule decided.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Warn about what sandboxes were bypassed through. Exit 0: clean, 1: warnings, 2: errors.
-    Lint(Target),
+    /// On a terminal a long finding wraps to its width; otherwise each finding is one line,
+    /// for scripts.
+    Lint(Box<Target>),
     /// What one profile allows that the other does not (`+` only B, `-` only A, `~` both
-    /// refuse, differently). Exit 0 when they decide alike, 1 when they differ.
+    /// refuse, differently), grouped by what changed. On a terminal the calls of a group
+    /// share wrapped lines; otherwise each is a line of its own (`+ write`), for scripts.
+    /// Exit 0 when they decide alike, 1 when they differ.
     Diff {
         /// The first profile (a built-in name or a file).
         a: String,
         /// The second profile.
         b: String,
+        /// A base profile either names (see `--base` of `profile show`).
+        #[arg(long = "base", value_name = "[REF=]FILE")]
+        base: Vec<String>,
     },
+    /// Write a profile in another format: `docker` (Docker's JSON, as written, with
+    /// includes/excludes), `oci` (the OCI `linux.seccomp` object that containerd and CRI-O
+    /// load for Kubernetes' `seccompProfile: {type: Localhost}`), or `spo` (a Security
+    /// Profiles Operator SeccompProfile). `oci` and `spo` are resolved for a capability set
+    /// and ABIs, as Docker resolves a profile before handing it to runc.
+    Convert(Box<convert::ConvertArgs>),
     /// List the system call groups usable in --seccomp-allow/--seccomp-deny.
     Groups {
         /// Show only this group (e.g. @mount).
@@ -40,8 +57,14 @@ pub enum ProfileCommand {
 /// A profile and the context to resolve it in.
 #[derive(Args)]
 pub struct Target {
-    /// A built-in name (default, contained) or a Docker/OCI JSON file.
+    /// A built-in name (default, contained), a Docker/OCI JSON file, or a Security
+    /// Profiles Operator SeccompProfile (YAML or JSON).
     profile: String,
+    /// The file of a SeccompProfile's baseProfileName: FILE, a SeccompProfile found by its
+    /// metadata.name, or REF=FILE for the reference REF (an `oci://` artifact pulled into
+    /// FILE). Repeat for a base's own base.
+    #[arg(long = "base", value_name = "[REF=]FILE")]
+    base: Vec<String>,
     /// Add a capability to Docker's default set (as `run --cap-add`).
     #[arg(long = "cap-add", alias = "cap", value_name = "CAP")]
     cap_add: Vec<String>,
@@ -57,6 +80,12 @@ pub struct Target {
     /// Accept ERRNO(0).
     #[arg(long = "seccomp-allow-errno-zero")]
     allow_errno_zero: bool,
+    /// Allow a system call or @group on top of the profile (as `run --seccomp-allow`).
+    #[arg(long = "seccomp-allow", value_name = "SYSCALL|@GROUP")]
+    seccomp_allow: Vec<String>,
+    /// Deny a system call or @group on top of the profile (as `run --seccomp-deny`).
+    #[arg(long = "seccomp-deny", value_name = "SYSCALL|@GROUP[:ERRNO]")]
+    seccomp_deny: Vec<String>,
 }
 
 #[derive(Args)]
@@ -119,11 +148,12 @@ pub fn run(cmd: ProfileCommand) -> Result<i32, CliError> {
             }
             Ok(0)
         }
-        ProfileCommand::Show(a) => show(a),
-        ProfileCommand::Check(a) => check(a),
-        ProfileCommand::Lint(t) => run_lint(t),
+        ProfileCommand::Show(a) => show(*a),
+        ProfileCommand::Check(a) => check(*a),
+        ProfileCommand::Lint(t) => run_lint(*t),
         ProfileCommand::Groups { group } => show_groups(group),
-        ProfileCommand::Diff { a, b } => diff(&a, &b),
+        ProfileCommand::Diff { a, b, base } => diff(&a, &b, &base),
+        ProfileCommand::Convert(a) => convert::run(*a),
     }
 }
 
@@ -135,8 +165,13 @@ fn request(t: &Target) -> Result<Request, CliError> {
     for s in &t.arch {
         extra_arches.push(parse_arch("--arch", s)?);
     }
+    let mut tweaks: Vec<Tweak> = t.seccomp_allow.iter().map(|s| Tweak::allow(s)).collect();
+    for d in &t.seccomp_deny {
+        tweaks.push(Tweak::deny(d, t.allow_errno_zero).map_err(CliError::setup)?);
+    }
     Ok(Request {
         profile: t.profile.clone(),
+        bases: t.base.clone(),
         read: ReadOptions {
             ignore_unknown_names: t.ignore_unknown,
             allow_errno_zero: t.allow_errno_zero,
@@ -144,9 +179,16 @@ fn request(t: &Target) -> Result<Request, CliError> {
         caps,
         kernel: super::run::kernel_version(),
         extra_arches,
-        tweaks: vec![],
+        tweaks,
         notify: filter::NotifyMode::Plain,
     })
+}
+
+/// The profile as written (a built-in, a file, and its bases), for the linter and
+/// `--json`.
+fn load(req: &Request) -> Result<builtin::Loaded, CliError> {
+    let src = builtin::read_source_with_bases(&req.profile, &req.bases).map_err(CliError::setup)?;
+    builtin::parse_source(&src, req.read).map_err(CliError::setup)
 }
 
 fn parse_arch(flag: &str, s: &str) -> Result<Arch, CliError> {
@@ -168,19 +210,16 @@ fn resolved(t: &Target) -> Result<(Request, String, Policy), CliError> {
     }
 }
 
-fn origin(p: &Policy, by: DecidedBy) -> String {
-    match by {
-        DecidedBy::Rule(i) => p.rules()[i].origin().to_string(),
-        DecidedBy::Default => "the default action".to_string(),
-        DecidedBy::Newer => "the newer-than-profile rule".to_string(),
-        DecidedBy::BadArch => "the architecture check (ABI not admitted)".to_string(),
-    }
-}
-
 fn show(a: ShowArgs) -> Result<i32, CliError> {
     if a.notify_denials || a.notify_all {
-        let (_, _, p) = resolved(&a.target)?;
         let t = &a.target;
+        if !(t.base.is_empty() && t.seccomp_allow.is_empty() && t.seccomp_deny.is_empty()) {
+            // The agent resolves the profile again from what the metadata says.
+            return Err(CliError::setup(
+                "--base, --seccomp-allow and --seccomp-deny do not go with --notify-denials or --notify-all: the agent resolves the profile from its file, capabilities and ABIs alone",
+            ));
+        }
+        let (_, _, p) = resolved(&a.target)?;
         let how = super::agent::Resolution {
             profile: &t.profile,
             cap_add: &t.cap_add,
@@ -204,8 +243,7 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         let text = match builtin::get(&a.target.profile) {
             Some(b) => b.text().unwrap_or("{}\n").to_string(),
             None => {
-                let l = builtin::load(&a.target.profile, ReadOptions::default())
-                    .map_err(CliError::setup)?;
+                let l = load(&request(&a.target)?)?;
                 match l.profile {
                     Some(p) => syscage_policy::profile::to_json(&p).map_err(|e| {
                         CliError::setup(format!("cannot write profile `{}`: {e}", a.target.profile))
@@ -229,8 +267,10 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
     let compiled = compile::compile(&pl)
         .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
     if let Some(path) = &a.bpf {
-        std::fs::write(path, bpf::to_bytes(&compiled.program))
-            .map_err(|e| CliError::setup(format!("--bpf `{path}`: {e}")))?;
+        write_bpf(path, &name, &compiled)?;
+        if !a.pfc {
+            return Ok(0);
+        }
     }
     if a.pfc {
         let text = compile::pfc(&pl).map_err(CliError::setup)?;
@@ -247,73 +287,25 @@ fn show(a: ShowArgs) -> Result<i32, CliError> {
         out!("{text}");
         return Ok(0);
     }
-    let mut out = String::new();
-    let _ = writeln!(out, "profile {name}");
-    let _ = writeln!(out, "default action: {}", p.default_action());
-    let arches: Vec<String> = p.arches().iter().map(|a| a.to_string()).collect();
-    let _ = writeln!(
-        out,
-        "ABIs: {} (every other ABI: KILL_PROCESS)",
-        arches.join(", ")
-    );
-    if let Some(a) = p.newer_action() {
-        let max: Vec<String> = p
-            .arches()
-            .iter()
-            .filter_map(|ar| p.newer_max(*ar).map(|m| format!("{ar} above {m}")))
-            .collect();
-        let _ = writeln!(
-            out,
-            "calls newer than the profile: {a} ({})",
-            max.join(", ")
-        );
-    }
-    let f = p.flags();
-    let _ = writeln!(
-        out,
-        "flags: tsync{}{}{}",
-        if f.log { ", log" } else { "" },
-        if f.spec_allow { ", spec_allow" } else { "" },
-        if f.wait_killable_recv {
-            ", wait_killable_recv"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(out, "program: {} BPF instructions", compiled.program.len());
-    for e in pl.exceptions() {
-        let vals: Vec<String> = e.values().iter().map(|v| format!("{v:#x}")).collect();
-        let _ = writeln!(
-            out,
-            "checked before libseccomp's program: {} arg{} in {{{}}} -> {}",
-            e.syscall().name,
-            e.index(),
-            vals.join(", "),
-            e.action()
-        );
-    }
-    let _ = writeln!(out, "\nrules ({}):", p.rules().len());
-    for r in p.rules() {
-        let _ = writeln!(out, "  {r}    [{}]", r.origin());
-    }
-    if !p.skipped().is_empty() {
-        let _ = writeln!(out, "\nleft out ({}):", p.skipped().len());
-        for s in p.skipped() {
-            let _ = writeln!(out, "  {}: {}: {}", s.origin, s.what, s.why);
-        }
-    }
-    if !compiled.omitted.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nnot nameable by libseccomp {} (these calls get the default action):",
-            compile::libseccomp_version()
-        );
-        for e in &compiled.omitted {
-            let _ = writeln!(out, "  {} {} on {}", e.action(), e.syscall().name, e.arch());
-        }
-    }
-    out!("{out}");
+    out!("{}", render::listing(&name, &p, &pl, &compiled));
     Ok(0)
+}
+
+/// `--bpf FILE`: the raw program, and one line saying what was written.
+fn write_bpf(path: &str, name: &str, compiled: &compile::Compiled) -> Result<(), CliError> {
+    let bytes = bpf::to_bytes(&compiled.program);
+    std::fs::write(path, &bytes).map_err(|e| {
+        CliError::setup(format!(
+            "--bpf `{path}`: cannot write the program: {}",
+            errno::io_text(&e)
+        ))
+    })?;
+    outln!(
+        "wrote the program of profile `{name}` to {path}: {} BPF instructions, {} bytes",
+        compiled.program.len(),
+        bytes.len()
+    );
+    Ok(())
 }
 
 fn parse_number(s: &str) -> Option<u64> {
@@ -366,19 +358,10 @@ fn check(a: CheckArgs) -> Result<i32, CliError> {
     let compiled = compile::compile(&pl)
         .map_err(|e| CliError::setup(format!("cannot compile profile `{name}`: {e}")))?;
     let regs = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
-    let data = SeccompData {
-        nr,
-        arch: if arch == Arch::X86 {
-            AUDIT_ARCH_I386
-        } else {
-            AUDIT_ARCH_X86_64
-        },
-        instruction_pointer: 0,
-        args: regs,
-    };
+    let data = SeccompData::new(arch, nr, regs);
     let ret = bpf::run(&compiled.program, &data).map_err(CliError::setup)?;
     let real = Action::from_ret(ret);
-    let mut line = format!("{real} by {}", origin(&p, decision.by));
+    let mut line = format!("{real} by {}", decision.by.describe(&p));
     if decision.by == DecidedBy::Default {
         let _ = write!(line, "{}", unmatched(&p, &pl, arch, s));
     }
@@ -477,7 +460,7 @@ fn unmatched(p: &Policy, pl: &plan::Plan, arch: Arch, s: &syscalls::SyscallInfo)
 
 fn run_lint(t: Target) -> Result<i32, CliError> {
     let req = request(&t)?;
-    let loaded = builtin::load(&req.profile, req.read).map_err(CliError::setup)?;
+    let loaded = load(&req)?;
     let Some(profile) = loaded.profile else {
         outln!(
             "{}: no filter: every system call the capabilities allow is open",
@@ -487,9 +470,7 @@ fn run_lint(t: Target) -> Result<i32, CliError> {
     };
     let (_, _, policy) = resolved(&t)?;
     let findings = lint::lint(&profile, &policy);
-    for f in &findings {
-        outln!("{f}");
-    }
+    out!("{}", render::findings(&findings));
     if findings.is_empty() {
         outln!("{}: no findings", loaded.name);
     }
@@ -517,26 +498,52 @@ fn show_groups(group: Option<String>) -> Result<i32, CliError> {
     Ok(0)
 }
 
-fn diff(a: &str, b: &str) -> Result<i32, CliError> {
-    let load = |name: &str| -> Result<Policy, CliError> {
-        let t = Target {
-            profile: name.to_string(),
-            cap_add: vec![],
-            cap_drop: vec![],
-            arch: vec![],
-            ignore_unknown: false,
-            allow_errno_zero: false,
+fn diff(a: &str, b: &str, bases: &[String]) -> Result<i32, CliError> {
+    let target = |name: &str, base: Vec<String>| Target {
+        profile: name.to_string(),
+        base,
+        cap_add: vec![],
+        cap_drop: vec![],
+        arch: vec![],
+        ignore_unknown: false,
+        allow_errno_zero: false,
+        seccomp_allow: vec![],
+        seccomp_deny: vec![],
+    };
+    // Each profile gets the bases it names; each base must be named by one of them.
+    let mut used = vec![false; bases.len()];
+    let mut load = |name: &str| -> Result<Policy, CliError> {
+        let src = builtin::read_source_with_bases(name, bases).map_err(CliError::setup)?;
+        let mine: Vec<String> = match &src.text {
+            Some(t) if !bases.is_empty() => {
+                match syscage_policy::profile::parse_with_bases(
+                    t,
+                    ReadOptions::default(),
+                    &src.bases,
+                ) {
+                    Ok((_, u)) => u.iter().map(|i| bases[*i].clone()).collect(),
+                    Err(_) => vec![],
+                }
+            }
+            _ => vec![],
         };
-        let req = request(&t)?;
+        for (i, b) in bases.iter().enumerate() {
+            used[i] |= mine.contains(b);
+        }
+        let req = request(&target(name, mine))?;
         Ok(match filter::policy(&req).map_err(CliError::setup)? {
             Some((_, p)) => p,
             None => Policy::allow_all(),
         })
     };
     let (pa, pb) = (load(a)?, load(b)?);
-    let d = syscage_policy::diff::diff(&pa, &pb);
-    for x in &d {
-        outln!("{x}");
+    if let Some(i) = used.iter().position(|u| !u) {
+        return Err(CliError::setup(format!(
+            "--base `{}`: neither `{a}` nor `{b}` names it as its base (spec.baseProfileName)",
+            bases[i]
+        )));
     }
+    let d = syscage_policy::diff::diff(&pa, &pb);
+    out!("{}", render::diff(a, b, &d));
     Ok(i32::from(!d.is_empty()))
 }

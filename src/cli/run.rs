@@ -79,9 +79,15 @@ pub struct RunArgs {
     #[arg(short = 't', long)]
     tty: bool,
     /// Seccomp profile: a built-in (default, contained, unconfined; see `syscage profile
-    /// list`) or a Docker/OCI JSON file.
+    /// list`), a Docker/OCI JSON file, or a Security Profiles Operator SeccompProfile
+    /// (YAML or JSON).
     #[arg(long, value_name = "NAME|FILE", default_value = "default")]
     seccomp: String,
+    /// The file of a SeccompProfile's baseProfileName: FILE, a SeccompProfile found by its
+    /// metadata.name, or REF=FILE for the reference REF (an `oci://` artifact pulled into
+    /// FILE). Repeat for a base's own base.
+    #[arg(long = "seccomp-base", value_name = "[REF=]FILE")]
+    seccomp_base: Vec<String>,
     /// Admit another ABI besides x86_64 (x86, x32).
     #[arg(long = "seccomp-arch", value_name = "ARCH")]
     seccomp_arch: Vec<String>,
@@ -122,6 +128,11 @@ impl RunArgs {
     /// Whether `--report` was given.
     pub fn reporting(&self) -> bool {
         self.report.is_some()
+    }
+
+    /// The command as given, for what is written about the run.
+    pub fn command_line(&self) -> String {
+        self.command.join(" ")
     }
 }
 
@@ -388,6 +399,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
     }
     let req = Request {
         profile: a.seccomp.clone(),
+        bases: a.seccomp_base.clone(),
         read: ReadOptions {
             ignore_unknown_names: a.seccomp_ignore_unknown,
             allow_errno_zero: a.seccomp_allow_errno_zero,

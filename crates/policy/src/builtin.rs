@@ -4,7 +4,7 @@
 //! (`crates/policy/profiles/`), read by the same reader as users' files, so that
 //! `syscage profile show default --json` gives a file users can copy and edit.
 
-use crate::profile::{self, Profile, ReadError, ReadOptions};
+use crate::profile::{self, Base, Profile, ReadError, ReadOptions};
 use std::path::Path;
 use thiserror::Error;
 
@@ -37,7 +37,7 @@ pub fn get(name: &str) -> Option<&'static Builtin> {
 }
 
 impl Builtin {
-    /// The profile's JSON text; `None` for `unconfined`.
+    /// The profile's text (Docker JSON); `None` for `unconfined`.
     pub fn text(&self) -> Option<&'static str> {
         self.text
     }
@@ -65,6 +65,14 @@ pub enum LoadError {
     },
     #[error("cannot load profile `{name}`: no built-in profile has that name and no such file exists (built-ins: default, contained, unconfined)")]
     Unknown { name: String },
+    #[error("cannot load base profile `{path}`: {}", crate::errno::io_text(.source))]
+    ReadBase {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("base profile `{file}` is given, but profile `{name}` names no base it could be (its `spec.baseProfileName`, or a base's)")]
+    UnusedBase { file: String, name: String },
 }
 
 /// A profile's text, read once: the same bytes feed the filter cache's key and the
@@ -73,18 +81,21 @@ pub struct Source {
     pub name: String,
     /// The built-in it names, if any.
     pub builtin: Option<&'static Builtin>,
-    /// The JSON text; `None` for `unconfined`.
+    /// The text; `None` for `unconfined`.
     pub text: Option<String>,
+    /// Files a `SeccompProfile`'s `baseProfileName` may name.
+    pub bases: Vec<Base>,
 }
 
-/// Reads a profile: a built-in by name, else a file (Docker/OCI JSON or an OCI
-/// `config.json`).
+/// Reads a profile: a built-in by name, else a file (Docker/OCI JSON, an OCI
+/// `config.json`, or a Security Profiles Operator `SeccompProfile`).
 pub fn read_source(spec: &str) -> Result<Source, LoadError> {
     if let Some(b) = get(spec) {
         return Ok(Source {
             name: b.name.to_string(),
             builtin: Some(b),
             text: b.text.map(str::to_string),
+            bases: Vec::new(),
         });
     }
     let path = Path::new(spec);
@@ -101,21 +112,61 @@ pub fn read_source(spec: &str) -> Result<Source, LoadError> {
         name: spec.to_string(),
         builtin: None,
         text: Some(text),
+        bases: Vec::new(),
     })
 }
 
-/// Parses what [`read_source`] read.
-pub fn parse_source(src: &Source, opts: ReadOptions) -> Result<Loaded, LoadError> {
-    let profile = match &src.text {
-        Some(t) => Some(profile::parse(t, opts).map_err(|source| LoadError::Parse {
-            path: match src.builtin {
-                Some(b) => format!("built-in {}", b.name),
-                None => src.name.clone(),
-            },
+/// [`read_source`], with the base profiles given for it: each `FILE` (named by its own
+/// `metadata.name`) or `REF=FILE` (named `REF`, e.g. an `oci://` reference whose artifact
+/// was pulled into FILE); an argument that is an existing file is a FILE, `=` or not.
+pub fn read_source_with_bases(spec: &str, bases: &[String]) -> Result<Source, LoadError> {
+    let mut src = read_source(spec)?;
+    for arg in bases {
+        let (reference, file) = match arg.split_once('=') {
+            Some((r, f)) if !r.is_empty() && !Path::new(arg).exists() => (Some(r.to_string()), f),
+            _ => (None, arg.as_str()),
+        };
+        let text = std::fs::read_to_string(file).map_err(|source| LoadError::ReadBase {
+            path: file.to_string(),
             source,
-        })?),
-        None => None,
+        })?;
+        src.bases.push(Base {
+            reference,
+            file: file.to_string(),
+            text,
+        });
+    }
+    Ok(src)
+}
+
+/// Parses what [`read_source`] read. Every base given must be used.
+pub fn parse_source(src: &Source, opts: ReadOptions) -> Result<Loaded, LoadError> {
+    let (profile, used) = match &src.text {
+        Some(t) => {
+            let (p, used) = profile::parse_with_bases(t, opts, &src.bases).map_err(|source| {
+                LoadError::Parse {
+                    path: match src.builtin {
+                        Some(b) => format!("built-in {}", b.name),
+                        None => src.name.clone(),
+                    },
+                    source,
+                }
+            })?;
+            (Some(p), used)
+        }
+        None => (None, Vec::new()),
     };
+    if let Some((_, b)) = src
+        .bases
+        .iter()
+        .enumerate()
+        .find(|(i, _)| !used.contains(i))
+    {
+        return Err(LoadError::UnusedBase {
+            file: b.file.clone(),
+            name: src.name.clone(),
+        });
+    }
     Ok(Loaded {
         name: src.name.clone(),
         profile,

@@ -105,6 +105,24 @@ impl Cap {
     pub fn name(self) -> &'static str {
         NAMES[usize::from(self.0)]
     }
+
+    /// What to tell someone who typed `s`, which is no capability: the closest name
+    /// (` (did you mean `SYS_ADMIN`?)`), or, when none is close, every name.
+    pub fn unknown_hint(s: &str) -> String {
+        let upper = s.trim().to_ascii_uppercase();
+        let bare = upper.strip_prefix("CAP_").unwrap_or(&upper);
+        let close = NAMES
+            .iter()
+            .min_by_key(|n| crate::syscalls::edit_distance(bare, n))
+            .filter(|n| crate::syscalls::edit_distance(bare, n) <= 2);
+        match close {
+            Some(n) => format!(" (did you mean `{n}`?)"),
+            None => format!(
+                "; hint: capabilities are named as in capabilities(7), with or without `CAP_`, in any case: {}, or ALL",
+                NAMES.join(", ")
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Cap {
@@ -195,6 +213,21 @@ mod tests {
         assert_eq!(Cap::parse("SYS_ADMN"), None);
         assert_eq!(Cap::parse("ALL"), None);
         assert_eq!(Cap::parse(""), None);
+    }
+
+    #[test]
+    fn an_unknown_name_gets_the_closest_or_every_name() {
+        assert_eq!(
+            Cap::unknown_hint("cap_sys_admn"),
+            " (did you mean `SYS_ADMIN`?)"
+        );
+        assert_eq!(Cap::unknown_hint("NET_RAWW"), " (did you mean `NET_RAW`?)");
+        let all = Cap::unknown_hint("frobnicate");
+        assert!(
+            all.starts_with("; hint: capabilities are named as in capabilities(7), with or without `CAP_`, in any case: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, "),
+            "{all}"
+        );
+        assert!(all.ends_with(", BPF, CHECKPOINT_RESTORE, or ALL"), "{all}");
     }
 
     #[test]

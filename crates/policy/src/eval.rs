@@ -13,7 +13,6 @@ use crate::action::Action;
 use crate::arch::{Arch, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use crate::model::Policy;
 use crate::syscalls::{self, SyscallInfo};
-use std::fmt;
 
 /// What decided a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,15 +24,25 @@ pub enum DecidedBy {
     Newer,
     /// The ABI is not admitted.
     BadArch,
+    /// The default action, because the compiled program cannot name the call on this ABI
+    /// and so carries none of its rules there (libseccomp's table lacks it).
+    Unnamed,
 }
 
-impl fmt::Display for DecidedBy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl DecidedBy {
+    /// Who decided, as every message says it: the rule's origin (`rule 12 (comment)`,
+    /// `--seccomp-deny keyctl`), `the default action`, `the newer-than-profile rule`,
+    /// `the architecture check (ABI not admitted)`.
+    pub fn describe(self, policy: &Policy) -> String {
         match self {
-            DecidedBy::Rule(i) => write!(f, "rule #{i}"),
-            DecidedBy::Default => f.write_str("the default action"),
-            DecidedBy::Newer => f.write_str("the newer-than-profile rule"),
-            DecidedBy::BadArch => f.write_str("the architecture check"),
+            DecidedBy::Rule(i) => match policy.rules().get(i) {
+                Some(r) => r.origin().to_string(),
+                None => format!("rule #{i}"),
+            },
+            DecidedBy::Default => "the default action".to_string(),
+            DecidedBy::Newer => "the newer-than-profile rule".to_string(),
+            DecidedBy::BadArch => "the architecture check (ABI not admitted)".to_string(),
+            DecidedBy::Unnamed => "the default action (libseccomp cannot name the call on this ABI, so the profile's rules for it are not in the program there)".to_string(),
         }
     }
 }
@@ -69,6 +78,10 @@ pub fn decide_raw(policy: &Policy, audit_arch: u32, nr: u32, args: &[u64; 6]) ->
         }
     }
     match syscalls::by_number(arch, nr) {
+        Some(s) if policy.is_unnamed(arch, s.name) => Decision {
+            action: policy.default_action(),
+            by: DecidedBy::Unnamed,
+        },
         Some(s) => decide_rules(policy, arch, s, args),
         None => Decision {
             action: policy.default_action(),

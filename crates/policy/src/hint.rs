@@ -15,9 +15,8 @@
 use crate::arch::Arch;
 use crate::cond::width_mask;
 use crate::model::Policy;
-use crate::plan::arg_bits;
 use crate::reads::{self, S_IFBLK, S_IFCHR, S_IFMT};
-use crate::syscalls::{self, SyscallInfo};
+use crate::syscalls::{self, compared_bits as arg_bits, SyscallInfo};
 
 const SETID: u64 = 0o6000;
 const TIOCSTI: u64 = 0x5412;
@@ -77,6 +76,9 @@ pub fn allow_hint(policy: &Policy, arch: Arch, s: &SyscallInfo, args: &[u64; 6])
     }
     if let Some(why) = deliberate(s, args) {
         return format!("nothing to do: {why}");
+    }
+    if policy.is_unnamed(arch, name) {
+        return format!("no rule can allow it on {arch}: syscage's libseccomp cannot name `{name}` there, so the filter leaves it to the default action; run the program as x86_64 (drop --seccomp-arch {arch}), or build syscage with a newer libseccomp");
     }
     let ignored = reads::ignored(s, args);
     let mut compared = [false; 6];

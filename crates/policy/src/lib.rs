@@ -1,6 +1,7 @@
-//! syscage's seccomp policy, in pure Rust: the model, the Docker/OCI JSON reader, built-in
-//! profiles, system call groups, resolution against capabilities and ABIs, the evaluator
-//! that says which rule decides a call, and the linter.
+//! syscage's seccomp policy, in pure Rust: the model, the readers and writers of Docker/OCI
+//! JSON and of the Security Profiles Operator's resource, built-in profiles, system call
+//! groups, resolution against capabilities and ABIs, the evaluator that says which rule
+//! decides a call, and the linter.
 //!
 //! Nothing here touches the kernel or libseccomp, so it builds and tests anywhere.
 //! The pipeline: text --[`profile::parse`]--> [`Profile`] --[`resolve::resolve`]-->

@@ -113,7 +113,7 @@ impl Rule {
     /// bits the kernel uses on that ABI (see [`Cond::matches`]; i386 registers are 32-bit).
     pub fn matches(&self, arch: Arch, args: &[u64; 6]) -> bool {
         self.conds.iter().all(|c| {
-            let bits = crate::plan::arg_bits(self.syscall, arch, c.index());
+            let bits = crate::syscalls::compared_bits(self.syscall, arch, c.index());
             c.matches(args[usize::from(c.index())], bits)
         })
     }
@@ -168,6 +168,11 @@ pub struct Policy {
     pub(crate) flags: Flags,
     pub(crate) listener: Option<Listener>,
     pub(crate) skipped: Vec<Skipped>,
+    /// Calls the compiled program cannot name on a foreign ABI (libseccomp's table lacks
+    /// them there), so their rules are left out of it on that ABI and the call gets the
+    /// default action: set by the compiler's side, so that every decision made from the
+    /// policy (a supervisor's answer, `profile check`) is the program's.
+    pub(crate) unnamed: Vec<(Arch, &'static str)>,
 }
 
 impl Policy {
@@ -208,10 +213,8 @@ impl Policy {
     /// Whether call `nr` of ABI `arch` is newer than the profile: above the highest number
     /// it knows (x32's compat entry points 512..=547 are old, never newer).
     pub fn is_newer(&self, arch: Arch, nr: u32) -> bool {
-        match self.newer_max(arch) {
-            Some(max) => nr > max && !(arch == Arch::X32 && crate::syscalls::is_x32_compat(nr)),
-            None => false,
-        }
+        self.newer_max(arch)
+            .is_some_and(|max| crate::syscalls::is_newer_than(arch, nr, max))
     }
 
     pub fn flags(&self) -> Flags {
@@ -240,7 +243,20 @@ impl Policy {
             flags: Flags::default(),
             listener: None,
             skipped: vec![],
+            unnamed: vec![],
         }
+    }
+
+    /// The same policy, knowing that the compiled program cannot name these calls on
+    /// these ABIs (see the field).
+    pub fn with_unnamed(mut self, unnamed: Vec<(Arch, &'static str)>) -> Policy {
+        self.unnamed = unnamed;
+        self
+    }
+
+    /// Whether the compiled program leaves the rules for `name` out on `arch`.
+    pub fn is_unnamed(&self, arch: Arch, name: &str) -> bool {
+        self.unnamed.iter().any(|(a, n)| *a == arch && *n == name)
     }
 
     /// The same policy with every action passed through `f` (the default, every rule, and

@@ -214,10 +214,8 @@ pub enum PlanError {
     AllowOnlyDefault(Action),
 }
 
-/// The width of argument `index` of a call on an ABI: what the kernel uses of it.
-pub fn arg_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
-    syscalls::arg_bits(s, index).min(arch.compared_bits())
-}
+/// The width of an argument on an ABI (kept here for callers that name it `plan::arg_bits`).
+pub use crate::syscalls::compared_bits as arg_bits;
 
 /// Lowers a policy.
 pub fn plan(policy: &Policy) -> Result<Plan, PlanError> {
@@ -441,7 +439,7 @@ impl Plan {
         }
         if let Some((a, max)) = &self.newer {
             if let Some((_, m)) = max.iter().find(|(ar, _)| *ar == arch) {
-                if nr > *m && !(arch == Arch::X32 && syscalls::is_x32_compat(nr)) {
+                if syscalls::is_newer_than(arch, nr, *m) {
                     return *a;
                 }
             }

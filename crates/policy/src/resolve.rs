@@ -6,7 +6,7 @@ use crate::action::Action;
 use crate::arch::Arch;
 use crate::caps::CapSet;
 use crate::cond::{fit_value, width_mask, Cond, Op};
-use crate::eval::{self, DecidedBy};
+use crate::eval;
 use crate::model::{Flags, Listener, Origin, Policy, Rule, Skipped};
 use crate::profile::{ArgSpec, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::syscalls::{self, SyscallInfo};
@@ -201,6 +201,7 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
         flags,
         listener: None,
         skipped,
+        unnamed: vec![],
     };
     check_execve(&policy)?;
     listener(profile, ctx, &mut policy)?;
@@ -366,10 +367,7 @@ pub(crate) fn check_execve(policy: &Policy) -> Result<(), ResolveError> {
         Action::Allow | Action::Log | Action::Notify => Ok(()),
         action => Err(ResolveError::DeniesExecve {
             action,
-            by: match d.by {
-                DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
-                other => other.to_string(),
-            },
+            by: d.by.describe(policy),
         }),
     }
 }

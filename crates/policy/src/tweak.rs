@@ -141,11 +141,7 @@ mod tests {
 
     fn decide(p: &Policy, name: &str, args: [u64; 6]) -> (Action, String) {
         let d = eval::decide_syscall(p, Arch::X86_64, syscalls::lookup(name).unwrap(), &args);
-        let by = match d.by {
-            eval::DecidedBy::Rule(i) => p.rules()[i].origin().to_string(),
-            other => other.to_string(),
-        };
-        (d.action, by)
+        (d.action, d.by.describe(p))
     }
 
     #[test]

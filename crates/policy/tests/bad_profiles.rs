@@ -1,5 +1,6 @@
-//! The corpus of malformed profiles next to the reader: every file in `bad_profiles/` is
-//! refused, and `bad_profiles/expected.tsv` pins the exact message (file, tab, message).
+//! The corpus of malformed profiles next to the reader (Docker and OCI JSON, Security
+//! Profiles Operator resources in YAML and JSON): every file in `bad_profiles/` is refused,
+//! and `bad_profiles/expected.tsv` pins the exact message (file, tab, message).
 
 use std::path::Path;
 use syscage_policy::profile::{self, ReadOptions};
@@ -40,7 +41,7 @@ fn every_bad_profile_is_refused_with_its_message() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+        .filter(|n| n.ends_with(".json") || n.ends_with(".yaml"))
         .collect();
     files.sort();
     listed.sort();
@@ -50,8 +51,8 @@ fn every_bad_profile_is_refused_with_its_message() {
 #[test]
 fn the_real_profiles_load_unchanged() {
     for text in [
-        include_str!("fixtures/profiles/docker-default.json"),
-        include_str!("fixtures/profiles/podman-default.json"),
+        include_str!("../../../profiles/docker-default.json"),
+        include_str!("../../../profiles/podman-default.json"),
         include_str!("../profiles/default.json"),
         include_str!("../profiles/contained.json"),
     ] {
@@ -59,11 +60,38 @@ fn the_real_profiles_load_unchanged() {
     }
 }
 
+/// A config.json holds the OCI form (what Docker hands runc: Docker's profile resolved
+/// for the container's capabilities); Docker's own file there is refused (the corpus pins
+/// why: runc would ignore its `includes` and `archMap`).
 #[test]
 fn an_oci_config_json_is_accepted() {
-    let docker = include_str!("fixtures/profiles/docker-default.json");
+    let docker = include_str!("../../../profiles/docker-default.json");
+    let p = profile::parse(docker, ReadOptions::default()).unwrap();
+    let policy = resolve::resolve("docker", &p, &Context::docker_default()).unwrap();
+    let oci = profile::policy_to_oci(&policy, true).unwrap();
     let config = format!(
-        r#"{{"ociVersion": "1.0.2", "process": {{"args": ["sh"]}}, "linux": {{"seccomp": {docker}}}}}"#
+        r#"{{"ociVersion": "1.0.2", "process": {{"args": ["sh"]}}, "linux": {{"seccomp": {oci}}}}}"#
     );
     assert_eq!(refuse(&config), "accepted");
+    let raw = format!(r#"{{"ociVersion": "1.0.2", "linux": {{"seccomp": {docker}}}}}"#);
+    assert!(refuse(&raw)
+        .starts_with("linux.seccomp.archMap: `archMap` is a field of Docker's profile format"));
+}
+
+/// An OCI runtime reads `linux.seccomp` alone: the same fields are refused there, named
+/// from `linux.seccomp`.
+#[test]
+fn the_seccomp_object_of_a_config_alone_is_read_as_runc_reads_it() {
+    let ok = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#;
+    assert!(profile::parse_oci_seccomp(ok, ReadOptions::default()).is_ok());
+    let bad = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}"#;
+    assert_eq!(
+        profile::parse_oci_seccomp(bad, ReadOptions::default()).unwrap_err().to_string(),
+        "linux.seccomp.syscalls[0].excludes: `excludes` is a field of Docker's profile format, which runc and crun ignore in a config.json: the config would mean one thing under them and another under syscage; write the rule in the OCI form (`names`, `errnoRet`, no `includes`/`excludes`), or give syscage the Docker profile file itself"
+    );
+    let typo = r#"{"defaultAction": "SCMP_ACT_ALLOW", "sycalls": []}"#;
+    assert!(profile::parse_oci_seccomp(typo, ReadOptions::default())
+        .unwrap_err()
+        .to_string()
+        .starts_with("linux.seccomp: unknown field `sycalls`"));
 }

@@ -21,7 +21,7 @@ fn load(text: &str, caps: CapSet) -> Policy {
 
 fn docker() -> Policy {
     load(
-        include_str!("fixtures/profiles/docker-default.json"),
+        include_str!("../../../profiles/docker-default.json"),
         CapSet::docker_default(),
     )
 }
@@ -31,7 +31,7 @@ fn planned(which: &str) -> &'static (Policy, plan::Plan) {
     let all = CACHE.get_or_init(|| {
         let mut no_audit = CapSet::docker_default();
         no_audit.remove(Cap::parse("AUDIT_WRITE").unwrap());
-        let podman = include_str!("fixtures/profiles/podman-default.json");
+        let podman = include_str!("../../../profiles/podman-default.json");
         [
             ("docker", docker()),
             ("podman", load(podman, CapSet::docker_default())),
@@ -161,7 +161,7 @@ proptest! {
 fn docker_with_sys_admin_allows_unshare() {
     let mut caps = CapSet::docker_default();
     caps.insert(Cap::SYS_ADMIN);
-    let p = load(include_str!("fixtures/profiles/docker-default.json"), caps);
+    let p = load(include_str!("../../../profiles/docker-default.json"), caps);
     let unshare = syscalls::lookup("unshare").unwrap();
     assert_eq!(
         eval::decide_syscall(&p, Arch::X86_64, unshare, &[0; 6]).action,

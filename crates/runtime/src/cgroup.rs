@@ -107,7 +107,15 @@ pub enum CgroupError {
     Mountinfo(io::Error),
 }
 
-const ROOTLESS_HINT: &str = "; hint: cgroup limits need root, or a cgroup v2 tree delegated to this user (e.g. `systemd-run --user --scope -p Delegate=yes syscage ...`)";
+/// What can give this user a cgroup here: systemd's delegation only where systemd runs
+/// (`/run/systemd/system`, as sd_booted(3) checks).
+fn rootless_hint() -> &'static str {
+    if Path::new("/run/systemd/system").is_dir() {
+        "; hint: cgroup limits need root, or a cgroup v2 tree delegated to this user (e.g. `systemd-run --user --scope -p Delegate=yes syscage ...`)"
+    } else {
+        "; hint: cgroup limits need root here, or a cgroup v2 directory this user may write (made and handed over by root)"
+    }
+}
 
 impl Layout {
     /// Reads the cgroup mounts from `/proc/self/mountinfo` text.
@@ -369,7 +377,7 @@ fn create_error(c: Controller, path: &Path, source: io::Error) -> CgroupError {
         source.kind(),
         ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
     ) {
-        ROOTLESS_HINT
+        rootless_hint()
     } else {
         ""
     };

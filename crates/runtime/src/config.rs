@@ -83,6 +83,8 @@ pub enum ConfigError {
     RootfsMissing(String),
     #[error("--rootfs `{0}`: is not a directory")]
     RootfsNotDir(String),
+    #[error("--rootfs `{0}`: the host's own `/`, which the container would get writable as root; leave --rootfs out for a read-only view of it in a user namespace")]
+    RootfsIsHostRoot(String),
     #[error("--rootfs `{0}`: cannot read it: {1}")]
     RootfsUnreadable(String, String),
     #[error("--rootfs `{0}`: is empty; hint: put a root file system there (for example busybox: `busybox --install -s DIR/bin`)")]
@@ -562,21 +564,10 @@ pub fn parse_hostname(s: &str) -> Result<String, ConfigError> {
 pub fn resolve_caps(add: &[String], drop: &[String], last_cap: u8) -> Result<CapSet, ConfigError> {
     let is_all = |s: &String| s.eq_ignore_ascii_case("all") || s.eq_ignore_ascii_case("cap_all");
     let parse = |op: &'static str, s: &String| -> Result<Cap, ConfigError> {
-        let cap = Cap::parse(s).ok_or_else(|| {
-            let upper = s.to_ascii_uppercase();
-            let bare = upper.strip_prefix("CAP_").unwrap_or(&upper).to_string();
-            let hint = (0..=syscage_policy::caps::LAST_KNOWN)
-                .filter_map(Cap::from_number)
-                .map(|c| (levenshtein(&bare, c.name()), c))
-                .min()
-                .filter(|(d, _)| *d <= 2)
-                .map(|(_, c)| format!(" (did you mean `{}`?)", c.name()))
-                .unwrap_or_default();
-            ConfigError::UnknownCap {
-                op,
-                name: s.clone(),
-                hint,
-            }
+        let cap = Cap::parse(s).ok_or_else(|| ConfigError::UnknownCap {
+            op,
+            name: s.clone(),
+            hint: Cap::unknown_hint(s),
         })?;
         if cap.number() > last_cap {
             return Err(ConfigError::CapNotInKernel {
@@ -639,21 +630,6 @@ pub fn bounding_from_status(status: &str) -> Option<CapSet> {
     u64::from_str_radix(hex, 16).ok().map(CapSet::from_bits)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Checks `--rootfs`: it exists, is a directory and is not empty.
 pub fn check_rootfs(dir: &Path) -> Result<crate::mounts::Rootfs, ConfigError> {
     let shown = dir.display().to_string();
@@ -670,6 +646,9 @@ pub fn check_rootfs(dir: &Path) -> Result<crate::mounts::Rootfs, ConfigError> {
         return Err(ConfigError::RootfsEmpty(shown));
     }
     let path = std::fs::canonicalize(dir).map_err(|_| ConfigError::RootfsMissing(shown.clone()))?;
+    if path == Path::new("/") {
+        return Err(ConfigError::RootfsIsHostRoot(shown));
+    }
     let id = FileId::of_path(&path).map_err(|_| ConfigError::RootfsMissing(shown))?;
     Ok(crate::mounts::Rootfs {
         path,
@@ -980,6 +959,13 @@ mod tests {
                 .to_string(),
             "--cap-add `SYS_ADMN`: unknown capability (did you mean `SYS_ADMIN`?)"
         );
+        let unknown = resolve_caps(&["FROB".into()], &[], 40)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.starts_with("--cap-add `FROB`: unknown capability; hint: capabilities are named as in capabilities(7), with or without `CAP_`, in any case: CHOWN, DAC_OVERRIDE, "),
+            "{unknown}"
+        );
         assert_eq!(
             resolve_caps(&[], &["CAP_CHECKPOINT_RESTORE".into()], 39).unwrap_err().to_string(),
             "--cap-drop `CAP_CHECKPOINT_RESTORE`: the running kernel does not have this capability (its last is 39)"
@@ -1030,6 +1016,10 @@ mod tests {
             ConfigError::RootfsNotDir(file.display().to_string())
         );
         assert!(check_rootfs(&dir).is_ok());
+        assert_eq!(
+            check_rootfs(Path::new("/usr/..")).unwrap_err(),
+            ConfigError::RootfsIsHostRoot("/usr/..".into())
+        );
         assert_eq!(
             check_rootfs(&dir.join("nope")).unwrap_err(),
             ConfigError::RootfsMissing(dir.join("nope").display().to_string())

@@ -56,7 +56,7 @@ pub enum RunError {
     #[error("{0}")]
     InitGone(String),
     #[error("{0}")]
-    Supervisor(String),
+    Supervisor(crate::parent::SupervisorError),
 }
 
 impl RunError {

@@ -159,22 +159,32 @@ pub enum ReadError {
 }
 
 /// Reads a small regular file of the root as the container would see it: links resolved
-/// inside the root, opened without blocking (a FIFO there cannot hang syscage), refused
-/// unless it is a regular file of at most [`READ_CAP`] bytes.
+/// inside the root, refused unless it is a regular file of at most [`READ_CAP`] bytes.
+///
+/// The file is looked up as an `O_PATH` descriptor, which opens nothing: a device node an
+/// earlier container left there (the root file system is not `nodev` on the host, where
+/// this runs as root) would otherwise have its driver's open run, and a FIFO would block.
+/// Only once it is known to be a regular file is that same inode opened for reading,
+/// through the descriptor (`/proc/self/fd/N`), so no rename in between can change what is
+/// opened.
 pub fn read_small(root: BorrowedFd<'_>, path: &Path) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let fd = open(
-        root,
-        path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY,
-    )
-    .map_err(ReadError::Sys)?;
+    let fd = open(root, path, OFlags::PATH).map_err(ReadError::Sys)?;
     let st = rustix::fs::fstat(&fd).map_err(|e| ReadError::Sys(errno(e)))?;
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
         return Err(ReadError::NotRegular);
     }
+    if st.st_size as u64 > READ_CAP {
+        return Err(ReadError::TooLarge);
+    }
+    let file = rustix::fs::open(
+        format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)),
+        OFlags::RDONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| ReadError::Sys(errno(e)))?;
     let mut buf = Vec::new();
-    std::fs::File::from(fd)
+    std::fs::File::from(file)
         .take(READ_CAP + 1)
         .read_to_end(&mut buf)
         .map_err(|e| ReadError::Sys(Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))))?;
@@ -342,6 +352,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             read_small(root.as_fd(), Path::new("/etc/fifo")),
+            Err(ReadError::NotRegular)
+        );
+        // A device node: refused from its inode, its driver never opened (a tty would
+        // become a controlling terminal, a watchdog would arm).
+        nix::sys::stat::mknod(
+            &t.join("root/etc/dev"),
+            nix::sys::stat::SFlag::S_IFCHR,
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+            nix::sys::stat::makedev(1, 7),
+        )
+        .unwrap();
+        assert_eq!(
+            read_small(root.as_fd(), Path::new("/etc/dev")),
             Err(ReadError::NotRegular)
         );
         let big = std::fs::File::create(t.join("root/etc/big")).unwrap();

@@ -34,6 +34,9 @@ use nix::sched::CloneFlags;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
+/// Why a supervisor could not take the notification fd: its own error, one line.
+pub type SupervisorError = Box<dyn std::error::Error + Send + Sync>;
+
 /// What a caller can do while the container runs (the denial report, learning, an OCI
 /// seccomp agent). Every method has a default that does nothing.
 pub trait Supervisor {
@@ -41,7 +44,7 @@ pub trait Supervisor {
     fn started(&mut self, _host_pid: i32) {}
     /// The seccomp notification fd of the command, taken before it executes. An error
     /// stops the container (its calls would wait for an answer that never comes).
-    fn listener(&mut self, _fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+    fn listener(&mut self, _fd: OwnedFd, _host_pid: i32) -> Result<(), SupervisorError> {
         Ok(())
     }
     /// The container is over; `code` is its exit status, and the returned one is what

@@ -19,12 +19,13 @@ fn main() {
     let docker = args
         .get(1)
         .cloned()
-        .unwrap_or_else(|| "crates/policy/tests/fixtures/profiles/docker-default.json".into());
+        .unwrap_or_else(|| "profiles/docker-default.json".into());
     let dir = std::env::temp_dir().join(format!("syscage-bench-cache-{}", std::process::id()));
     let cache = Cache::open(&dir).expect("a private cache directory");
     for (name, profile) in [("default", "default".to_string()), ("docker", docker)] {
         let req = Request {
             profile,
+            bases: vec![],
             read: ReadOptions::default(),
             caps: CapSet::docker_default(),
             kernel: None,

@@ -7,6 +7,7 @@
 //! (kernel/seccomp.c) and refuses the rest.
 
 use std::fmt;
+use syscage_policy::arch::{Arch, AUDIT_ARCH_X86_64};
 
 /// `struct sock_filter`.
 #[repr(C)]
@@ -85,6 +86,18 @@ pub struct SeccompData {
 }
 
 impl SeccompData {
+    /// What the kernel hands the filter for call `nr` of an x86 ABI: the ABI's
+    /// `AUDIT_ARCH_*` ([`Arch::audit_arch`]; syscage compiles every other ABI's rules as
+    /// x86_64's, see `compile`), no instruction pointer, the registers as given.
+    pub fn new(arch: Arch, nr: u32, args: [u64; 6]) -> SeccompData {
+        SeccompData {
+            nr,
+            arch: arch.audit_arch().unwrap_or(AUDIT_ARCH_X86_64),
+            instruction_pointer: 0,
+            args,
+        }
+    }
+
     /// The 32-bit word at byte `offset`, little-endian as on x86.
     fn word(&self, offset: u32) -> Option<u32> {
         if !offset.is_multiple_of(4) {

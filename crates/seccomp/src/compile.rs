@@ -114,6 +114,12 @@ pub fn compile(plan: &Plan) -> Result<Compiled, CompileError> {
     })
 }
 
+/// The entries of `plan` the compiled program leaves out (see [`Compiled::omitted`]),
+/// without exporting a program.
+pub fn omitted(plan: &Plan) -> Result<Vec<Entry>, CompileError> {
+    build_context(plan).map(|(_, o)| o)
+}
+
 /// Runs the program over every call of every admitted ABI, with zero arguments and with
 /// the values each rule looks for, and checks each answer against the plan. A compile is
 /// cached, so this costs a few milliseconds once per policy; it catches a libseccomp that
@@ -150,11 +156,6 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
         }
     }
     for &arch in plan.arches() {
-        let audit = if arch == Arch::X86 {
-            AUDIT_ARCH_I386
-        } else {
-            AUDIT_ARCH_X86_64
-        };
         for s in syscage_policy::syscalls::all() {
             let Some(nr) = syscage_policy::syscalls::number(s, arch) else {
                 continue;
@@ -190,12 +191,7 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
             }
             for args in cases {
                 let args = args.map(|v| v & syscage_policy::cond::width_mask(arch.compared_bits()));
-                let data = bpf::SeccompData {
-                    nr,
-                    arch: audit,
-                    instruction_pointer: 0,
-                    args,
-                };
+                let data = bpf::SeccompData::new(arch, nr, args);
                 let got = Action::from_ret(bpf::run(program, &data)?);
                 let want = plan.decide(arch, nr, &args);
                 if got != want {
@@ -211,17 +207,7 @@ pub fn verify(plan: &Plan, program: &[SockFilter]) -> Result<(), CompileError> {
         }
     }
     for (arch, nr) in boundary_numbers(plan) {
-        let audit = if arch == Arch::X86 {
-            AUDIT_ARCH_I386
-        } else {
-            AUDIT_ARCH_X86_64
-        };
-        let data = bpf::SeccompData {
-            nr,
-            arch: audit,
-            instruction_pointer: 0,
-            args: [0; 6],
-        };
+        let data = bpf::SeccompData::new(arch, nr, [0; 6]);
         let got = Action::from_ret(bpf::run(program, &data)?);
         let want = plan.decide(arch, nr, &[0; 6]);
         if got != want {

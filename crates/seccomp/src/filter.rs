@@ -19,6 +19,9 @@ use thiserror::Error;
 pub struct Request {
     /// `--seccomp`: a built-in name or a file.
     pub profile: String,
+    /// `--seccomp-base`: files a `SeccompProfile`'s `baseProfileName` may name (`FILE` or
+    /// `REF=FILE`, see `builtin::read_source_with_bases`).
+    pub bases: Vec<String>,
     pub read: ReadOptions,
     pub caps: CapSet,
     pub kernel: Option<KernelVersion>,
@@ -102,7 +105,8 @@ pub fn load_flags(policy: &Policy, listener: bool) -> u32 {
 
 /// Resolves the request into a policy (no compile). `None` for `unconfined`.
 pub fn policy(req: &Request) -> Result<Option<(String, Policy)>, FilterError> {
-    Ok(policy_from(&builtin::read_source(&req.profile)?, req)?.map(|(n, p, _)| (n, p)))
+    let src = builtin::read_source_with_bases(&req.profile, &req.bases)?;
+    Ok(policy_from(&src, req)?.map(|(n, p, _)| (n, p)))
 }
 
 /// Stands for the profile's name in warnings kept in the cache: the same content under
@@ -169,7 +173,11 @@ fn policy_from(
         tweak::apply(&mut p, &req.tweaks)?;
         let plain = req.notify == NotifyMode::Plain;
         let adds_nothing = p.rules().iter().all(|r| r.action() == p.default_action());
-        return Ok((!plain || !adds_nothing).then_some((loaded.name, p, vec![])));
+        if plain && adds_nothing {
+            return Ok(None);
+        }
+        let p = as_compiled(&loaded.name, p)?;
+        return Ok(Some((loaded.name, p, vec![])));
     };
     let ctx = Context {
         caps: req.caps,
@@ -184,8 +192,36 @@ fn policy_from(
             source,
         })?;
     tweak::apply(&mut p, &req.tweaks)?;
+    let p = as_compiled(&loaded.name, p)?;
     let w = warnings(&profile);
     Ok(Some((loaded.name, p, w)))
+}
+
+/// The policy as the compiled program decides: on a foreign ABI, libseccomp cannot name
+/// some calls (its table is older than the kernel's), so the program carries none of their
+/// rules there and they get the default action; the policy is told so, and every decision
+/// taken from it (what `--report`, `learn` and the agent answer, what `profile check`
+/// says) is the program's. Only foreign ABIs can have such calls: an x86_64-only policy is
+/// returned as it is, without planning.
+fn as_compiled(name: &str, p: Policy) -> Result<Policy, FilterError> {
+    if p.arches().iter().all(|a| *a == Arch::X86_64) {
+        return Ok(p);
+    }
+    let pl = plan::plan(&p).map_err(|source| FilterError::Plan {
+        name: name.to_string(),
+        source,
+    })?;
+    let omitted = compile::omitted(&pl).map_err(|source| FilterError::Compile {
+        name: name.to_string(),
+        source,
+    })?;
+    let mut unnamed: Vec<(Arch, &'static str)> = omitted
+        .iter()
+        .map(|e| (e.arch(), e.syscall().name))
+        .collect();
+    unnamed.sort();
+    unnamed.dedup();
+    Ok(p.with_unnamed(unnamed))
 }
 
 /// Builds the filter, from the cache when it has it.
@@ -194,10 +230,14 @@ pub fn build(
     cache: Option<&Cache>,
     want_policy: bool,
 ) -> Result<Built, FilterError> {
-    if req.profile == "unconfined" && req.tweaks.is_empty() && req.notify == NotifyMode::Plain {
+    if req.profile == "unconfined"
+        && req.tweaks.is_empty()
+        && req.notify == NotifyMode::Plain
+        && req.bases.is_empty()
+    {
         return build_source(req, None, cache, want_policy);
     }
-    let src = builtin::read_source(&req.profile)?;
+    let src = builtin::read_source_with_bases(&req.profile, &req.bases)?;
     build_source(req, Some(src), cache, want_policy)
 }
 
@@ -316,6 +356,10 @@ fn key(req: &Request, src: &builtin::Source) -> crate::cache::Key {
         ),
         None => k.field("profile", src.text.as_deref().unwrap_or("").as_bytes()),
     };
+    for b in &src.bases {
+        k.field("base", b.reference.as_deref().unwrap_or("").as_bytes())
+            .field("base-text", b.text.as_bytes());
+    }
     k.field("ignore-unknown", &[u8::from(req.read.ignore_unknown_names)])
         .field("errno-zero", &[u8::from(req.read.allow_errno_zero)])
         .field("caps", &req.caps.bits().to_le_bytes())
@@ -400,6 +444,7 @@ mod tests {
     fn request(tweaks: Vec<Tweak>, notify: NotifyMode) -> Request {
         Request {
             profile: "unconfined".into(),
+            bases: vec![],
             read: ReadOptions::default(),
             caps: Context::docker_default().caps,
             kernel: None,

@@ -33,12 +33,33 @@ struct RawResp {
     flags: u32,
 }
 
-// _IOWR('!', 0, struct seccomp_notif) and friends (include/uapi/linux/seccomp.h).
-const NOTIF_RECV: u64 = 0xC050_2100;
-const NOTIF_SEND: u64 = 0xC018_2101;
-const NOTIF_ID_VALID: u64 = 0x4008_2102;
-const NOTIF_SET_FLAGS: u64 = 0x4008_2104;
+// The structs as include/uapi/linux/seccomp.h lays them out: the ioctl numbers below encode
+// their sizes, and the kernel matches the numbers exactly, so a struct of another size
+// would make every call fail with EINVAL (or read past a buffer): checked at compile time.
+const _: () = assert!(std::mem::size_of::<RawData>() == 64);
+const _: () = assert!(std::mem::size_of::<RawNotif>() == 80);
+const _: () = assert!(std::mem::size_of::<RawResp>() == 24);
+
+// SECCOMP_IOCTL_NOTIF_RECV is _IOWR('!', 0, struct seccomp_notif) and so on.
+const NOTIF_RECV: u64 =
+    nix::request_code_readwrite!(b'!', 0, std::mem::size_of::<RawNotif>()) as u64;
+const NOTIF_SEND: u64 =
+    nix::request_code_readwrite!(b'!', 1, std::mem::size_of::<RawResp>()) as u64;
+const NOTIF_ID_VALID: u64 = nix::request_code_write!(b'!', 2, std::mem::size_of::<u64>()) as u64;
+const NOTIF_SET_FLAGS: u64 = nix::request_code_write!(b'!', 4, std::mem::size_of::<u64>()) as u64;
 const FLAG_CONTINUE: u32 = 1;
+
+#[cfg(test)]
+mod numbers {
+    /// The values the kernel's headers give (seccomp_unotify(2), x86_64).
+    #[test]
+    fn the_ioctl_numbers_are_the_kernels() {
+        assert_eq!(super::NOTIF_RECV, 0xC050_2100);
+        assert_eq!(super::NOTIF_SEND, 0xC018_2101);
+        assert_eq!(super::NOTIF_ID_VALID, 0x4008_2102);
+        assert_eq!(super::NOTIF_SET_FLAGS, 0x4008_2104);
+    }
+}
 const FD_SYNC_WAKE_UP: u64 = 1;
 
 /// One notified call.

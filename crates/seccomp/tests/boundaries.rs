@@ -5,7 +5,7 @@
 //! just past each boundary is refused by the reader, with the limit in the message.
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
 use syscage_policy::profile::{self, ReadOptions};
 use syscage_policy::{plan, resolve, Context};
 use syscage_seccomp::{compile, filter, load};
@@ -30,11 +30,16 @@ fn load_it(text: &str, opts: ReadOptions) -> Result<i32, String> {
     let prog = compile::compile(&pl).map_err(|e| e.to_string())?.program;
     let flags = filter::load_flags(&policy, policy.uses_notify());
     let (r, w) = nix::unistd::pipe().unwrap();
-    // SAFETY: the test forks; the child installs the filter, reports and exits.
+    // SAFETY: the child makes only system calls (install builds its sock_fprog on the
+    // stack), writes four bytes and leaves with _exit: nothing that allocates or panics,
+    // as the test harness has other threads.
     match unsafe { nix::unistd::fork() }.unwrap() {
         nix::unistd::ForkResult::Child => {
             drop(r);
-            nix::sys::prctl::set_no_new_privs().unwrap();
+            if nix::sys::prctl::set_no_new_privs().is_err() {
+                // SAFETY: leave the forked test process at once.
+                unsafe { libc::_exit(3) };
+            }
             let e = match load::install(&prog, flags) {
                 Ok(_) => 0i32,
                 Err(e) => e.raw_os_error().unwrap_or(-1),
@@ -45,8 +50,7 @@ fn load_it(text: &str, opts: ReadOptions) -> Result<i32, String> {
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(w);
-            let mut f = unsafe { std::fs::File::from(OwnedFd::from_raw_fd(r.as_raw_fd())) };
-            std::mem::forget(r);
+            let mut f = std::fs::File::from(r);
             let mut buf = Vec::new();
             f.read_to_end(&mut buf).unwrap();
             nix::sys::wait::waitpid(child, None).unwrap();

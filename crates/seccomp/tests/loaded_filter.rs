@@ -4,7 +4,7 @@
 //! (bad fds, a query, a self-directed operation). No root needed: no_new_privs suffices.
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
 use syscage_policy::arch::Arch;
 use syscage_policy::caps::CapSet;
 use syscage_policy::{eval, plan, profile, resolve, syscalls, Action, Context};
@@ -53,7 +53,7 @@ fn profile_text(name: &str) -> String {
     let text = match name {
         "default" => include_str!("../../policy/profiles/default.json"),
         "contained" => include_str!("../../policy/profiles/contained.json"),
-        _ => include_str!("../../policy/tests/fixtures/profiles/docker-default.json"),
+        _ => include_str!("../../../profiles/docker-default.json"),
     };
     // Make every errno distinctive, in the text, so resolution and compile are untouched.
     let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
@@ -93,20 +93,31 @@ fn run_rows(name: &str, rows: &[(&'static str, [u64; 6])]) -> Vec<(Action, u16)>
         .collect();
 
     let (r, w) = nix::unistd::pipe().unwrap();
-    // SAFETY: the test process forks; the child only makes raw system calls and exits.
+    // Everything the child needs is made before the fork: the test harness has other
+    // threads, so the forked child must not allocate (another thread may have held the
+    // allocator's lock at the fork) nor panic (a panic allocates its message).
+    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * 4);
+    let nrs: Vec<i64> = rows
+        .iter()
+        .map(|(n, _)| i64::from(syscalls::lookup(n).unwrap().x86_64.unwrap()))
+        .collect();
+    // SAFETY: the child makes only system calls and writes into `out` within its capacity
+    // (no allocation), then leaves with _exit; any failure ends it with a status instead
+    // of a panic.
     match unsafe { nix::unistd::fork() }.unwrap() {
         nix::unistd::ForkResult::Child => {
             drop(r);
-            let mut out = Vec::new();
-            nix::sys::prctl::set_no_new_privs().unwrap();
-            load::install(&prog, load::FLAG_TSYNC).unwrap();
-            for (n, args) in rows {
-                let nr = syscalls::lookup(n).unwrap().x86_64.unwrap();
+            if nix::sys::prctl::set_no_new_privs().is_err()
+                || load::install(&prog, load::FLAG_TSYNC).is_err()
+            {
+                // SAFETY: leave the forked test process at once.
+                unsafe { libc::_exit(3) };
+            }
+            for ((_, args), nr) in rows.iter().zip(&nrs) {
+                let nr = *nr;
                 // SAFETY: raw system calls with the table's harmless arguments.
                 let ret = unsafe {
-                    libc::syscall(
-                        nr as i64, args[0], args[1], args[2], args[3], args[4], args[5],
-                    )
+                    libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5])
                 };
                 let errno = if ret < 0 {
                     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
@@ -121,8 +132,7 @@ fn run_rows(name: &str, rows: &[(&'static str, [u64; 6])]) -> Vec<(Action, u16)>
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(w);
-            let mut f = unsafe { std::fs::File::from(OwnedFd::from_raw_fd(r.as_raw_fd())) };
-            std::mem::forget(r);
+            let mut f = std::fs::File::from(r);
             let mut buf = Vec::new();
             f.read_to_end(&mut buf).unwrap();
             nix::sys::wait::waitpid(child, None).unwrap();

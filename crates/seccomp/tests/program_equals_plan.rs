@@ -45,11 +45,7 @@ fn compiled_with(text: &str, caps: CapSet, extra_arches: Vec<Arch>) -> (Plan, Ve
 
 fn docker() -> &'static (Plan, Vec<SockFilter>) {
     static D: OnceLock<(Plan, Vec<SockFilter>)> = OnceLock::new();
-    D.get_or_init(|| {
-        compiled(include_str!(
-            "../../policy/tests/fixtures/profiles/docker-default.json"
-        ))
-    })
+    D.get_or_init(|| compiled(include_str!("../../../profiles/docker-default.json")))
 }
 
 type Compiled = (Plan, Vec<SockFilter>);
@@ -88,7 +84,7 @@ fn others() -> &'static Vec<(&'static str, Compiled)> {
             (
                 "podman-no-audit",
                 compiled_with(
-                    include_str!("../../policy/tests/fixtures/profiles/podman-default.json"),
+                    include_str!("../../../profiles/podman-default.json"),
                     no_audit,
                     vec![],
                 ),

@@ -457,7 +457,8 @@ fn entries_of(text: &str) -> (Action, Vec<Entry>) {
     };
     let default = action(&v, "defaultAction", "defaultErrnoRet");
     let mut out = Vec::new();
-    for e in v["syscalls"].as_array().expect("syscalls") {
+    // A SeccompProfile without entries leaves `syscalls` out.
+    for e in v["syscalls"].as_array().into_iter().flatten() {
         let names: Vec<&'static str> = e["names"]
             .as_array()
             .expect("names")
@@ -541,7 +542,7 @@ fn what_syscage_writes_means_the_same_under_runc() {
         });
         cases.push((format!("generated {i}"), to_json(default, &entries)));
     }
-    let (mut pairs, mut libseccomp_wrong, mut skipped) = (0usize, 0usize, 0usize);
+    let (mut pairs, mut libseccomp_wrong, mut skipped, mut spo) = (0usize, 0usize, 0usize, 0);
     let mut differ = Vec::new();
     for (label, text) in &cases {
         let p = profile::parse(text, Default::default()).expect(text);
@@ -554,6 +555,17 @@ fn what_syscage_writes_means_the_same_under_runc() {
         // The Docker form of the built-ins keeps `includes`/`excludes`, which Docker and
         // Podman resolve and runc ignores: runtimes get the OCI form.
         let mut written = vec![("oci", profile::policy_to_oci(&policy, false).expect(text))];
+        // The Security Profiles Operator installs a resource's `spec` on the node as the
+        // JSON of this same object; the resource holds no value above 2^63-1.
+        match profile::spo::policy_to_spo(&policy, "t", &[]) {
+            Ok(yaml) => {
+                let spec = profile::yaml::to_value(&yaml).expect(&yaml)["spec"].to_string();
+                written.push(("spo", spec));
+                spo += 1;
+            }
+            Err(profile::spo::WriteError::Value { .. }) => {}
+            Err(e) => panic!("{label}: {e}"),
+        }
         if label.starts_with("generated") {
             written.push(("json", profile::to_json(&p).expect(text)));
         }
@@ -603,7 +615,12 @@ fn what_syscage_writes_means_the_same_under_runc() {
             }
         }
     }
-    println!("{pairs} calls on {} profiles as written by syscage; {skipped} too complex; {libseccomp_wrong} where libseccomp's program differs from its rules", cases.len());
+    println!("{pairs} calls on {} profiles as written by syscage ({spo} also as a SeccompProfile); {skipped} too complex; {libseccomp_wrong} where libseccomp's program differs from its rules", cases.len());
     assert!(differ.is_empty(), "{}", differ.join("\n"));
     assert!(pairs > 10_000, "{pairs}");
+    assert!(
+        spo * 2 > cases.len(),
+        "{spo} of {} as a SeccompProfile",
+        cases.len()
+    );
 }

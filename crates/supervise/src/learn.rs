@@ -311,7 +311,11 @@ impl Supervisor for Learner {
         self.command = Some(host_pid);
     }
 
-    fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+    fn listener(
+        &mut self,
+        fd: OwnedFd,
+        _host_pid: i32,
+    ) -> Result<(), syscage_runtime::parent::SupervisorError> {
         let base = Arc::clone(&self.base);
         let state = Arc::clone(&self.state);
         let kills = Arc::clone(&self.kills);

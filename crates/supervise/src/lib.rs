@@ -84,6 +84,15 @@ fn slow_down() {
 #[inline(always)]
 fn slow_down() {}
 
+/// Why a supervisor thread could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("cannot create the supervisor's eventfd: {}", syscage_policy::errno::io_text(&std::io::Error::from(*.0)))]
+    EventFd(nix::errno::Errno),
+    #[error("cannot start the supervisor thread: {}", syscage_policy::errno::io_text(.0))]
+    Thread(std::io::Error),
+}
+
 /// A background serving thread and the fd that stops it.
 pub struct Worker {
     thread: Option<JoinHandle<()>>,
@@ -94,20 +103,18 @@ impl Worker {
     pub fn spawn(
         fd: OwnedFd,
         handle: impl FnMut(&OwnedFd, &Notification) -> Response + Send + 'static,
-    ) -> Result<Worker, String> {
+    ) -> Result<Worker, WorkerError> {
         let efd = nix::sys::eventfd::EventFd::from_value_and_flags(
             0,
             nix::sys::eventfd::EfdFlags::EFD_CLOEXEC,
         )
-        .map_err(|e| format!("cannot create an eventfd: {e}"))?;
+        .map_err(WorkerError::EventFd)?;
         let stop: OwnedFd = efd.into();
-        let reader = stop
-            .try_clone()
-            .map_err(|e| format!("cannot duplicate the eventfd: {e}"))?;
+        let reader = stop.try_clone().map_err(WorkerError::Thread)?;
         let thread = std::thread::Builder::new()
             .name("seccomp-supervisor".into())
             .spawn(move || serve(fd, reader, handle))
-            .map_err(|e| format!("cannot start the supervisor thread: {e}"))?;
+            .map_err(WorkerError::Thread)?;
         Ok(Worker {
             thread: Some(thread),
             stop: Some(stop),

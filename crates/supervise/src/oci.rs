@@ -34,7 +34,11 @@ impl Agent {
 }
 
 impl Supervisor for Agent {
-    fn listener(&mut self, fd: OwnedFd, host_pid: i32) -> Result<(), String> {
+    fn listener(
+        &mut self,
+        fd: OwnedFd,
+        host_pid: i32,
+    ) -> Result<(), syscage_runtime::parent::SupervisorError> {
         use nix::sys::socket::{
             connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
             UnixAddr,

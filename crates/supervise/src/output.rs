@@ -12,22 +12,25 @@
 //! On a file system without `O_TMPFILE` the bytes wait in memory, and the temporary file
 //! is made at the end with `O_CREAT | O_EXCL | O_NOFOLLOW` under a random name.
 //!
-//! A link to the target is followed to its file. Anything else that exists (a device such
-//! as `/dev/null`, a FIFO, a terminal) is written in place: renaming over it would
-//! replace a device with a file; so is the file syscage's own stdout or stderr goes to
-//! (appended to). An existing file in a directory the user cannot write is emptied and
-//! written at the end.
+//! What is at the target's name is never followed or opened blindly: syscage often runs as
+//! root, and the directory may be one a container (or another user) could write, so a link,
+//! a FIFO or a device planted there must not turn the write into one on a host file, a hang
+//! or a driver's open. A link or any file that is not regular is refused, with two
+//! exceptions the user names plainly: syscage's own standard output or error
+//! (`/dev/stdout`, `/dev/stderr`, `/dev/fd/1`, `/dev/fd/2`, or a regular file they are
+//! redirected to), written through syscage's descriptor so the lines keep their order; and
+//! a character device named by its path under `/dev` (`/dev/null`), written in place. An
+//! existing file in a directory the user cannot write is emptied and written at the end.
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, renameat, OFlag, AT_FDCWD};
 use nix::sys::stat::Mode;
 use nix::unistd::{linkat, unlinkat, AccessFlags, UnlinkatFlags};
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// A file being written for the user.
@@ -70,38 +73,23 @@ impl Output {
     /// As [`Output::open`]; `unnamed: false` takes the path of a file system without
     /// `O_TMPFILE`.
     fn open_with(path: &Path, unnamed: bool) -> io::Result<Output> {
-        let existing = match fs::metadata(path) {
-            Ok(m) => Some(m),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
         let in_place = |file: File| Output {
             path: path.to_path_buf(),
             sink: Sink::InPlace(file),
         };
-        if let Some(m) = &existing {
-            if !m.is_file() {
-                return Ok(in_place(fs::OpenOptions::new().write(true).open(path)?));
-            }
-            // syscage's own stdout or stderr redirected to a file (`--report=/dev/stderr
-            // 2>log`): written through that descriptor, so its lines and syscage's others
-            // share one offset and follow each other.
-            if let Some(own) = own_output(m) {
-                return Ok(in_place(own?));
-            }
+        if let Some(fd) = own_stream(path) {
+            return Ok(in_place(fd?));
         }
-        let target = match existing {
-            Some(_) => fs::canonicalize(path)?,
-            None => path.to_path_buf(),
-        };
-        let name = target
+        let name = path
             .file_name()
             .ok_or_else(|| from_errno(Errno::EISDIR))?
             .to_os_string();
-        let parent = match target.parent() {
+        let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // The directory as the user named it (links there are theirs); the name in it is
+        // looked at without following anything.
         let dir = openat(
             AT_FDCWD,
             parent,
@@ -109,6 +97,44 @@ impl Output {
             Mode::empty(),
         )
         .map_err(from_errno)?;
+        let existing = match nix::sys::stat::fstatat(
+            &dir,
+            name.as_os_str(),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        ) {
+            Ok(st) => Some(st),
+            Err(Errno::ENOENT) => None,
+            Err(e) => return Err(from_errno(e)),
+        };
+        if let Some(st) = &existing {
+            match st.st_mode & libc::S_IFMT {
+                libc::S_IFREG => {
+                    // syscage's own stdout or stderr redirected to a file
+                    // (`--report=out.log >out.log`): written through that descriptor, so
+                    // its lines and syscage's others share one offset.
+                    if let Some(own) = own_output(st) {
+                        return Ok(in_place(own?));
+                    }
+                }
+                libc::S_IFCHR if path.starts_with("/dev/") => {
+                    let fd = openat(
+                        &dir,
+                        name.as_os_str(),
+                        OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+                        Mode::empty(),
+                    )
+                    .map_err(from_errno)?;
+                    return Ok(in_place(File::from(fd)));
+                }
+                libc::S_IFDIR => return Err(from_errno(Errno::EISDIR)),
+                libc::S_IFLNK => return Err(refused(
+                    "it is a symbolic link, and syscage writes through no link (one planted there could send the write to any file): name the file itself",
+                )),
+                _ => return Err(refused(
+                    "it exists and is not a regular file (a FIFO, a socket or a device outside /dev): name a regular file or a new one",
+                )),
+            }
+        }
         let tmpfile = if unnamed {
             openat(
                 &dir,
@@ -134,12 +160,27 @@ impl Output {
                 Body::Memory(Vec::new())
             }
             // A file this user may write in a directory they may not: rewritten in place at
-            // the end, as long as it can be opened now.
+            // the end, as long as it can be opened now, still without following anything
+            // (and without blocking, should a FIFO have taken the name since).
             Err(Errno::EACCES | Errno::EPERM) if existing.is_some() => {
-                let file = fs::OpenOptions::new().write(true).open(path)?;
+                let fd = openat(
+                    &dir,
+                    name.as_os_str(),
+                    OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(from_errno)?;
+                let st = nix::sys::stat::fstat(&fd).map_err(from_errno)?;
+                if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+                    return Err(refused(
+                        "it changed into something other than a regular file",
+                    ));
+                }
+                nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(OFlag::empty()))
+                    .map_err(from_errno)?;
                 return Ok(Output {
                     path: path.to_path_buf(),
-                    sink: Sink::Rewrite(file, Vec::new()),
+                    sink: Sink::Rewrite(File::from(fd), Vec::new()),
                 });
             }
             Err(e) => return Err(from_errno(e)),
@@ -149,7 +190,7 @@ impl Output {
             sink: Sink::Replace(Replace {
                 dir,
                 name,
-                existing: existing.map(|m| (m.mode() & 0o777, m.uid(), m.gid())),
+                existing: existing.map(|st| (st.st_mode & 0o777, st.st_uid, st.st_gid)),
                 body,
             }),
         })
@@ -250,9 +291,27 @@ impl Write for Output {
     }
 }
 
-/// A duplicate of syscage's standard output or error, if `m` is the file it writes to.
-fn own_output(m: &fs::Metadata) -> Option<io::Result<File>> {
-    let same = |st: nix::sys::stat::FileStat| st.st_dev == m.dev() && st.st_ino == m.ino();
+fn refused(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, why)
+}
+
+/// A duplicate of syscage's standard output or error when `path` names it as such.
+fn own_stream(path: &Path) -> Option<io::Result<File>> {
+    let fd = match path.as_os_str().as_bytes() {
+        b"/dev/stdout" | b"/dev/fd/1" | b"/proc/self/fd/1" => {
+            io::stdout().as_fd().try_clone_to_owned()
+        }
+        b"/dev/stderr" | b"/dev/fd/2" | b"/proc/self/fd/2" => {
+            io::stderr().as_fd().try_clone_to_owned()
+        }
+        _ => return None,
+    };
+    Some(fd.map(File::from))
+}
+
+/// A duplicate of syscage's standard output or error, if `st` is the file it writes to.
+fn own_output(st: &nix::sys::stat::FileStat) -> Option<io::Result<File>> {
+    let same = |o: nix::sys::stat::FileStat| o.st_dev == st.st_dev && o.st_ino == st.st_ino;
     let (out, err) = (io::stdout(), io::stderr());
     let fd = if nix::sys::stat::fstat(out.as_fd()).is_ok_and(same) {
         out.as_fd()
@@ -379,6 +438,8 @@ impl Replace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::MetadataExt;
     use std::os::unix::fs::PermissionsExt;
 
     fn temp(name: &str) -> PathBuf {
@@ -425,20 +486,47 @@ mod tests {
             let p = d.join("out.json");
             fs::write(&p, "old contents, longer than the new\n").unwrap();
             fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-            let link = d.join("link.json");
-            std::os::unix::fs::symlink("out.json", &link).unwrap();
-            let mut o = Output::open_with(&link, unnamed).unwrap();
+            let mut o = Output::open_with(&p, unnamed).unwrap();
             o.write_all(b"new\n").unwrap();
             o.commit().unwrap();
-            assert_eq!(names(&d), ["link.json", "out.json"]);
-            assert!(fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink());
+            assert_eq!(names(&d), ["out.json"]);
             assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
             assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o640);
             fs::remove_dir_all(&d).unwrap();
         }
+    }
+
+    /// A link, a FIFO or a device planted at the name (by a container that could write
+    /// the directory) is refused: never written through, never opened, never waited on.
+    #[test]
+    fn nothing_planted_at_the_name_is_written_through() {
+        let d = temp("planted");
+        let victim = d.join("victim");
+        fs::write(&victim, "victim\n").unwrap();
+        let link = d.join("link.json");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let dangling = d.join("dangling.json");
+        std::os::unix::fs::symlink(d.join("nowhere"), &dangling).unwrap();
+        let fifo = d.join("fifo.json");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o644)).unwrap();
+        let dev = d.join("null.json");
+        nix::sys::stat::mknod(
+            &dev,
+            nix::sys::stat::SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            nix::sys::stat::makedev(1, 3),
+        )
+        .unwrap();
+        let why = |p: &Path| Output::open(p).err().map(|e| e.to_string());
+        let link_refused = Some("it is a symbolic link, and syscage writes through no link (one planted there could send the write to any file): name the file itself".to_string());
+        assert_eq!(why(&link), link_refused);
+        assert_eq!(why(&dangling), link_refused);
+        let other = Some("it exists and is not a regular file (a FIFO, a socket or a device outside /dev): name a regular file or a new one".to_string());
+        assert_eq!(why(&fifo), other);
+        assert_eq!(why(&dev), other);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "victim\n");
+        assert!(!d.join("nowhere").exists());
+        fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
@@ -451,20 +539,6 @@ mod tests {
         o.commit().unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(names(&d).len(), 1);
-        fs::remove_dir_all(&d).unwrap();
-    }
-
-    #[test]
-    fn a_dangling_link_is_replaced_not_followed() {
-        let d = temp("dangling");
-        let victim = d.join("victim");
-        let p = d.join("out.json");
-        std::os::unix::fs::symlink(&victim, &p).unwrap();
-        let mut o = Output::open(&p).unwrap();
-        o.write_all(b"x\n").unwrap();
-        o.commit().unwrap();
-        assert!(!victim.exists(), "the link's target was created");
-        assert_eq!(fs::read_to_string(&p).unwrap(), "x\n");
         fs::remove_dir_all(&d).unwrap();
     }
 
@@ -531,9 +605,12 @@ mod tests {
     }
 
     #[test]
-    fn a_device_is_written_in_place() {
+    fn a_device_named_under_dev_is_written_in_place() {
         let mut o = Output::open(Path::new("/dev/full")).unwrap();
         let e = o.write_all(b"x").unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ENOSPC));
+        let mut o = Output::open(Path::new("/dev/null")).unwrap();
+        o.write_all(b"x").unwrap();
+        o.commit().unwrap();
     }
 }

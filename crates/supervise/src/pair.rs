@@ -432,7 +432,7 @@ mod tests {
         assert_eq!(whole, Vec::<&str>::new());
         let docker = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../policy/tests/fixtures/profiles/docker-default.json"
+            "/../../profiles/docker-default.json"
         ))
         .unwrap();
         let (_, whole) = pairs_exactly(

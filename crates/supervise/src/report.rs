@@ -19,7 +19,7 @@ use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use syscage_policy::eval::{self, DecidedBy};
+use syscage_policy::eval;
 use syscage_policy::{syscalls, Policy};
 use syscage_runtime::Supervisor;
 use syscage_seccomp::notify::{self, Notification};
@@ -329,12 +329,7 @@ pub fn event(
         args: n.data.args.iter().map(|a| format!("{a:#x}")).collect(),
         decoded,
         action: d.action.to_string(),
-        rule: match d.by {
-            DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
-            DecidedBy::Default => "the default action".to_string(),
-            DecidedBy::Newer => "the newer-than-profile rule (ENOSYS)".to_string(),
-            DecidedBy::BadArch => "the architecture check".to_string(),
-        },
+        rule: d.by.describe(policy),
         who,
     }
 }
@@ -344,7 +339,11 @@ impl Supervisor for Reporter {
         self.command = Some(host_pid);
     }
 
-    fn listener(&mut self, fd: OwnedFd, _host_pid: i32) -> Result<(), String> {
+    fn listener(
+        &mut self,
+        fd: OwnedFd,
+        _host_pid: i32,
+    ) -> Result<(), syscage_runtime::parent::SupervisorError> {
         let recorder = Arc::clone(&self.recorder);
         let kills = Arc::clone(&self.kills);
         let worker = Worker::spawn(fd, move |fd, n| {

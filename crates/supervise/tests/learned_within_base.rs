@@ -121,7 +121,7 @@ fn bases() -> &'static Vec<Base> {
             (
                 "docker",
                 text_policy(include_str!(
-                    "../../policy/tests/fixtures/profiles/docker-default.json"
+                    "../../../profiles/docker-default.json"
                 )),
             ),
             (

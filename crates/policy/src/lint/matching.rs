@@ -208,7 +208,7 @@ pub fn ignored_arguments(policy: &Policy) -> Vec<Finding> {
         if syscalls::number(s, native).is_none() {
             continue;
         }
-        let bits = |x: u8| crate::plan::arg_bits(s, native, x);
+        let bits = |x: u8| crate::syscalls::compared_bits(s, native, x);
         let Some(cubes) = cube::rule_cubes(r.conds(), &bits, MAX_CUBES) else {
             continue;
         };
@@ -239,10 +239,7 @@ pub fn ignored_arguments(policy: &Policy) -> Vec<Finding> {
                     let k = (0..6)
                         .find(|k| ignored[*k] && j[*k] != args[*k])
                         .unwrap_or(0);
-                    let who = |d: &eval::Decision| match d.by {
-                        eval::DecidedBy::Rule(i) => policy.rules()[i].origin().to_string(),
-                        other => other.to_string(),
-                    };
+                    let who = |d: &eval::Decision| d.by.describe(policy);
                     let place = [&d, &dj].iter().find_map(|d| match d.by {
                         eval::DecidedBy::Rule(i) => super::origin_place(policy.rules()[i].origin()),
                         _ => None,

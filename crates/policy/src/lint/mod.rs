@@ -332,10 +332,7 @@ impl Linter<'_> {
 
     /// Who decided, as messages say it: `rule 12 (comment)`, `the default action`.
     fn by(&self, d: &Decision) -> String {
-        match self.rule(d) {
-            Some(r) => r.origin().to_string(),
-            None => d.by.to_string(),
-        }
+        d.by.describe(self.policy)
     }
 
     fn place(&self, d: &Decision) -> Option<String> {
@@ -778,7 +775,7 @@ impl Linter<'_> {
             let Some(s) = rules.first().map(|r| r.syscall()) else {
                 continue;
             };
-            let bits = |i: u8| plan::arg_bits(s, native, i);
+            let bits = |i: u8| syscalls::compared_bits(s, native, i);
             // Too many cubes: not-compilable reports it.
             let cubes: Vec<Option<Vec<Cube>>> = rules
                 .iter()

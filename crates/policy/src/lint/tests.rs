@@ -497,8 +497,8 @@ fn escapes_are_found_only_in_the_opening_direction() {
 
 const DEFAULT: &str = include_str!("../../profiles/default.json");
 const CONTAINED: &str = include_str!("../../profiles/contained.json");
-const DOCKER: &str = include_str!("../../tests/fixtures/profiles/docker-default.json");
-const PODMAN: &str = include_str!("../../tests/fixtures/profiles/podman-default.json");
+const DOCKER: &str = include_str!("../../../../profiles/docker-default.json");
+const PODMAN: &str = include_str!("../../../../profiles/podman-default.json");
 
 #[test]
 fn the_default_profile() {

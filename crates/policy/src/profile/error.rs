@@ -1,5 +1,6 @@
 //! What is wrong with a profile, and where: the reader's and the constructors' errors.
 
+use super::spo::{API_VERSION, MAX_BASE_DEPTH, MAX_VALUE};
 use crate::action::{MAX_LOADABLE_ERRNO, MAX_TRACE_VALUE};
 use crate::cond::MAX_ARG_INDEX;
 use thiserror::Error;
@@ -11,8 +12,15 @@ pub enum ReadError {
     Syntax(String),
     #[error("truncated JSON: {0}")]
     Truncated(String),
+    #[error("not YAML: {0}")]
+    Yaml(String),
     #[error("{}{kind}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
     At { path: String, kind: ErrorKind },
+    #[error("in base profile `{file}`: {source}")]
+    InBase {
+        file: String,
+        source: Box<ReadError>,
+    },
 }
 
 /// What was wrong at a place in the profile.
@@ -28,6 +36,53 @@ pub enum ErrorKind {
     Duplicate,
     #[error("{0}")]
     Json(String),
+    #[error("`{0}` is a field of Docker's profile format, which runc and crun ignore in a config.json: the config would mean one thing under them and another under syscage; write the rule in the OCI form (`names`, `errnoRet`, no `includes`/`excludes`), or give syscage the Docker profile file itself")]
+    DockerFieldInOci(&'static str),
+    #[error("`{text}` is {why}")]
+    YamlAmbiguous { text: String, why: &'static str },
+    #[error("`{0}` is out of range for a 64-bit integer")]
+    YamlRange(String),
+    #[error("{0} are not read: write the value out, without them")]
+    YamlNotRead(&'static str),
+    #[error("a key that is not a plain string")]
+    YamlKey,
+    #[error("nested more than {0} levels deep")]
+    YamlDepth(usize),
+    #[error("a second document: give one profile per file")]
+    YamlSecondDocument,
+    #[error("not a profile: neither JSON (a Docker or OCI profile, which starts with `{{`) nor a YAML SeccompProfile")]
+    NotAProfile,
+    #[error("a YAML document that is not a Kubernetes object (no `apiVersion` and `kind`): syscage reads YAML as the Security Profiles Operator's SeccompProfile; Docker and OCI profiles are JSON")]
+    NotAnObject,
+    #[error("`{0}` is not a version syscage reads (expected {API_VERSION} or security-profiles-operator.x-k8s.io/v1)")]
+    SpoVersion(String),
+    #[error("`{0}` is not a seccomp profile: syscage reads the kind SeccompProfile of the Security Profiles Operator")]
+    SpoKind(String),
+    #[error("the profile is disabled: the operator does not install it, so no pod runs under it; remove the field to use it")]
+    SpoDisabled,
+    #[error("unknown state `{0}` (expected Enabled or Disabled)")]
+    SpoState(String),
+    #[error("a partial profile (one part of a recording, not merged yet): the operator does not install it; use the merged profile")]
+    SpoPartial,
+    #[error("`errnoRet: 0` is dropped by the operator (it omits a zero), so the profile on the node would answer EPERM; write the errno meant (1 for EPERM)")]
+    SpoZeroErrno,
+    #[error("{0} conditions: the SeccompProfile resource holds at most six in one entry")]
+    SpoArgs(usize),
+    #[error("`{0}` is above {MAX_VALUE}: the SeccompProfile resource stores values as int64 (minimum 0) and cannot hold it")]
+    SpoValue(u64),
+    #[error("base profile `{0}` is not given: syscage reaches neither the cluster nor a registry; give its file (--seccomp-base FILE, or --base FILE for `syscage profile`)")]
+    BaseNotGiven(String),
+    #[error("more than {MAX_BASE_DEPTH} levels of base profiles (the operator stops there too)")]
+    BaseDepth,
+    #[error("a base profile is a SeccompProfile (apiVersion {API_VERSION}, kind SeccompProfile), not a Docker or OCI profile")]
+    BaseNotSpo,
+    #[error("`{syscall}` has {action} rules with different values ({a} and {b}) in the profile and its base: the operator orders the merged rules by action name only, so which one applies would be chance; give them one errnoRet")]
+    BaseTie {
+        syscall: String,
+        action: String,
+        a: u16,
+        b: u16,
+    },
     #[error("unknown action `{0}` (expected SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_ALLOW or SCMP_ACT_NOTIFY)")]
     UnknownAction(String),
     #[error("unknown operator `{0}` (expected SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT or SCMP_CMP_MASKED_EQ)")]

@@ -1,20 +1,25 @@
-//! Profiles as written: the Docker/OCI JSON format (with Docker's and Podman's extensions),
-//! parsed strictly but not yet resolved against capabilities, ABIs or the kernel.
+//! Profiles as written: the Docker/OCI JSON format (with Docker's and Podman's extensions)
+//! and the Security Profiles Operator's `SeccompProfile` resource (YAML or JSON, see
+//! [`spo`]), parsed strictly but not yet resolved against capabilities, ABIs or the kernel.
 //!
 //! `read` turns text into a [`Profile`]; `crate::resolve` turns a profile plus the run's
-//! context into a [`crate::Policy`]; `write` turns a profile back into JSON.
+//! context into a [`crate::Policy`]; `write` turns a profile back into Docker JSON, and a
+//! policy into the OCI `linux.seccomp` object; [`spo`] writes a policy as a resource.
 
 mod entry;
 mod error;
 pub mod portable;
 mod raw;
 mod read;
+pub mod spo;
 mod write;
+pub mod yaml;
 
 pub use entry::{alternatives, ArgSpec, Filter, SyscallEntry};
 pub use error::{EntryError, ErrorKind, ReadError};
 pub use portable::PortableError;
-pub use read::{parse, ReadOptions};
+pub use read::{parse, parse_oci_seccomp, parse_with_bases, ReadOptions};
+pub use spo::base::Base;
 pub use write::{policy_to_oci, to_json};
 
 use crate::action::Action;

@@ -35,12 +35,15 @@ impl<T: Serialize> Serialize for Obj<T> {
     }
 }
 
-/// What decides whether a text is an OCI `config.json` rather than a profile.
+/// What decides whether a text is an OCI `config.json` or a Kubernetes object rather than
+/// a profile.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sniff {
     pub oci_version: Option<de::IgnoredAny>,
     pub linux: Option<de::IgnoredAny>,
+    pub api_version: Option<de::IgnoredAny>,
+    pub kind: Option<de::IgnoredAny>,
 }
 
 /// An OCI `config.json`: only `linux.seccomp` matters here; the rest is the runtime's.

@@ -1,5 +1,7 @@
-//! The strict reader: JSON text to [`Profile`], refusing anything it does not understand
-//! with the place (`syscalls[3].args[0].op`) and the value.
+//! The strict reader: text to [`Profile`], refusing anything it does not understand with
+//! the place (`syscalls[3].args[0].op`) and the value. Docker/OCI JSON is read here; a
+//! Security Profiles Operator `SeccompProfile` (YAML or JSON, see [`super::spo`]) becomes
+//! the same format's types first, and its base profiles are merged here.
 //!
 //! serde reads the text into the format's types ([`super::raw`]), which know every field
 //! Docker, Podman and the OCI runtime spec define and nothing else (runc ignores unknown
@@ -10,6 +12,7 @@
 
 use super::error::{EntryError, ErrorKind, ReadError};
 use super::raw::{self, Obj, RawArg, RawFilter, RawProfile, RawSyscall};
+use super::spo::{self, base::Base};
 use super::{ArchMapEntry, ArgSpec, Filter, FilterFlag, KernelVersion, Profile, SyscallEntry};
 use crate::action::{Action, MAX_TRACE_VALUE};
 use crate::arch::Arch;
@@ -27,7 +30,7 @@ pub struct ReadOptions {
     pub allow_errno_zero: bool,
 }
 
-fn at(path: &str, kind: ErrorKind) -> ReadError {
+pub(super) fn at(path: &str, kind: ErrorKind) -> ReadError {
     ReadError::At {
         path: path.to_string(),
         kind,
@@ -42,9 +45,25 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-/// Parses profile text. An OCI `config.json` is accepted too: its `linux.seccomp` object is
-/// the profile.
+/// Parses profile text: a Docker or OCI profile (JSON), an OCI `config.json` (its
+/// `linux.seccomp` object is the profile), or a Security Profiles Operator
+/// `SeccompProfile` (YAML or JSON), told apart by their content.
 pub fn parse(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
+    parse_with_bases(text, opts, &[]).map(|(p, _)| p)
+}
+
+/// [`parse`], with the files a `SeccompProfile`'s `baseProfileName` may name; also says
+/// which of them were used (by index).
+pub fn parse_with_bases(
+    text: &str,
+    opts: ReadOptions,
+    bases: &[Base],
+) -> Result<(Profile, Vec<usize>), ReadError> {
+    if let Some(v) = kubernetes_object(text)? {
+        let mut used = Vec::new();
+        let (p, _) = spo::base::from_spo(v, opts, bases, 0, &mut used)?;
+        return Ok((p, used));
+    }
     let sniff: Obj<raw::Sniff> = deserialize(text)?;
     if sniff.0.oci_version.is_some() || sniff.0.linux.is_some() {
         let config: Obj<raw::OciConfig> = deserialize(text)?;
@@ -56,10 +75,86 @@ pub fn parse(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
             .0
             .seccomp
             .ok_or_else(|| at("linux", ErrorKind::Missing("seccomp")))?;
-        return profile("linux.seccomp", seccomp.0, opts);
+        oci_fields_only(&seccomp.0)?;
+        return Ok((profile("linux.seccomp", seccomp.0, opts)?, vec![]));
     }
     let p: Obj<RawProfile> = deserialize(text)?;
-    profile("", p.0, opts)
+    Ok((profile("", p.0, opts)?, vec![]))
+}
+
+/// The `linux.seccomp` object of an OCI `config.json`, given alone (an OCI runtime has the
+/// config already): the runtime spec's fields only, as in [`parse`]'s reading of a whole
+/// config.json; places are named from `linux.seccomp`.
+pub fn parse_oci_seccomp(text: &str, opts: ReadOptions) -> Result<Profile, ReadError> {
+    let p: Obj<RawProfile> = deserialize(text).map_err(|e| match e {
+        ReadError::At { path, kind } if path.is_empty() => at("linux.seccomp", kind),
+        ReadError::At { path, kind } => at(&join("linux.seccomp", &path), kind),
+        other => other,
+    })?;
+    oci_fields_only(&p.0)?;
+    profile("linux.seccomp", p.0, opts)
+}
+
+/// In a `config.json`, `linux.seccomp` is the runtime spec's object: runc and crun read only
+/// its fields and ignore Docker's, which would change what a rule means (an `includes`
+/// that makes a rule apply only with a capability, a singular `name`, an errno by name).
+/// Those are refused there rather than read differently from the runtimes that define the
+/// format. (`comment` changes nothing and is left alone.)
+fn oci_fields_only(p: &RawProfile) -> Result<(), ReadError> {
+    let base = "linux.seccomp";
+    if p.default_errno.is_some() {
+        return Err(at(
+            &join(base, "defaultErrno"),
+            ErrorKind::DockerFieldInOci("defaultErrno"),
+        ));
+    }
+    if p.arch_map.is_some() {
+        return Err(at(
+            &join(base, "archMap"),
+            ErrorKind::DockerFieldInOci("archMap"),
+        ));
+    }
+    for (i, e) in p.syscalls.iter().flatten().enumerate() {
+        let e = &e.0;
+        let field = if e.name.is_some() {
+            Some("name")
+        } else if e.errno.is_some() {
+            Some("errno")
+        } else if e.includes.is_some() {
+            Some("includes")
+        } else if e.excludes.is_some() {
+            Some("excludes")
+        } else {
+            None
+        };
+        if let Some(f) = field {
+            return Err(at(
+                &format!("{base}.syscalls[{i}].{f}"),
+                ErrorKind::DockerFieldInOci(f),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The text as a Kubernetes object, when it is one: YAML, or JSON with `apiVersion` or
+/// `kind`. JSON starts with `{` (or, refused later, `[`); any other text is YAML.
+pub(super) fn kubernetes_object(text: &str) -> Result<Option<serde_json::Value>, ReadError> {
+    let json = matches!(text.trim_start().chars().next(), Some('{' | '[') | None);
+    if json {
+        let sniff: Obj<raw::Sniff> = deserialize(text)?;
+        if sniff.0.api_version.is_none() && sniff.0.kind.is_none() {
+            return Ok(None);
+        }
+    }
+    let v = super::yaml::to_value(text)?;
+    if !v.is_object() {
+        return Err(at("", ErrorKind::NotAProfile));
+    }
+    if !spo::is_object(&v) {
+        return Err(at("", ErrorKind::NotAnObject));
+    }
+    Ok(Some(v))
 }
 
 /// serde's reading of the text, its errors with their place.
@@ -70,7 +165,7 @@ fn deserialize<'de, T: serde::Deserialize<'de>>(text: &'de str) -> Result<T, Rea
     Ok(value)
 }
 
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReadError {
+pub(super) fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ReadError {
     let path = match e.path().to_string() {
         p if p == "." => String::new(),
         p => p,
@@ -223,7 +318,7 @@ fn check_errno_zero(path: &str, action: Action, opts: ReadOptions) -> Result<(),
     Ok(())
 }
 
-fn profile(path: &str, p: RawProfile, opts: ReadOptions) -> Result<Profile, ReadError> {
+pub(super) fn profile(path: &str, p: RawProfile, opts: ReadOptions) -> Result<Profile, ReadError> {
     let action_path = join(path, "defaultAction");
     let name = p
         .default_action
@@ -360,6 +455,11 @@ fn syscall(path: &str, s: RawSyscall, opts: ReadOptions) -> Result<SyscallEntry,
 }
 
 fn arch_name(path: &str, s: &str) -> Result<Arch, ReadError> {
+    // libseccomp's name for the machine's own ABI (runc and the Security Profiles
+    // Operator's resource accept it).
+    if s == "SCMP_ARCH_NATIVE" {
+        return Ok(Arch::native());
+    }
     if !s.starts_with("SCMP_ARCH_") {
         return Err(at(path, ErrorKind::UnknownArch(s.to_string())));
     }

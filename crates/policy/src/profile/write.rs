@@ -5,10 +5,12 @@
 
 use super::portable::{self, PortableError};
 use super::raw::{Obj, RawArchMap, RawArg, RawFilter, RawProfile, RawSyscall};
-use super::{ArgSpec, Filter, Profile, SyscallEntry};
+use super::{ArgSpec, Filter, FilterFlag, Profile, SyscallEntry};
 use crate::action::Action;
+use crate::arch::Arch;
 use crate::cond::{op_docker_name, Op};
 use crate::model::Policy;
+use crate::syscalls;
 
 /// The profile as pretty-printed JSON text.
 pub fn to_json(p: &Profile) -> Result<String, PortableError> {
@@ -102,13 +104,19 @@ fn syscall(e: &SyscallEntry) -> RawSyscall {
 }
 
 /// A resolved policy as the OCI runtime spec's `linux.seccomp` object (what Docker hands
-/// runc after resolving `includes`/`excludes` for the container): every rule that
-/// applies, none of the conditional machinery, and no derived i386 multiplexer rule
-/// (the runtime's libseccomp derives those again). Conditions are written in the form
-/// runc and crun read as syscage does ([`super::portable`]), unless `as_written`: then
-/// they are the profile's own, which runtimes comparing all 64 bits of an argument may
-/// read as less than syscage does (see `lint`); that form is for comparing with them.
+/// runc after resolving `includes`/`excludes` for the container, and what containerd reads
+/// for Kubernetes' `seccompProfile: {type: Localhost}`): every rule that applies, none of
+/// the conditional machinery, and no derived i386 multiplexer rule (the runtime's
+/// libseccomp derives those again). Conditions are written in the form runc and crun read
+/// as syscage does ([`super::portable`]), unless `as_written`: then they are the profile's
+/// own, which runtimes comparing all 64 bits of an argument may read as less than syscage
+/// does (see `lint`); that form is for comparing with them.
 pub fn policy_to_oci(p: &Policy, as_written: bool) -> Result<String, PortableError> {
+    Ok(text(&policy_to_raw(p, as_written)?))
+}
+
+/// [`policy_to_oci`]'s object, for the writers of other formats.
+pub(super) fn policy_to_raw(p: &Policy, as_written: bool) -> Result<RawProfile, PortableError> {
     let mut raw = RawProfile::default();
     set_default(&mut raw, p.default_action());
     raw.architectures = Some(
@@ -117,57 +125,71 @@ pub fn policy_to_oci(p: &Policy, as_written: bool) -> Result<String, PortableErr
             .map(|a| a.scmp_name().to_string())
             .collect(),
     );
-    let mut calls: Vec<RawSyscall> = Vec::new();
-    // Unconditional rules with one action share an entry, in first-appearance order.
+    let f = p.flags();
+    let flags: Vec<String> = [
+        (f.log, FilterFlag::Log),
+        (f.spec_allow, FilterFlag::SpecAllow),
+        (f.wait_killable_recv, FilterFlag::WaitKillableRecv),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, flag)| flag.name().to_string())
+    .collect();
+    raw.flags = (!flags.is_empty()).then_some(flags);
+    if let Some(l) = p.listener() {
+        raw.listener_path = Some(l.path.clone());
+        raw.listener_metadata = l.metadata.clone();
+    }
+    // Unconditional rules with one action share an entry, in first-appearance order, ahead
+    // of the rest: a call's first unconditional rule decides it alone (see `eval`),
+    // wherever it is. A later one, even of another action, is never applied; written into
+    // another entry it would be the one a reader applying the last (or refusing the
+    // conflict) keeps, so it is left out. On i386, though, the rule libseccomp derives for
+    // `socketcall`/`ipc` from an unconditional rule is conditional (`arg0 == CALL`), and
+    // the first matching one decides: such a rule keeps its place among the call's others.
+    let i386 = p.arches().contains(&Arch::X86);
     let mut groups: Vec<(Action, Vec<&str>)> = Vec::new();
-    for r in p
-        .rules()
-        .iter()
-        .filter(|r| r.is_unconditional() && !r.is_derived())
-    {
-        match groups.iter_mut().find(|(a, _)| *a == r.action()) {
-            Some((_, names)) => {
-                if !names.contains(&r.name()) {
-                    names.push(r.name());
-                }
+    let mut decided: Vec<&str> = Vec::new();
+    // The rest, in policy order, each conditional rule lowered; consecutive
+    // single-condition rules of one call and action on one argument (the alternatives of
+    // an entry) share entries again.
+    let mut ordered: Vec<(String, Action, Vec<ArgSpec>)> = Vec::new();
+    for r in p.rules().iter().filter(|r| !r.is_derived()) {
+        if r.is_unconditional() {
+            if decided.contains(&r.name()) {
+                continue;
             }
-            None => groups.push((r.action(), vec![r.name()])),
+            decided.push(r.name());
+            if i386 && syscalls::multiplexed(r.name()).is_some() {
+                ordered.push((r.name().to_string(), r.action(), vec![]));
+                continue;
+            }
+            match groups.iter_mut().find(|(a, _)| *a == r.action()) {
+                Some((_, names)) => names.push(r.name()),
+                None => groups.push((r.action(), vec![r.name()])),
+            }
+            continue;
         }
-    }
-    let entry = |names: Vec<String>, action: Action, args: &[ArgSpec]| RawSyscall {
-        names: Some(names),
-        action: Some(action.docker_name().to_string()),
-        errno_ret: action.data().map(u64::from),
-        args: (!args.is_empty()).then(|| args.iter().map(arg).collect()),
-        ..RawSyscall::default()
-    };
-    for (action, names) in groups {
-        calls.push(entry(
-            names.iter().map(|n| n.to_string()).collect(),
-            action,
-            &[],
-        ));
-    }
-    // Each conditional rule, lowered; consecutive single-condition rules of one call and
-    // action on one argument (the alternatives of an entry) share entries again.
-    let mut pending: Vec<(String, Action, Vec<ArgSpec>)> = Vec::new();
-    for (i, r) in p
-        .rules()
-        .iter()
-        .filter(|r| !r.is_unconditional() && !r.is_derived())
-        .enumerate()
-    {
         let conds: Vec<ArgSpec> = r.conds().iter().map(|c| ArgSpec::from_cond(*c)).collect();
-        let lowered: Vec<Vec<ArgSpec>> = if as_written {
-            vec![conds]
+        let (mut name, mut lowered): (&str, Vec<Vec<ArgSpec>>) = if as_written {
+            (r.name(), vec![conds.clone()])
         } else {
-            portable::lower_rule(r.syscall(), &conds, &format!("rule {i} ({})", r.origin()))?
+            let place = r.origin().to_string();
+            (r.name(), portable::lower_rule(r.syscall(), &conds, &place)?)
         };
+        if lowered.is_empty() && i386 {
+            // No value of the call's arguments meets the rule, so nothing is written for
+            // it; but its i386 `socketcall`/`ipc` form does not compare the argument its
+            // call number replaces, and may match: that form is written instead.
+            if let Some(m) = multiplexer_rule(r, &conds)? {
+                (name, lowered) = m;
+            }
+        }
         for args in lowered {
             let one_arg = |x: &[ArgSpec]| x.iter().all(|a| a.index() == x[0].index());
-            let joins = pending.last_mut().filter(|(name, action, last)| {
+            let joins = ordered.last_mut().filter(|(n, action, last)| {
                 !as_written
-                    && name == r.name()
+                    && n == name
                     && *action == r.action()
                     && args.len() == 1
                     && !last.is_empty()
@@ -177,13 +199,90 @@ pub fn policy_to_oci(p: &Policy, as_written: bool) -> Result<String, PortableErr
             });
             match joins {
                 Some((_, _, last)) => last.push(args[0]),
-                None => pending.push((r.name().to_string(), r.action(), args)),
+                None => ordered.push((name.to_string(), r.action(), args)),
             }
         }
     }
-    for (name, action, args) in &pending {
+    let mut calls: Vec<RawSyscall> = groups
+        .into_iter()
+        .map(|(action, names)| entry(names.iter().map(|n| n.to_string()).collect(), action, &[]))
+        .collect();
+    for (name, action, args) in &ordered {
         calls.push(entry(vec![name.clone()], *action, args));
     }
+    calls.extend(boundary(p, &calls));
     raw.syscalls = Some(calls.into_iter().map(Obj).collect());
-    Ok(text(&raw))
+    Ok(raw)
+}
+
+/// Entries (each a list of conditions) for one call.
+type CallEntries = (&'static str, Vec<Vec<ArgSpec>>);
+
+/// The i386 multiplexer form of a rule (as resolution derives it: `arg0 == CALL` and the
+/// rule's conditions on the other arguments), lowered; `None` for a call without one.
+fn multiplexer_rule(
+    r: &crate::model::Rule,
+    conds: &[ArgSpec],
+) -> Result<Option<CallEntries>, PortableError> {
+    let Some((mux, call)) = syscalls::multiplexed(r.name()) else {
+        return Ok(None);
+    };
+    let Some(info) = syscalls::lookup(mux) else {
+        return Ok(None);
+    };
+    let mut derived: Vec<ArgSpec> = conds.iter().filter(|a| a.index() != 0).copied().collect();
+    match ArgSpec::new(0, crate::cond::Op::Eq, call) {
+        Ok(a) => derived.insert(0, a),
+        Err(_) => return Ok(None),
+    }
+    let place = format!("{} ({mux} form)", r.origin());
+    Ok(Some((
+        info.name,
+        portable::lower_rule(info, &derived, &place)?,
+    )))
+}
+
+fn entry(names: Vec<String>, action: Action, args: &[ArgSpec]) -> RawSyscall {
+    RawSyscall {
+        names: Some(names),
+        action: Some(action.docker_name().to_string()),
+        errno_ret: action.data().map(u64::from),
+        args: (!args.is_empty()).then(|| args.iter().map(arg).collect()),
+        ..RawSyscall::default()
+    }
+}
+
+/// Entries that keep the newer-than-profile boundary where the policy has it. Calls above
+/// the highest number a profile names are newer than it (syscage's rule, and runc's for
+/// its ENOSYS stub), and the profile may name its newest call in an entry that did not
+/// apply (an `includes` the capabilities missed, or the default's own action): such a call
+/// is named again, with the default action, which every runtime skips as a rule but
+/// counts for the boundary.
+fn boundary(p: &Policy, calls: &[RawSyscall]) -> Vec<RawSyscall> {
+    if p.newer_action().is_none() {
+        return Vec::new();
+    }
+    let named: Vec<&'static syscalls::SyscallInfo> = calls
+        .iter()
+        .flat_map(|c| c.names.iter().flatten())
+        .filter_map(|n| syscalls::lookup(n))
+        .collect();
+    let mut out = Vec::new();
+    for &arch in p.arches() {
+        let Some(max) = p.newer_max(arch) else {
+            continue;
+        };
+        let written = named
+            .iter()
+            .filter_map(|s| syscalls::number(s, arch))
+            .filter(|n| !syscalls::is_x32_compat(*n))
+            .max();
+        if written.is_some_and(|w| w >= max) {
+            continue;
+        }
+        if let Some(s) = syscalls::by_number(arch, max) {
+            out.push(entry(vec![s.name.to_string()], p.default_action(), &[]));
+        }
+    }
+    out
 }

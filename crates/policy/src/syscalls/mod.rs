@@ -112,6 +112,13 @@ pub fn is_x32_compat(nr: u32) -> bool {
     nr & X32_SYSCALL_BIT != 0 && (512..=547).contains(&(nr & !X32_SYSCALL_BIT))
 }
 
+/// Whether call `nr` of ABI `arch` is newer than a profile whose highest known number on
+/// that ABI is `max`: above it, except x32's compat entry points 512..=547, which are old
+/// calls numbered above the new ones.
+pub fn is_newer_than(arch: Arch, nr: u32, max: u32) -> bool {
+    nr > max && !(arch == Arch::X32 && is_x32_compat(nr))
+}
+
 /// How many low bits of argument `index` the kernel uses for this call: 64 for pointers,
 /// `long`s and arguments the call does not have (seccomp still sees the register).
 pub fn arg_bits(s: &SyscallInfo, index: u8) -> u32 {
@@ -119,6 +126,12 @@ pub fn arg_bits(s: &SyscallInfo, index: u8) -> u32 {
         .get(usize::from(index))
         .map(|a| a.ty.bits())
         .unwrap_or(64)
+}
+
+/// How many low bits of argument `index` a filter judges for a call on an ABI: what the
+/// kernel uses of it ([`arg_bits`]), within the bits the ABI's registers hold.
+pub fn compared_bits(s: &SyscallInfo, arch: Arch, index: u8) -> u32 {
+    arg_bits(s, index).min(arch.compared_bits())
 }
 
 /// The known name closest to `name`, for "did you mean" hints.
@@ -142,28 +155,7 @@ pub fn suggest(name: &str) -> Option<&'static str> {
 /// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
 /// alignment), for suggestions only: `getpdi` is one edit from `getpid`.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// i386 multiplexes socket and System V IPC calls through `socketcall(2)` and `ipc(2)`,

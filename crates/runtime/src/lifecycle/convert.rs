@@ -330,18 +330,14 @@ fn seccomp(
         }
         (None, Some(v)) if !v.is_null() => {
             let text = v.to_string();
-            (
-                syscage_policy::builtin::Source {
-                    name: "config.json linux.seccomp".into(),
-                    builtin: None,
-                    text: Some(text.clone()),
-                },
-                SavedProfile::Json(text),
-            )
+            (oci_source(&text), SavedProfile::Json(text))
         }
         _ => return Ok((None, None, None)),
     };
-    let built = build(&src, caps)?;
+    let built = build(&src, caps).map_err(|e| match annotation {
+        Some(_) => OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {e}")),
+        None => OciError::Other(e.to_string()),
+    })?;
     warnings.extend(built.warnings.iter().cloned());
     let listener = built
         .policy
@@ -361,10 +357,22 @@ fn seccomp(
     Ok((filter, saved, listener))
 }
 
+/// A config.json's `linux.seccomp`, read as the runtime spec's object: given to the reader
+/// inside a `linux` object, it is read as a config.json's (the spec's fields only, Docker's
+/// refused with their place, `linux.seccomp...`), never as a Docker profile.
+fn oci_source(seccomp: &str) -> syscage_policy::builtin::Source {
+    syscage_policy::builtin::Source {
+        name: "config.json".into(),
+        builtin: None,
+        text: Some(format!("{{\"linux\":{{\"seccomp\":{seccomp}}}}}")),
+        bases: Vec::new(),
+    }
+}
+
 fn build(
     src: &syscage_policy::builtin::Source,
     caps: syscage_policy::CapSet,
-) -> Result<syscage_seccomp::filter::Built, OciError> {
+) -> Result<syscage_seccomp::filter::Built, syscage_seccomp::filter::FilterError> {
     let req = Request {
         profile: src.name.clone(),
         read: Default::default(),
@@ -373,16 +381,17 @@ fn build(
         extra_arches: vec![],
         tweaks: vec![],
         notify: NotifyMode::Plain,
+        bases: vec![],
     };
     let cache = Cache::open_default();
     let owned = syscage_policy::builtin::Source {
         name: src.name.clone(),
         builtin: src.builtin,
         text: src.text.clone(),
+        bases: Vec::new(),
     };
     let unconfined = src.builtin.is_some_and(|b| b.name == "unconfined");
     filter::build_source(&req, (!unconfined).then_some(owned), cache.as_ref(), false)
-        .map_err(|e| OciError::Other(format!("linux.seccomp: {e}")))
 }
 
 /// The filter `exec` loads for its process: the container's profile compiled again (a
@@ -391,13 +400,10 @@ pub fn exec_filter(saved: &SavedSeccomp) -> Result<(Option<LoadableFilter>, List
     let src = match &saved.profile {
         SavedProfile::Builtin(name) => syscage_policy::builtin::read_source(name)
             .map_err(|e| OciError::Other(e.to_string()))?,
-        SavedProfile::Json(text) => syscage_policy::builtin::Source {
-            name: "config.json linux.seccomp".into(),
-            builtin: None,
-            text: Some(text.clone()),
-        },
+        SavedProfile::Json(text) => oci_source(text),
     };
-    let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))?;
+    let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))
+        .map_err(|e| OciError::Other(e.to_string()))?;
     let listener = built
         .policy
         .as_ref()

@@ -101,6 +101,7 @@ impl Profiles {
         }
         let req = Request {
             profile: name.clone(),
+            bases: vec![],
             read: ReadOptions {
                 ignore_unknown_names: meta.ignore_unknown,
                 allow_errno_zero: meta.errno_zero,
