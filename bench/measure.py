@@ -45,6 +45,8 @@ def start_rows():
         ("syscage, unconfined", [S, "run", "--seccomp", "unconfined", "--rootfs", root, "--", "/bin/true"]),
         ("syscage, default, --memory (cgroup)", [S, "run", "--memory", "256m", "--rootfs", root, "--", "/bin/true"]),
         ("syscage, default, --userns", [S, "run", "--userns", "--rootfs", root, "--", "/bin/true"]),
+        ("syscage as OCI runtime, no filter", [S, "--root", f"{work}/state", "run", "-b", f"{work}/bundle-plain", "bench-sc"]),
+        ("syscage as OCI runtime, Docker profile", [S, "--root", f"{work}/state", "run", "-b", f"{work}/bundle-docker", "bench-sc-d"]),
         ("crun, no filter", ["crun", "run", "-b", f"{work}/bundle-plain", "bench-crun"]),
         ("crun, Docker profile", ["crun", "run", "-b", f"{work}/bundle-docker", "bench-crun-d"]),
         ("runc, no filter", ["runc", "run", "-b", f"{work}/bundle-plain", "bench-runc"]),
@@ -154,6 +156,42 @@ def learn_rows():
     ]
 
 
+def podman_setup():
+    """podman with its own storage under the bench's directory, the cgroupfs manager (no
+    systemd here), ulimits at this host's hard limits (root lacks CAP_SYS_RESOURCE), and
+    the bench root imported offline as an image. None when podman is missing."""
+    if not shutil.which("podman"):
+        return None
+    d = f"{work}/podman"
+    os.makedirs(d, exist_ok=True)
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    with open("/proc/sys/kernel/pid_max") as f:
+        pid_max = f.read().strip()
+    conf = f"{d}/containers.conf"
+    with open(conf, "w") as f:
+        f.write(f'[containers]\ndefault_ulimits = ["nofile={hard}:{hard}", "nproc={pid_max}:{pid_max}"]\n'
+                '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime_supports_json = ["syscage"]\n')
+    os.environ["CONTAINERS_CONF"] = conf
+    base = ["podman", "--root", f"{d}/storage", "--runroot", f"{d}/run", "--tmpdir", f"{d}/tmp"]
+    tar = f"{d}/rootfs.tar"
+    subprocess.run(["tar", "-C", root, "-cf", tar, "."], check=True)
+    subprocess.run(base + ["import", tar, "localhost/syscage-bench:latest"], check=True, stdout=subprocess.DEVNULL)
+    return base
+
+
+def podman_rows(base):
+    args = ["run", "--rm", "--network", "none", "localhost/syscage-bench:latest", "/bin/true"]
+    return [
+        ("podman run --rm, syscage", base + ["--runtime", S] + args),
+        ("podman run --rm, runc", base + ["--runtime", shutil.which("runc")] + args),
+    ]
+
+
+def podman_teardown(base):
+    subprocess.run(base + ["rmi", "-af"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def version(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
@@ -243,6 +281,27 @@ def main():
         out.append(f"| {name} | {ms(m)} | {ms(m - basel)} |")
     out.append("")
 
+    out.append("### As the OCI runtime of podman")
+    out.append("")
+    pb = podman_setup()
+    pm = None
+    if pb:
+        prow = podman_rows(pb)
+        RUNS, WARMUP = (4, 1) if quick else (15, 3)
+        pm = hyperfine(prow, [])
+        podman_teardown(pb)
+        out.append(f"`podman run --rm --network none IMAGE /bin/true` ({version(['podman', '--version'])}, conmon, the cgroupfs manager), "
+                   "podman's own default seccomp profile, median wall time. crun is not in this table: crun 1.8 refuses the "
+                   "hybrid cgroup layout podman sees.")
+        out.append("")
+        out.append("| runtime | median (ms) | x runc |")
+        out.append("|---|---:|---:|")
+        for name, _ in prow:
+            out.append(f"| {name} | {ms(pm[name]['median'])} | {pm[name]['median'] / pm[prow[1][0]]['median']:.2f} |")
+    else:
+        out.append("podman is not installed: no rows.")
+    out.append("")
+
     # Targets, checked on these numbers.
     sd, bw, cd, cp = back["syscage, default profile"]["median"], back["bwrap --unshare-all, no filter"]["median"], back["crun, Docker profile"]["median"], back["crun, no filter"]["median"]
     mem_ = back["syscage, default, --memory (cgroup)"]["median"]
@@ -262,6 +321,15 @@ def main():
     if de and floor:
         for k in ("getpid",):
             out.append(f"| `{k}` at the floor of any filter (the kernel's action cache answers it) | {de[k]:.0f} vs {floor[k]:.0f} ns (minimal filter) | {'yes' if de[k] <= floor[k] + 20 else 'no'} (+-20 ns noise) |")
+    od, op = back["syscage as OCI runtime, Docker profile"]["median"], back["syscage as OCI runtime, no filter"]["median"]
+    out.append(f"| OCI create+start+delete, Docker profile <= 0.5x crun with the same bundle | {od / cd:.2f}x | {'yes' if od <= 0.5 * cd else 'no'} |")
+    out.append(f"| OCI, Docker profile, no slower than crun without any filter | {od / cp:.2f}x | {'yes' if od <= cp else 'no'} |")
+    if pm:
+        ps_, pr = pm["podman run --rm, syscage"]["median"], pm["podman run --rm, runc"]["median"]
+        out.append(f"| podman run --rm with syscage no slower than with runc | {ps_ / pr:.2f}x | {'yes' if ps_ <= pr else 'no'} |")
+    osr, ocr = rss["syscage as OCI runtime, Docker profile"], rss["crun, Docker profile"]
+    if osr and ocr:
+        out.append(f"| peak memory of the OCI runtime below crun's | {osr} vs {ocr} KiB | {'yes' if osr < ocr else 'no'} |")
     sr, cr = rss["syscage, default profile"], rss["crun, Docker profile"]
     if sr and cr:
         out.append(f"| peak memory of a start below crun's | {sr} vs {cr} KiB | {'yes' if sr < cr else 'no'} |")

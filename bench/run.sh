@@ -9,7 +9,7 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh needs root (crun, runc and cgroups)"; exit 1; }
 . scripts/deps.sh
-syscage_deps crun runc bubblewrap firejail hyperfine time strace gnuplot-nox python3
+syscage_deps crun runc bubblewrap firejail hyperfine time strace gnuplot-nox python3 podman conmon
 cargo build --release --quiet
 cargo build --release --quiet -p syscage-seccomp --example compile_time
 
