@@ -291,6 +291,32 @@ fn features_spec_version_and_the_json_log() {
     let spec: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(spec["process"]["args"], json!(["sh"]));
+    // The default configuration runs as it is (with a root to run in): its ambient
+    // capabilities, which have no inheritable ones, are left out with a warning, as runc
+    // leaves them.
+    let mut runnable = spec.clone();
+    runnable["root"] = json!({"path": rootfs().to_str().unwrap(), "readonly": true});
+    runnable["process"]["terminal"] = false.into();
+    runnable["process"]["args"] = json!(["sh", "-c", "grep -E '^Cap(Eff|Amb)' /proc/self/status"]);
+    let rdir = dir.join("runnable");
+    std::fs::create_dir_all(&rdir).unwrap();
+    std::fs::write(rdir.join("config.json"), runnable.to_string()).unwrap();
+    let r = syscage_run(&[
+        "--root",
+        dir.join("spec-state").to_str().unwrap(),
+        "run",
+        "--bundle",
+        rdir.to_str().unwrap(),
+        "spec-default",
+    ]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            0,
+            "CapEff:\t0000000020000420\nCapAmb:\t0000000000000000\n",
+            "syscage: warning: process.capabilities.ambient: left out CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE, not in both the inheritable and the permitted sets (the kernel raises no other)\n"
+        )
+    );
     let r = syscage_run(&["spec", "--bundle", dir.to_str().unwrap()]);
     assert_eq!(
         (r.code, r.stderr),

@@ -282,7 +282,8 @@ fn the_console_socket_gets_the_terminal_and_preserved_fds_reach_the_container() 
     assert_eq!(fds.len(), 1, "one fd");
     // SAFETY: the fd was just received and is owned by nobody else.
     let master = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-    assert_eq!(b.oci(&["start", "t1"]).code, 0);
+    let r = b.oci(&["start", "t1"]);
+    assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(reap(pid.unwrap(), Duration::from_secs(20)), 4);
     let mut out = Vec::new();
     let mut f = std::fs::File::from(master);
@@ -377,7 +378,13 @@ fn preserve_fds_passes_those_and_closes_every_other() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(b.oci(&["start", "f1"]).code, 0);
+    let r = b.oci(&["start", "f1"]);
+    assert_eq!(
+        r.code,
+        0,
+        "{r:?} {:?}",
+        std::fs::read_to_string(b.path("f1.err"))
+    );
     let code = reap(pid, Duration::from_secs(20));
     let text = b.output("f1");
     assert_eq!(code, 0, "{text}");

@@ -4,7 +4,9 @@
 //! the file: `{"level":"error","msg":"...","time":"RFC 3339"}` in JSON (containerd's shim
 //! reads the file as a stream of such objects and gives up at the first it cannot read;
 //! podman reads the whole file as one), else `time="..." level=error msg="..."`.
-//! Warnings go to the file only: `create`'s standard streams are the container's.
+//! Warnings go to the file only when there is one (`create`'s standard streams are the
+//! container's, and the clients always pass `--log`); without `--log`, to stderr, as
+//! runc writes its warnings there.
 //! syscage's own tracing events (RUST_LOG) go to the file the same way, never to stderr.
 
 use std::io::Write;
@@ -38,8 +40,10 @@ impl Log {
         }
     }
 
-    fn append(&self, level: &str, msg: &str) {
-        let Some(path) = &self.file else { return };
+    fn append(&self, level: &str, msg: &str) -> bool {
+        let Some(path) = &self.file else {
+            return false;
+        };
         let line = self.line(level, msg);
         // One write of the whole line, appended: concurrent commands of one container
         // share the file (the shim passes the same log to all of them).
@@ -50,17 +54,20 @@ impl Log {
         {
             let _ = f.write_all(line.as_bytes());
         }
+        true
     }
 
     /// An error: on stderr and in the log.
     pub fn error(&self, msg: &str) {
         eprintln!("syscage: {msg}");
-        self.append("error", msg);
+        let _ = self.append("error", msg);
     }
 
-    /// A warning: in the log only.
+    /// A warning: in the log, or on stderr without one.
     pub fn warning(&self, msg: &str) {
-        self.append("warning", msg);
+        if !self.append("warning", msg) {
+            eprintln!("syscage: warning: {msg}");
+        }
     }
 
     /// Sends tracing events (RUST_LOG, warnings of the runtime) to the log.

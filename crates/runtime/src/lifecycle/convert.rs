@@ -192,6 +192,17 @@ pub fn convert(
             names.join(", ")
         ));
     }
+    if !parts.ambient_left_out.is_empty() {
+        let names: Vec<String> = parts
+            .ambient_left_out
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        warnings.push(format!(
+            "process.capabilities.ambient: left out {}, not in both the inheritable and the permitted sets (the kernel raises no other)",
+            names.join(", ")
+        ));
+    }
     let mut extras = parts.extras;
     if let Some(p) = &linux.personality {
         extras.personality = Some(if p.domain == "LINUX32" { 0x0008 } else { 0 });

@@ -24,6 +24,10 @@ pub struct ProcessParts {
     /// Capabilities asked for that syscage's own bounding set lacks, left out (a line on
     /// stderr says so, as `syscage run --cap-add ALL` does).
     pub left_out: Vec<Cap>,
+    /// Ambient capabilities outside the inheritable or the permitted set: the kernel
+    /// refuses to raise those (PR_CAP_AMBIENT_RAISE), so they are left out, as runc leaves
+    /// them (runc's own `spec` asks for ambient capabilities without inheritable ones).
+    pub ambient_left_out: Vec<Cap>,
 }
 
 /// The resource limit of a spec name (`RLIMIT_NOFILE`).
@@ -106,6 +110,14 @@ pub fn convert(
             }
         }
     }
+    let ambient_left_out: Vec<Cap> = sets
+        .ambient
+        .iter()
+        .filter(|c| !sets.inheritable.contains(*c) || !sets.permitted.contains(*c))
+        .collect();
+    for c in &ambient_left_out {
+        sets.ambient.remove(*c);
+    }
     let mut rlimits = Vec::new();
     for (i, r) in p.rlimits.iter().flatten().enumerate() {
         let resource = resource(&r.kind).ok_or_else(|| {
@@ -138,6 +150,7 @@ pub fn convert(
             new_privs: !p.no_new_privileges(),
         },
         left_out,
+        ambient_left_out,
     })
 }
 
@@ -155,6 +168,25 @@ mod tests {
 
     fn process(json: &str) -> Process {
         syscage_oci::read::process(json).unwrap()
+    }
+
+    /// runc's `spec` asks for ambient capabilities with no inheritable set: the kernel
+    /// refuses to raise them, runc goes on without them, and so does syscage (saying so).
+    #[test]
+    fn ambient_capabilities_the_kernel_cannot_raise_are_left_out() {
+        let p = process(
+            r#"{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/",
+                "capabilities":{"bounding":["CAP_KILL","CAP_CHOWN"],
+                  "effective":["CAP_KILL","CAP_CHOWN"],"inheritable":["CAP_CHOWN"],
+                  "permitted":["CAP_KILL","CAP_CHOWN"],"ambient":["CAP_KILL","CAP_CHOWN"]}}"#,
+        );
+        let parts = convert(&p, "process", CapSet::all_up_to(40), 40).unwrap();
+        let sets = parts.extras.cap_sets.unwrap();
+        assert_eq!(
+            sets.ambient.iter().collect::<Vec<_>>(),
+            vec![Cap::parse("CHOWN").unwrap()]
+        );
+        assert_eq!(parts.ambient_left_out, vec![Cap::parse("KILL").unwrap()]);
     }
 
     #[test]
