@@ -81,6 +81,12 @@ pub fn start(root: &Root, id: &ContainerId) -> Result<Vec<String>, OciError> {
         Status::Paused => return Err(OciError::StartPaused(id.to_string())),
         _ => return Err(OciError::StartStopped(id.to_string())),
     }
+    // The pidfd first: once the FIFO is open the process may run its program to the end
+    // at once (a zombie then, whose start time no longer says it is alive), and `start`
+    // must still see it took the start.
+    let pidfd = c
+        .pidfd()
+        .ok_or_else(|| OciError::StartStopped(id.to_string()))?;
     let fifo_path = c.locked.fifo();
     // Never a blocking open: the process may be dead. Without a writer yet, this opens
     // at once; the process's own open then returns, and it writes its byte.
@@ -93,9 +99,6 @@ pub fn start(root: &Root, id: &ContainerId) -> Result<Vec<String>, OciError> {
         Err(Errno::ENOENT) => return Err(OciError::StartRunning(id.to_string())),
         Err(e) => return Err(OciError::errno("open the exec FIFO", &fifo_path, e)),
     };
-    let pidfd = c
-        .pidfd()
-        .ok_or_else(|| OciError::StartStopped(id.to_string()))?;
     // From here on the container is running whatever happens to this `start`.
     std::fs::remove_file(&fifo_path)
         .map_err(|e| OciError::io("remove the exec FIFO", &fifo_path, &e))?;
