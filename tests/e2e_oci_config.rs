@@ -264,6 +264,60 @@ fn seccomp_from_the_configuration_and_from_the_annotation() {
         out, "made\nunshare_userns: blocked errno=1 (EPERM)\n",
         "{out}"
     );
+    // An annotation never lifts the filter, and names a file only inside an
+    // --annotation-dir: a pod's annotations must not make syscage read the node's files.
+    let allowed = b.path("profiles");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let deny_mkdir = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30}]}"#;
+    std::fs::write(allowed.join("p.json"), deny_mkdir).unwrap();
+    let outside = b.path("outside.json");
+    std::fs::write(&outside, deny_mkdir).unwrap();
+    std::os::unix::fs::symlink(&outside, allowed.join("link.json")).unwrap();
+    let dir_opt = format!("--annotation-dir={}", allowed.display());
+    for (i, (value, with_dir, want)) in [
+        ("unconfined", true, "`unconfined`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)".to_string()),
+        ("p.json", true, "`p.json`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)".to_string()),
+        (allowed.join("p.json").to_str().unwrap(), false, format!("`{}`: profile files named by annotations are refused unless the runtime is given --annotation-dir DIR (the directories they may be in)", allowed.join("p.json").display())),
+        (outside.to_str().unwrap(), true, format!("`{}` is outside the directories --annotation-dir allows ({})", outside.display(), allowed.display())),
+        (allowed.join("link.json").to_str().unwrap(), true, format!("`{}` is outside the directories --annotation-dir allows ({})", allowed.join("link.json").display(), allowed.display())),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let v = value.to_string();
+        let bb = Bundle::new(&format!("seccomp-ann-bad{i}"), &["true"], move |c| {
+            c["annotations"] = json!({"run.syscage.seccomp": v});
+        });
+        let id = format!("a{i}");
+        let mut args = vec![];
+        if with_dir {
+            args.push(dir_opt.as_str());
+        }
+        args.extend(["run", "--bundle", bb.dir.to_str().unwrap(), &id]);
+        let r = bb.oci(&args);
+        assert_eq!(
+            (r.code, r.stderr.as_str()),
+            (
+                1,
+                format!("syscage: annotation `run.syscage.seccomp`: {want}\n").as_str()
+            ),
+            "{value}"
+        );
+        assert!(!bb.root.join(&id).exists());
+    }
+    let p = allowed.join("p.json").display().to_string();
+    let bb = Bundle::new("seccomp-ann-file", &sh("mkdir /tmp/x"), move |c| {
+        c["annotations"] = json!({"run.syscage.seccomp": p});
+    });
+    let r = bb.oci(&[&dir_opt, "run", "--bundle", bb.dir.to_str().unwrap(), "a9"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            1,
+            "",
+            "mkdir: can't create directory '/tmp/x': Read-only file system\n"
+        )
+    );
     // A profile the reader refuses fails create with its field, and leaves nothing.
     let b = Bundle::new("seccomp-bad", &["true"], |c| {
         c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdri"], "action": "SCMP_ACT_ERRNO"}]});

@@ -38,6 +38,7 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
                 preserve: preserved(a.preserve_fds),
                 preserve_count: a.preserve_fds,
                 systemd_cgroup: cli.systemd_cgroup,
+                annotation_dirs: cli.annotation_dir.clone(),
             };
             let created = create::create(&o, &agent).map_err(e)?;
             for w in &created.warnings {
@@ -126,7 +127,13 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
             };
             exec::exec(&o, &agent).map_err(e)
         }
-        OciCommand::Run(a) => super::run::run(root, *a, cli.systemd_cgroup, log),
+        OciCommand::Run(a) => super::run::run(
+            root,
+            *a,
+            cli.systemd_cgroup,
+            cli.annotation_dir.clone(),
+            log,
+        ),
         OciCommand::Features => {
             outln!("{}", super::info::features());
             Ok(0)

@@ -36,6 +36,7 @@ const GLOBALS: &[&str] = &[
     "--systemd-cgroup",
     "--rootless",
     "--criu",
+    "--annotation-dir",
 ];
 /// Options only OCI's `run` has.
 const RUN_ONLY: &[&str] = &[
@@ -124,6 +125,10 @@ struct OciCli {
     /// Accepted and ignored (no checkpoints).
     #[arg(long, value_name = "PATH")]
     criu: Option<String>,
+    /// A directory the profile files named by `run.syscage.seccomp` annotations may be in
+    /// (repeatable). Without one, an annotation may name only `default` or `contained`.
+    #[arg(long = "annotation-dir", value_name = "DIR")]
+    annotation_dir: Vec<PathBuf>,
     #[command(subcommand)]
     command: OciCommand,
 }

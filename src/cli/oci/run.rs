@@ -13,7 +13,13 @@ use syscage_runtime::lifecycle::ops;
 use syscage_runtime::lifecycle::statedir::Root;
 use syscage_runtime::signals::{forwarded, Signals};
 
-pub fn run(root: Root, a: RunArgs, systemd: bool, log: &Log) -> Result<i32, String> {
+pub fn run(
+    root: Root,
+    a: RunArgs,
+    systemd: bool,
+    annotation_dirs: Vec<std::path::PathBuf>,
+    log: &Log,
+) -> Result<i32, String> {
     let id =
         ContainerId::new(&a.create.id).map_err(|e| format!("invalid container ID format: {e}"))?;
     // Blocked from now on: a signal waits to be passed on once the container runs.
@@ -27,6 +33,7 @@ pub fn run(root: Root, a: RunArgs, systemd: bool, log: &Log) -> Result<i32, Stri
         preserve: preserved(a.create.preserve_fds),
         preserve_count: a.create.preserve_fds,
         systemd_cgroup: systemd,
+        annotation_dirs,
     };
     let created = create::create(&o, &agent).map_err(|e| e.to_string())?;
     for w in &created.warnings {

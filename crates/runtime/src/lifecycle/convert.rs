@@ -19,8 +19,10 @@ use syscage_oci::Validated;
 use syscage_seccomp::cache::Cache;
 use syscage_seccomp::filter::{self, NotifyMode, Request};
 
-/// The annotation that replaces the configuration's seccomp profile: a built-in's name
-/// (`default`, `contained`, `unconfined`) or a profile file.
+/// The annotation that replaces the configuration's seccomp profile: `default`,
+/// `contained`, or a profile file in a directory the runtime's `--annotation-dir` allows.
+/// Never `unconfined` nor a file elsewhere: whoever writes a pod's annotations must not
+/// lift the filter or make syscage read any file of the node.
 pub const SECCOMP_ANNOTATION: &str = "run.syscage.seccomp";
 
 /// Everything `create` needs from the configuration.
@@ -85,6 +87,7 @@ pub fn convert(
     v: &Validated,
     bundle: &Path,
     cgroup_dirs: &[(String, PathBuf)],
+    annotation_dirs: &[PathBuf],
 ) -> Result<Converted, OciError> {
     let spec = v.spec();
     let linux = spec
@@ -213,6 +216,7 @@ pub fn convert(
     let (filter, seccomp, listener) = seccomp(
         linux.seccomp.as_ref(),
         annotations.get(SECCOMP_ANNOTATION).and_then(Value::as_str),
+        annotation_dirs,
         caps,
         &mut warnings,
     )?;
@@ -325,12 +329,14 @@ type Seccomp = (Option<LoadableFilter>, Option<SavedSeccomp>, Listener);
 fn seccomp(
     given: Option<&Value>,
     annotation: Option<&str>,
+    annotation_dirs: &[PathBuf],
     caps: syscage_policy::CapSet,
     warnings: &mut Vec<String>,
 ) -> Result<Seccomp, OciError> {
     let (src, saved) = match (annotation, given) {
         (Some(name), _) => {
-            let src = syscage_policy::builtin::read_source(name)
+            let name = annotated_profile(name, annotation_dirs)?;
+            let src = syscage_policy::builtin::read_source(&name)
                 .map_err(|e| OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {e}")))?;
             let saved = match (src.builtin, &src.text) {
                 (Some(b), _) => SavedProfile::Builtin(b.name.to_string()),
@@ -378,6 +384,40 @@ fn oci_source(seccomp: &str) -> syscage_policy::builtin::Source {
         text: Some(format!("{{\"linux\":{{\"seccomp\":{seccomp}}}}}")),
         bases: Vec::new(),
     }
+}
+
+/// What `run.syscage.seccomp` may name: `default` or `contained`, or an absolute path
+/// that, links resolved, is a regular file inside an `--annotation-dir`.
+fn annotated_profile(value: &str, dirs: &[PathBuf]) -> Result<String, OciError> {
+    let refuse = |why: String| OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {why}"));
+    if matches!(value, "default" | "contained") {
+        return Ok(value.to_string());
+    }
+    if !value.starts_with('/') {
+        return Err(refuse(format!(
+            "`{value}`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)"
+        )));
+    }
+    if dirs.is_empty() {
+        return Err(refuse(format!(
+            "`{value}`: profile files named by annotations are refused unless the runtime is given --annotation-dir DIR (the directories they may be in)"
+        )));
+    }
+    let real = std::fs::canonicalize(value).map_err(|e| refuse(format!("`{value}`: {e}")))?;
+    let inside = dirs
+        .iter()
+        .any(|d| std::fs::canonicalize(d).is_ok_and(|d| real.starts_with(&d) && real != d));
+    if !inside {
+        let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        return Err(refuse(format!(
+            "`{value}` is outside the directories --annotation-dir allows ({})",
+            list.join(", ")
+        )));
+    }
+    if !std::fs::metadata(&real).is_ok_and(|m| m.is_file()) {
+        return Err(refuse(format!("`{value}` is not a regular file")));
+    }
+    Ok(real.display().to_string())
 }
 
 fn build(

@@ -37,6 +37,8 @@ pub struct CreateOptions {
     pub preserve: Vec<RawFd>,
     pub preserve_count: u32,
     pub systemd_cgroup: bool,
+    /// `--annotation-dir`: where the files the `run.syscage.*` annotations name may be.
+    pub annotation_dirs: Vec<PathBuf>,
 }
 
 /// Who gets the notification fd of a profile with `listenerPath`: an OCI seccomp agent.
@@ -178,7 +180,12 @@ pub fn create(o: &CreateOptions, agent: MakeAgent<'_>) -> Result<Created, OciErr
         .and_then(|l| l.cgroups_path.as_deref());
     let placement = crate::ocicgroup::place(&layout, cgroups_path, o.id.as_str(), &proc_cgroup)
         .map_err(|e| OciError::Other(e.to_string()))?;
-    let c = convert::convert(&v, &bundle, &cgroup_names(&placement, &layout))?;
+    let c = convert::convert(
+        &v,
+        &bundle,
+        &cgroup_names(&placement, &layout),
+        &o.annotation_dirs,
+    )?;
     let min = 3 + o.preserve_count as RawFd;
     let mut joins = Vec::new();
     let mut pid_ns = None;
@@ -458,6 +465,7 @@ mod tests {
             preserve: vec![],
             preserve_count: 0,
             systemd_cgroup: false,
+            annotation_dirs: vec![],
         }
     }
 
