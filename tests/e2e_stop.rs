@@ -492,3 +492,96 @@ fn the_command_sleeps_until_its_supervisor_takes_over() {
         assert_eq!(r.code, 0, "{mode:?}: {r:?}");
     }
 }
+
+/// The shared pages of a process (`rw-s` lines of its maps) on anonymous memory.
+fn shared_anonymous_pages(pid: i32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" rw-s ") && l.contains("/dev/zero"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The page syscage reads from the container (a failed execve's errno, the notification
+/// fd's hand-over) is mapped in the command until it executes, never in the init, whose
+/// memory a command given CAP_SYS_PTRACE could write.
+#[test]
+#[ignore = "needs root"]
+fn the_init_does_not_map_the_page_syscage_reads() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let mut child = start(
+        &[],
+        syscage(),
+        &root,
+        &["--cap-add", "SYS_PTRACE"],
+        &["/bin/sh", "-c", "echo ready; exec sleep 100"],
+    );
+    wait_for_line(&mut child, "ready");
+    let init = children_of(child.id() as i32);
+    assert_eq!(init.len(), 1, "{init:?}");
+    assert_eq!(shared_anonymous_pages(init[0]), Vec::<String>::new());
+    signal(&child, Signal::SIGTERM);
+    let r = wait_timeout(child, Duration::from_secs(20));
+    assert_eq!(r.code, 143, "{r:?}");
+}
+
+/// The command executes nothing of the container's before the init has locked itself
+/// down (not dumpable, no capabilities, no_new_privs, its own filter): held before its
+/// lock-down, the init leaves the command waiting, not running.
+#[test]
+#[ignore = "needs root"]
+fn the_command_waits_until_the_init_is_locked_down() {
+    need_root!();
+    let root = rootfs().to_str().unwrap().to_string();
+    let hold = std::env::temp_dir().join(format!("syscage-hold-{}", std::process::id()));
+    std::fs::write(&hold, "").unwrap();
+    let mut child = Command::new(syscage())
+        .env("SYSCAGE_HOLD_AT", "init lock-down")
+        .env("SYSCAGE_HOLD_FILE", &hold)
+        .args(["run", "--rootfs", &root, "--", "/bin/echo", "RAN"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let syscage_pid = child.id() as i32;
+    // The command, once it waits or (what must not happen) runs the program.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (init, command, wchan) = loop {
+        assert!(Instant::now() < deadline, "no init and command appeared");
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("the run ended while the init was held before its lock-down: {st:?}");
+        }
+        let init = children_of(syscage_pid);
+        if let [init] = init[..] {
+            if let [command] = children_of(init)[..] {
+                let comm =
+                    std::fs::read_to_string(format!("/proc/{command}/comm")).unwrap_or_default();
+                let wchan =
+                    std::fs::read_to_string(format!("/proc/{command}/wchan")).unwrap_or_default();
+                if comm.trim() != "syscage-init" || wchan.contains("pipe") {
+                    break (init, command, format!("{} {wchan}", comm.trim()));
+                }
+            }
+        }
+        std::thread::yield_now();
+    };
+    assert!(
+        wchan.contains("pipe_read"),
+        "the command did not wait: {wchan}"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    assert!(
+        status.contains("NoNewPrivs:\t0"),
+        "the init was held before its lock-down"
+    );
+    assert_eq!(state_of(command), "S");
+    std::fs::remove_file(&hold).unwrap();
+    let r = wait_timeout(child, Duration::from_secs(20));
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "RAN\n", "")
+    );
+}

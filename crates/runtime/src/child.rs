@@ -54,6 +54,7 @@ pub fn init_main(
     if sys::close_fds_from(3, &[sock.as_raw_fd()], false).is_err() {
         sys::exit_now(125);
     }
+    let hold = crate::fault::Hold::at("init lock-down");
     match protocol::recv::<ToChild>(sock.as_fd()) {
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
@@ -67,10 +68,23 @@ pub fn init_main(
             sys::exit_now(code);
         }
     };
+    // The init tells the command on this pipe that it is locked down (below), by closing
+    // its end: the command executes nothing of the container's before, so no program of
+    // the container ever sees an init it could ptrace with its capabilities or make call
+    // anything.
+    let (gate_r, gate_w) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => {
+            let f = fail(FailureKind::Setup, "make the init's pipe", Some(e), None);
+            let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+            sys::exit_now(125);
+        }
+    };
     let child = match sys::fork() {
         Ok(None) => {
             drop(sfd);
-            exec::command_main(cfg, &sock, tty, shared)
+            drop(gate_w);
+            exec::command_main(cfg, &sock, tty, shared, Some(gate_r))
         }
         Ok(Some(child)) => child,
         Err(e) => {
@@ -84,8 +98,21 @@ pub fn init_main(
             sys::exit_now(125);
         }
     };
+    drop(gate_r);
     drop(sock);
     drop(tty);
+    // The page syscage reads (the report of a failed execve, the notification fd's
+    // hand-over) is the command's business: the init maps it no more, so that a process
+    // of the container able to write the init's memory (CAP_SYS_PTRACE) cannot write what
+    // syscage reads.
+    // SAFETY: the init never touches the page again (it only reaps and forwards signals
+    // from here, and leaves with _exit, running no destructor).
+    #[allow(unsafe_code)]
+    // SAFETY: see above.
+    unsafe {
+        shared.unmap_here()
+    };
+    hold.wait();
     // The init keeps nothing it does not need: not dumpable (so the command cannot ptrace
     // it or read its memory without CAP_SYS_PTRACE), no capabilities, no new privileges,
     // and a filter of its own that allows only what reaping and forwarding take (so even
@@ -101,6 +128,9 @@ pub fn init_main(
         let _ = kill(child, Signal::SIGKILL);
         sys::exit_now(125);
     }
+    // close(2) itself: dropping an OwnedFd also calls fcntl in debug builds, which the
+    // init's filter does not allow.
+    let _ = nix::unistd::close(std::os::fd::IntoRawFd::into_raw_fd(gate_w));
     sys::exit_now(reap(child, &sfd))
 }
 

@@ -40,9 +40,13 @@ pub fn command_main(
     sock: &OwnedFd,
     tty: Option<OwnedFd>,
     shared: &SharedPage,
+    init_locked: Option<OwnedFd>,
 ) -> ! {
     let err = match prepare(cfg, sock, tty, None) {
-        Ok(prepared) => exec(cfg, sock, shared, prepared),
+        Ok(prepared) => match init_locked.map(wait_for_the_init).transpose() {
+            Ok(_) => exec(cfg, sock, shared, prepared),
+            Err(f) => f,
+        },
         Err(f) => f,
     };
     let code = err.kind.exit_code();
@@ -301,6 +305,34 @@ fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
         (cfg.gid, cfg.userns.has_gid(cfg.gid))
     };
     (!mapped).then(|| format!("id {id} is not mapped in the container's user namespace"))
+}
+
+/// Waits until the init has locked itself down: it closes the other end of `gate` then
+/// (end of file here). A byte instead would be a fault of syscage's.
+fn wait_for_the_init(gate: OwnedFd) -> Result<(), Failure> {
+    let mut b = [0u8; 1];
+    loop {
+        match nix::unistd::read(&gate, &mut b) {
+            Ok(0) => return Ok(()),
+            Err(Errno::EINTR) => continue,
+            Ok(_) => {
+                return Err(failure(
+                    FailureKind::Setup,
+                    "wait for the init",
+                    Some(Errno::EPROTO),
+                    None,
+                ))
+            }
+            Err(e) => {
+                return Err(failure(
+                    FailureKind::Setup,
+                    "wait for the init",
+                    Some(e),
+                    None,
+                ))
+            }
+        }
+    }
 }
 
 /// Steps 7 to 9; returns only on failure (a failed `execve` is reported in shared memory

@@ -31,3 +31,49 @@ pub fn stop_here(point: &str) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub fn stop_here(_point: &str) {}
+
+/// With the `fault-injection` feature, a point where a process that cannot stop itself (a
+/// pid namespace's init ignores its own SIGSTOP) waits while a test looks at the others:
+/// when `SYSCAGE_HOLD_AT` names the point exactly, [`Hold::at`] opens `SYSCAGE_HOLD_FILE`
+/// (while the host's files are still in view) and [`Hold::wait`] returns once the test has
+/// removed it.
+pub struct Hold(#[allow(dead_code)] Option<std::os::fd::OwnedFd>);
+
+impl Hold {
+    #[cfg(feature = "fault-injection")]
+    pub fn at(point: &str) -> Hold {
+        if !std::env::var("SYSCAGE_HOLD_AT").is_ok_and(|v| v == point) {
+            return Hold(None);
+        }
+        let Ok(f) = std::env::var("SYSCAGE_HOLD_FILE") else {
+            return Hold(None);
+        };
+        Hold(
+            nix::fcntl::open(
+                f.as_str(),
+                nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .ok(),
+        )
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub fn at(_point: &str) -> Hold {
+        Hold(None)
+    }
+
+    #[cfg(feature = "fault-injection")]
+    pub fn wait(self) {
+        if let Some(fd) = &self.0 {
+            while nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_nlink > 0) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub fn wait(self) {}
+}

@@ -181,6 +181,20 @@ impl SharedPage {
     }
 }
 
+impl SharedPage {
+    /// Unmaps the page in the calling process only (the others keep theirs).
+    ///
+    /// # Safety
+    /// Nothing in this process may use the page afterwards (its drop unmaps nothing
+    /// mapped there since: call it only in a process that leaves with `_exit`).
+    pub unsafe fn unmap_here(&self) {
+        // SAFETY: the caller promises no later use; the range is this page's own.
+        unsafe {
+            libc::munmap(self.ptr.cast(), 4096);
+        }
+    }
+}
+
 impl Drop for SharedPage {
     fn drop(&mut self) {
         // SAFETY: `ptr` is the mapping made in `new`, unmapped once.

@@ -385,9 +385,10 @@ fn key(req: &Request, src: &builtin::Source) -> crate::cache::Key {
 }
 
 /// What the container's init may call once the command runs: reaping, reading its
-/// signalfd, forwarding signals, and leaving. Memory calls are there for the allocator.
+/// signalfd, forwarding signals, closing the pipe that lets the command go, and leaving. Memory calls are there for the allocator.
 const INIT_CALLS: &[&str] = &[
     "read",
+    "close",
     "wait4",
     "waitid",
     "kill",
