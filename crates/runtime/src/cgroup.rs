@@ -478,10 +478,7 @@ pub fn sweep(layout: &Layout, alive: &dyn Fn(&Owner) -> bool) -> usize {
 
 /// The start time of a process (field 22 of `/proc/PID/stat`), `None` if it is gone.
 pub fn process_start(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain spaces and parentheses: fields follow the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
+    crate::sys::ProcStat::read(pid)?.start_time()
 }
 
 #[cfg(test)]

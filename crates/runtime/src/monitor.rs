@@ -116,19 +116,11 @@ pub fn readable(fd: BorrowedFd<'_>) -> bool {
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
 }
 
-/// The fields of `/proc/PID/stat` from the state (field 3) on; the command name before
-/// them may hold anything.
-fn stat_fields(pid: i32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    Some(rest.split_whitespace().map(str::to_string).collect())
-}
-
 /// PF_EXITING in the task's flags (field 9): it is on its way out.
 fn task_exiting(pid: i32) -> bool {
     const PF_EXITING: u64 = 0x4;
-    stat_fields(pid)
-        .and_then(|f| f.get(9 - 3)?.parse::<u64>().ok())
+    sys::ProcStat::read(pid)
+        .and_then(|s| s.number(9))
         .is_none_or(|flags| flags & PF_EXITING != 0)
 }
 
@@ -146,11 +138,11 @@ pub fn pidfd_pid(pidfd: BorrowedFd<'_>) -> Option<i32> {
 /// field 52 of its stat). Checked through its pidfd: read before it was reaped, so the
 /// pid was still its own.
 fn zombie_code(pid: i32, pidfd: BorrowedFd<'_>) -> Option<i32> {
-    let f = stat_fields(pid)?;
-    if !matches!(f.first()?.as_str(), "Z" | "X") {
+    let f = sys::ProcStat::read(pid)?;
+    if !matches!(f.state(), "Z" | "X") {
         return None;
     }
-    let status: i32 = f.get(52 - 3)?.parse().ok()?;
+    let status: i32 = f.field(52)?.parse().ok()?;
     if pidfd_pid(pidfd) != Some(pid) {
         return None;
     }
@@ -181,8 +173,8 @@ impl Command {
             Err(e) => return Err(fail(e)),
         };
         // Field 5: the process group, as the host sees it.
-        let in_group = stat_fields(self.pid)
-            .and_then(|f| f.get(5 - 3)?.parse::<i32>().ok())
+        let in_group = sys::ProcStat::read(self.pid)
+            .and_then(|f| f.field(5)?.parse::<i32>().ok())
             .is_some_and(|pg| pg == self.pid)
             && pidfd_pid(fd) == Some(self.pid);
         if group && in_group {

@@ -33,13 +33,8 @@ pub fn clone_fork(flags: libc::c_int) -> Result<Option<Pid>, Errno> {
 
 /// `pidfd_open(2)`: an fd that refers to the process and becomes readable when it exits.
 pub fn pidfd_open(pid: Pid) -> Result<OwnedFd, Errno> {
-    // SAFETY: plain integer arguments; on success the return value is a new fd we own.
-    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
-    if ret < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: a fresh fd returned by the kernel, owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+    syscage_seccomp::notify::pidfd_open(pid.as_raw())
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
 }
 
 /// `pidfd_getfd(2)`: a duplicate of fd `target` of the process behind `pidfd`.
@@ -505,6 +500,42 @@ pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: libc::c_int, flags: u32) ->
 /// `PIDFD_SIGNAL_PROCESS_GROUP` (include/uapi/linux/pidfd.h).
 pub const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
 
+/// `/proc/PID/stat` of one process (`pid` a number or `self`), read once: its fields from
+/// the state (field 3) on, counted from the last `)` since the command name before them
+/// (field 2) may hold spaces and parentheses.
+pub struct ProcStat(Vec<String>);
+
+impl ProcStat {
+    pub fn read(pid: impl std::fmt::Display) -> Option<ProcStat> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = stat.rsplit_once(')')?.1;
+        Some(ProcStat(
+            rest.split_whitespace().map(str::to_string).collect(),
+        ))
+    }
+
+    /// Field `n` (as proc(5) numbers them, from 3).
+    pub fn field(&self, n: usize) -> Option<&str> {
+        self.0.get(n.checked_sub(3)?).map(String::as_str)
+    }
+
+    /// Field `n` as a number.
+    pub fn number(&self, n: usize) -> Option<u64> {
+        self.field(n)?.parse().ok()
+    }
+
+    /// Field 3: R, S, D, Z, T...
+    pub fn state(&self) -> &str {
+        self.field(3).unwrap_or("X")
+    }
+
+    /// Field 22: when the process started, in clock ticks since boot (a reused pid has
+    /// another).
+    pub fn start_time(&self) -> Option<u64> {
+        self.number(22)
+    }
+}
+
 /// Replaces this process's command line, as `/proc/PID/cmdline` shows it, with `title`,
 /// and its name (`comm`) with the title's first word. The argument strings the kernel
 /// copied at execve, [arg_start, arg_end) in `/proc/self/stat`, are overwritten in place:
@@ -513,15 +544,9 @@ pub const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
 /// case). PR_SET_MM_ARG_START would need CAP_SYS_RESOURCE; a new execve would need the
 /// whole configuration again. The old strings are gone from memory, not just hidden.
 pub fn set_process_title(title: &str) -> Result<(), Errno> {
-    let stat = std::fs::read_to_string("/proc/self/stat").map_err(|_| Errno::EIO)?;
-    // Fields after the command name (which may hold spaces) start at field 3.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or(Errno::EIO)?;
-    let field = |n: usize| -> Result<usize, Errno> {
-        rest.split_whitespace()
-            .nth(n - 3)
-            .and_then(|v| v.parse().ok())
-            .ok_or(Errno::EIO)
-    };
+    let stat = ProcStat::read("self").ok_or(Errno::EIO)?;
+    let field =
+        |n: usize| -> Result<usize, Errno> { stat.number(n).map(|v| v as usize).ok_or(Errno::EIO) };
     let (start, end) = (field(48)?, field(49)?);
     if end <= start + 1 {
         return Err(Errno::ENOSPC);

@@ -196,6 +196,17 @@ pub fn tgid_of(tid: u32) -> Option<u32> {
         .and_then(|v| v.parse().ok())
 }
 
+/// `pidfd_open(2)`: an fd that refers to the process and becomes readable when it exits.
+pub fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: plain integer arguments; on success the return value is a new fd we own.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd returned by the kernel, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
+}
+
 /// Kills, with SIGKILL, the process whose thread `tid` made the pending notification `id`,
 /// never another one that reuses the pid: the process is pinned with a pidfd first, and
 /// only if the notification is still pending afterwards (its thread, and so its process,
@@ -203,13 +214,7 @@ pub fn tgid_of(tid: u32) -> Option<u32> {
 /// `ESRCH` when the thread is gone (there is nothing to kill).
 pub fn kill_notifier(fd: BorrowedFd<'_>, id: u64, tid: u32) -> io::Result<()> {
     let tgid = tgid_of(tid).ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))?;
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, tgid as libc::pid_t, 0) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a new fd that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(r as i32) };
+    let pidfd = pidfd_open(tgid as libc::pid_t)?;
     if !id_valid(fd, id) {
         return Err(io::Error::from_raw_os_error(libc::ESRCH));
     }

@@ -40,10 +40,7 @@ impl Processes {
 
 /// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks since boot.
 fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The name (field 2) may hold spaces and parentheses: count from the last `)`.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    syscage_runtime::sys::ProcStat::read(pid)?.start_time()
 }
 
 fn read_process(pid: u32) -> Process {

@@ -316,17 +316,8 @@ pub fn derive(seen: Seen) -> Status {
 /// Whether `pid` is running and started at `start` (clock ticks since boot). A zombie
 /// has exited: not alive.
 pub fn alive(pid: i32, start: u64) -> bool {
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return false;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // Field 3 is the state, field 22 the start time.
-    let state = f.first().copied().unwrap_or("X");
-    let started = f.get(22 - 3).and_then(|s| s.parse::<u64>().ok());
-    !matches!(state, "Z" | "X" | "x") && started == Some(start)
+    crate::sys::ProcStat::read(pid)
+        .is_some_and(|s| !matches!(s.state(), "Z" | "X" | "x") && s.start_time() == Some(start))
 }
 
 /// The owner of a path (for the state's `owner`).
