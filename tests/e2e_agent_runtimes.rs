@@ -143,6 +143,17 @@ fn bundle(
 /// Runs a bundle with `runtime` and returns its stdout. crun 1.8 refuses the hybrid
 /// cgroup layout: both run in a private mount namespace where cgroup2 is hidden.
 fn run_bundle(runtime: &str, bundle: &Path, id: &str) -> String {
+    // syscage as the OCI runtime, with a state root of its own.
+    let runtime = if runtime == "syscage" {
+        format!(
+            "{} --root {}/syscage-agent-runtimes-{}",
+            syscage(),
+            std::env::temp_dir().display(),
+            std::process::id()
+        )
+    } else {
+        runtime.to_string()
+    };
     let cmd = format!(
         "mount --make-rprivate / && mount -t tmpfs none /sys/fs/cgroup/unified && {runtime} run -b {} {id}",
         bundle.display()
@@ -188,7 +199,7 @@ fn answers(probes: &[&str], out: &str) -> Vec<(String, String)> {
 
 #[test]
 #[ignore = "needs root"]
-fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
+fn crun_runc_and_syscage_are_answered_reported_and_learned_by_the_agent() {
     if !root(module_path!()) {
         return;
     }
@@ -220,7 +231,7 @@ fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
     let plain = dir.join("default-portable.json");
     std::fs::write(&plain, portable_default()).unwrap();
     let sh = script(PROBES);
-    for rt in ["crun", "runc"] {
+    for rt in ["crun", "runc", "syscage"] {
         let id = format!("syscage-agent-{rt}-{}", std::process::id());
         let without = answers(
             PROBES,
@@ -294,7 +305,7 @@ fn crun_and_runc_are_answered_reported_and_learned_by_the_agent() {
     .unwrap();
     let work = "echo hi; /probe socket_inet; /probe tcgets; /probe keyctl; ls /probe";
     let want = "hi\nsocket_inet: ok\ntcgets: ok\nkeyctl: blocked errno=1 (EPERM)\n/probe\n";
-    for rt in ["crun", "runc"] {
+    for rt in ["crun", "runc", "syscage"] {
         let id = format!("syscage-agent-learn-{rt}-{}", std::process::id());
         let learn_to = format!("{out}/{{id}}.learned.json");
         let b = bundle(

@@ -174,6 +174,7 @@ pub fn run(a: RunArgs) -> Result<i32, CliError> {
                 .map_or(std::path::Path::new("/"), |r| r.path.as_path())
                 .display()
                 .to_string(),
+            annotations: Default::default(),
         }),
         _ => Box::new(NoSupervisor),
     };

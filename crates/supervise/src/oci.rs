@@ -12,6 +12,9 @@ pub struct Agent {
     pub metadata: Option<String>,
     pub container_id: String,
     pub bundle: String,
+    /// The container's annotations, in the state as runc and crun send them (the agent
+    /// reads `run.syscage.report` and `run.syscage.learn` there).
+    pub annotations: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Agent {
@@ -28,6 +31,7 @@ impl Agent {
                 "status": "creating",
                 "pid": pid,
                 "bundle": self.bundle,
+                "annotations": self.annotations,
             }
         })
     }

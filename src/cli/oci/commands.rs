@@ -221,5 +221,6 @@ pub fn agent(i: create::AgentInfo) -> Box<dyn syscage_runtime::Supervisor> {
         metadata: i.metadata,
         container_id: i.id,
         bundle: i.bundle,
+        annotations: i.annotations,
     })
 }

@@ -48,6 +48,7 @@ pub struct AgentInfo {
     pub metadata: Option<String>,
     pub id: String,
     pub bundle: String,
+    pub annotations: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Makes the supervisor that hands the fd to the agent.
@@ -396,6 +397,7 @@ fn handshake(
                         metadata,
                         id: saved.id.clone(),
                         bundle: saved.bundle.clone(),
+                        annotations: saved.annotations.clone(),
                     });
                     sup.listener(l, pid).map_err(RunError::Supervisor)?;
                     crate::handoff::release(shared)

@@ -259,6 +259,7 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
                         metadata,
                         id: c.saved.id.clone(),
                         bundle: c.saved.bundle.clone(),
+                        annotations: c.saved.annotations.clone(),
                     };
                     let mut sup = agent(info);
                     sup.listener(l, pid).map_err(RunError::Supervisor)?;
