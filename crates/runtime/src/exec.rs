@@ -160,14 +160,7 @@ pub fn prepare(
     // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
     let bounding = x.cap_sets.map_or(cfg.caps, |c| c.bounding);
     tracing::info!("capabilities: {bounding}");
-    apply_bounding(bounding).map_err(|e| {
-        failure(
-            FailureKind::Setup,
-            "drop capabilities from the bounding set",
-            None,
-            Some(e),
-        )
-    })?;
+    apply_bounding(bounding)?;
 
     // 3. Identity. Without a user namespace, or with a mapped range, supplementary groups
     // are those asked for (none for `syscage run`: syscage's own must not leak); rootless
@@ -221,8 +214,7 @@ pub fn prepare(
             }
         }
     };
-    apply_sets(&sets)
-        .map_err(|e| failure(FailureKind::Setup, "set capabilities", None, Some(e)))?;
+    apply_sets(&sets)?;
     if x.cap_sets.is_some() {
         nix::sys::prctl::set_keepcaps(false).map_err(setup("stop keeping capabilities"))?;
     }
@@ -548,34 +540,48 @@ pub fn find_command(
     }))
 }
 
-fn apply_bounding(keep: CapSet) -> Result<(), String> {
+/// A failed call of the `caps` crate, whose errors are text: the errno the system call
+/// left is read at once.
+fn caps_failure(step: String) -> impl FnOnce(caps::errors::CapsError) -> Failure {
+    move |_| failure(FailureKind::Setup, step, Some(Errno::last()), None)
+}
+
+fn apply_bounding(keep: CapSet) -> Result<(), Failure> {
     // Every number up to the kernel's last, named or not: a capability newer than the
     // table must not stay in the bounding set.
     for n in 0..=last_cap() {
         if syscage_policy::caps::Cap::from_number(n).is_some_and(|c| keep.contains(c)) {
             continue;
         }
-        sys::drop_bounding(n).map_err(|e| format!("capability {n}: {}", e.desc()))?;
+        sys::drop_bounding(n).map_err(|e| {
+            failure(
+                FailureKind::Setup,
+                format!("drop capability {n} from the bounding set"),
+                Some(e),
+                None,
+            )
+        })?;
     }
-    caps::clear(None, caps::CapSet::Ambient).map_err(|e| format!("ambient: {e}"))
+    caps::clear(None, caps::CapSet::Ambient)
+        .map_err(caps_failure("clear the ambient capabilities".into()))
 }
 
-fn apply_sets(sets: &crate::spec::CapSets) -> Result<(), String> {
+fn apply_sets(sets: &crate::spec::CapSets) -> Result<(), Failure> {
     let hs = |set: CapSet| -> std::collections::HashSet<caps::Capability> {
         set.iter().filter_map(|c| caps_cap(c.number())).collect()
     };
     // Inheritable while CAP_SETPCAP is still effective, then effective before permitted
     // (the kernel wants effective within permitted at every step).
     caps::set(None, caps::CapSet::Inheritable, &hs(sets.inheritable))
-        .map_err(|e| format!("inheritable: {e}"))?;
+        .map_err(caps_failure("set the inheritable capabilities".into()))?;
     caps::set(None, caps::CapSet::Effective, &hs(sets.effective))
-        .map_err(|e| format!("effective: {e}"))?;
+        .map_err(caps_failure("set the effective capabilities".into()))?;
     caps::set(None, caps::CapSet::Permitted, &hs(sets.permitted))
-        .map_err(|e| format!("permitted: {e}"))?;
+        .map_err(caps_failure("set the permitted capabilities".into()))?;
     for c in sets.ambient.iter() {
         if let Some(cap) = caps_cap(c.number()) {
             caps::raise(None, caps::CapSet::Ambient, cap)
-                .map_err(|e| format!("ambient {c}: {e}"))?;
+                .map_err(caps_failure(format!("raise {c} in the ambient set")))?;
         }
     }
     Ok(())
