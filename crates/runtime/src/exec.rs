@@ -84,8 +84,48 @@ pub fn prepare(
     shared: Option<&SharedPage>,
 ) -> Result<Prepared, Failure> {
     tracing::debug!("the command process starts");
-    // 1. Signals: the init blocked and caught some; syscage's runtime ignores SIGPIPE.
-    // The mask survives execve and ignored signals stay ignored, so both are reset.
+    reset_signals_and_session(tty)?;
+    let x = &cfg.process;
+    apply_limits(x)?;
+    make_workdir(cfg)?;
+
+    let mut filter_loaded = false;
+    if let (Some(shared), true, Some(_)) = (shared, x.new_privs, &cfg.filter) {
+        let prog = cfg.command.first().map(String::as_str).unwrap_or("");
+        load_filter(cfg, Some(sock), shared, prog)?;
+        filter_loaded = true;
+    }
+
+    // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
+    let bounding = x.cap_sets.map_or(cfg.caps, |c| c.bounding);
+    tracing::info!("capabilities: {bounding}");
+    apply_bounding(bounding)?;
+    take_identity(cfg)?;
+    set_capability_sets(cfg)?;
+    set_attributes(x)?;
+
+    // 6.
+    nix::unistd::chdir(&cfg.workdir).map_err(|e| {
+        failure(
+            FailureKind::Setup,
+            format!("change to working directory `{}`", cfg.workdir.display()),
+            Some(e),
+            (e == Errno::EACCES).then(|| format!("user {} cannot enter it", cfg.uid)),
+        )
+    })?;
+    let (path, argv, envp) = find_program(cfg)?;
+    Ok(Prepared {
+        path,
+        argv,
+        envp,
+        filter_loaded,
+    })
+}
+
+/// Step 1: default signal actions and an empty mask (the init blocked and caught some;
+/// syscage's runtime ignores SIGPIPE; both survive execve); the terminal, or a process
+/// group of its own.
+fn reset_signals_and_session(tty: Option<OwnedFd>) -> Result<(), Failure> {
     for sig in Signal::iterator() {
         if !matches!(sig, Signal::SIGKILL | Signal::SIGSTOP) {
             sys::default_action(sig);
@@ -110,7 +150,11 @@ pub fn prepare(
             .map_err(setup("start a process group"))?;
     }
 
-    let x = &cfg.process;
+    Ok(())
+}
+
+/// Resource limits and the OOM score.
+fn apply_limits(x: &crate::spec::ProcessExtras) -> Result<(), Failure> {
     // Limits and the OOM score while the process is still root: lowering them needs no
     // privilege, raising a hard limit or lowering the score needs CAP_SYS_RESOURCE.
     for r in &x.rlimits {
@@ -137,6 +181,10 @@ pub fn prepare(
         })?;
     }
 
+    Ok(())
+}
+
+fn make_workdir(cfg: &RunConfig) -> Result<(), Failure> {
     // A working directory that does not exist is made, as Docker does, while the process
     // is still the container's root.
     if !cfg.workdir.exists() {
@@ -150,18 +198,11 @@ pub fn prepare(
         })?;
     }
 
-    let mut filter_loaded = false;
-    if let (Some(shared), true, Some(_)) = (shared, x.new_privs, &cfg.filter) {
-        let prog = cfg.command.first().map(String::as_str).unwrap_or("");
-        load_filter(cfg, Some(sock), shared, prog)?;
-        filter_loaded = true;
-    }
+    Ok(())
+}
 
-    // 2. Bounding and ambient sets, while CAP_SETPCAP is still held.
-    let bounding = x.cap_sets.map_or(cfg.caps, |c| c.bounding);
-    tracing::info!("capabilities: {bounding}");
-    apply_bounding(bounding)?;
-
+fn take_identity(cfg: &RunConfig) -> Result<(), Failure> {
+    let x = &cfg.process;
     // 3. Identity. Without a user namespace, or with a mapped range, supplementary groups
     // are those asked for (none for `syscage run`: syscage's own must not leak); rootless
     // namespaces deny setgroups. Explicit sets survive the change of user (keepcaps).
@@ -195,6 +236,11 @@ pub fn prepare(
         )
     })?;
 
+    Ok(())
+}
+
+fn set_capability_sets(cfg: &RunConfig) -> Result<(), Failure> {
+    let x = &cfg.process;
     // 4. The other sets. `syscage run`: a non-root command gets none (execve would drop
     // them anyway). OCI: as given, the ambient set last (each needs to be permitted and
     // inheritable first).
@@ -219,6 +265,11 @@ pub fn prepare(
         nix::sys::prctl::set_keepcaps(false).map_err(setup("stop keeping capabilities"))?;
     }
 
+    Ok(())
+}
+
+/// Step 5: no_new_privs, the umask, the personality.
+fn set_attributes(x: &crate::spec::ProcessExtras) -> Result<(), Failure> {
     // 5.
     if !x.new_privs {
         crate::fault::inject("set no_new_privs")
@@ -232,15 +283,11 @@ pub fn prepare(
         sys::set_personality(p).map_err(setup("set the personality"))?;
     }
 
-    // 6.
-    nix::unistd::chdir(&cfg.workdir).map_err(|e| {
-        failure(
-            FailureKind::Setup,
-            format!("change to working directory `{}`", cfg.workdir.display()),
-            Some(e),
-            (e == Errno::EACCES).then(|| format!("user {} cannot enter it", cfg.uid)),
-        )
-    })?;
+    Ok(())
+}
+
+/// What `execve` takes: the program found in PATH, the arguments, the environment.
+fn find_program(cfg: &RunConfig) -> Result<(CString, Vec<CString>, Vec<CString>), Failure> {
     let env: Vec<CString> = cfg
         .env
         .iter()
@@ -282,12 +329,7 @@ pub fn prepare(
             None,
         )
     })?;
-    Ok(Prepared {
-        path,
-        argv,
-        envp: env,
-        filter_loaded,
-    })
+    Ok((path, argv, env))
 }
 
 fn id_hint(cfg: &RunConfig, uid: bool) -> Option<String> {
