@@ -239,10 +239,12 @@ pub fn kernel_version() -> Option<KernelVersion> {
     KernelVersion::parse(&u.release().to_string_lossy())
 }
 
+/// A failure of the run's configuration (exit 125).
+fn e(x: impl std::fmt::Display) -> CliError {
+    CliError::setup(x)
+}
+
 pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Built), CliError> {
-    fn e(x: impl std::fmt::Display) -> CliError {
-        CliError::setup(x)
-    }
     let rootfs = a
         .rootfs
         .as_deref()
@@ -285,8 +287,48 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         (Some(u), Some(shown)) => rc::resolve_user(u, &passwd, &group, shown).map_err(e)?,
         _ => (0, 0),
     };
+    let caps = capabilities(a)?;
+    let limits = limits(a)?;
+    let userns = user_namespace(a, rootfs.is_some(), uid, gid)?;
+    let env = environment(a, &hostname, &passwd, uid)?;
+    let (built, filter, init_filter) = seccomp_filter(a, caps, notify)?;
+    let stop_timeout = parse_stop_timeout(&a.stop_timeout).map_err(e)?;
+    let devpts_gid = userns.has_gid(5).then_some(5);
+    let cfg = RunConfig {
+        command: a.command.clone(),
+        mounts: MountConfig {
+            rootfs,
+            read_only: a.read_only,
+            volumes,
+            tmpfs,
+            devpts_gid,
+            oci: None,
+        },
+        hostname: Some(hostname),
+        domainname: None,
+        env,
+        workdir: PathBuf::from(&a.workdir),
+        uid,
+        gid,
+        caps,
+        limits,
+        userns,
+        namespaces: syscage_runtime::spec::Namespaces::all_new(),
+        process: Default::default(),
+        oci: false,
+        hooks: Default::default(),
+        tty: a.tty,
+        filter,
+        init_filter,
+        stop_timeout,
+    };
+    Ok((cfg, built))
+}
+
+/// The capabilities `--cap-add` and `--cap-drop` ask for, within syscage's own bounding
+/// set (ALL, and the default set, mean what it holds; a line says what was left out).
+fn capabilities(a: &RunArgs) -> Result<syscage_policy::CapSet, CliError> {
     let last_cap = syscage_runtime::exec::last_cap();
-    // Within syscage's own bounding set: ALL (and the default set) means what it holds.
     let bounding = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| rc::bounding_from_status(&s))
@@ -300,7 +342,12 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             names.join(", ")
         );
     }
-    let limits = Limits {
+    Ok(caps)
+}
+
+/// `--memory`, `--pids-limit`, `--cpus`.
+fn limits(a: &RunArgs) -> Result<Limits, CliError> {
+    Ok(Limits {
         memory: a
             .memory
             .as_deref()
@@ -319,12 +366,16 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
             .map(rc::parse_cpus)
             .transpose()
             .map_err(e)?,
-    };
+    })
+}
 
+/// The user namespace: the caller's own ids when not root; with `--userns` (or without a
+/// root file system) root's range from /etc/subuid and /etc/subgid; else the host's.
+fn user_namespace(a: &RunArgs, has_rootfs: bool, uid: u32, gid: u32) -> Result<Userns, CliError> {
     let private_userns = match a.userns.as_deref() {
         Some("private") => true,
         Some("host") => {
-            if rootfs.is_none() {
+            if !has_rootfs {
                 eprintln!("syscage: warning: --userns=host without --rootfs: the container's root is the host's root, with Docker's capabilities, over the host's whole file system (read-only)");
             }
             false
@@ -336,7 +387,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         }
         // The host's own file system needs a user namespace: its root must not be the
         // host's (it could read any file root can, and reach host sockets as root).
-        None => rootfs.is_none(),
+        None => !has_rootfs,
     };
     let euid = nix::unistd::geteuid().as_raw();
     let userns = if euid != 0 {
@@ -372,19 +423,46 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         Userns::Host
     };
 
+    Ok(userns)
+}
+
+/// The command's environment: syscage's (PATH, HOSTNAME, HOME, TERM with a terminal),
+/// then `-e`.
+fn environment(
+    a: &RunArgs,
+    hostname: &str,
+    passwd: &str,
+    uid: u32,
+) -> Result<Vec<(String, String)>, CliError> {
     let mut user_env = Vec::new();
     for v in &a.env {
         if let Some(kv) = rc::parse_env(v, |k| std::env::var_os(k)).map_err(e)? {
             user_env.push(kv);
         }
     }
-    let home = spec::home_of(&passwd, uid)
+    let home = spec::home_of(passwd, uid)
         .unwrap_or_else(|| if uid == 0 { "/root" } else { "/" }.to_string());
     let stdin_tty = nix::unistd::isatty(std::io::stdin()).unwrap_or(false);
     let term =
         (a.tty || stdin_tty).then(|| std::env::var("TERM").unwrap_or_else(|_| "xterm".into()));
-    let env = spec::build_env(&hostname, Some(&home), term.as_deref(), &user_env);
+    let env = spec::build_env(hostname, Some(&home), term.as_deref(), &user_env);
 
+    Ok(env)
+}
+
+/// The command's filter as built and as loaded, and the init's.
+type Filters = (
+    Built,
+    Option<LoadableFilter>,
+    Option<Vec<syscage_seccomp::bpf::SockFilter>>,
+);
+
+/// The command's filter (from the cache when it has it) and the init's.
+fn seccomp_filter(
+    a: &RunArgs,
+    caps: syscage_policy::CapSet,
+    notify: NotifyMode,
+) -> Result<Filters, CliError> {
     let mut extra_arches = Vec::new();
     for s in &a.seccomp_arch {
         let arch = Arch::parse(s).filter(|a| a.is_x86()).ok_or_else(|| {
@@ -432,37 +510,7 @@ pub(super) fn config(a: &RunArgs, notify: NotifyMode) -> Result<(RunConfig, Buil
         listener: built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0,
     });
     let init_filter = Some(filter::init_filter(cache.as_ref()).map_err(e)?);
-    let stop_timeout = parse_stop_timeout(&a.stop_timeout).map_err(e)?;
-    let devpts_gid = userns.has_gid(5).then_some(5);
-    let cfg = RunConfig {
-        command: a.command.clone(),
-        mounts: MountConfig {
-            rootfs,
-            read_only: a.read_only,
-            volumes,
-            tmpfs,
-            devpts_gid,
-            oci: None,
-        },
-        hostname: Some(hostname),
-        domainname: None,
-        env,
-        workdir: PathBuf::from(&a.workdir),
-        uid,
-        gid,
-        caps,
-        limits,
-        userns,
-        namespaces: syscage_runtime::spec::Namespaces::all_new(),
-        process: Default::default(),
-        oci: false,
-        hooks: Default::default(),
-        tty: a.tty,
-        filter,
-        init_filter,
-        stop_timeout,
-    };
-    Ok((cfg, built))
+    Ok((built, filter, init_filter))
 }
 
 /// `--stop-timeout`: whole seconds, 0 (kill at once) to a day. Docker's -1 (wait forever)
