@@ -288,6 +288,46 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
     let scratch = scratch(cfg);
     let mut ops: Vec<Op> = cfg.volumes.iter().cloned().map(Op::TakeVolume).collect();
     ops.push(Op::MakeRootSlave);
+    ops.extend(new_root(cfg, &scratch, &users));
+    ops.push(Op::Mount {
+        fs: Fs::Proc,
+        dst: "/proc".into(),
+        flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+        data: String::new(),
+    });
+
+    ops.extend(dev(cfg));
+
+    ops.push(Op::Sysfs {
+        dst: "/sys".into(),
+        flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    });
+
+    for t in &scratch {
+        ops.push(Op::Mount {
+            fs: Fs::Tmpfs,
+            dst: t.path.clone(),
+            flags: tmpfs_flags(t),
+            data: t.data(),
+        });
+    }
+
+    ops.extend(user_mount_ops(&users));
+
+    for m in MASKED {
+        ops.push(Op::Mask(m.into()));
+    }
+    for p in READ_ONLY {
+        ops.push(Op::ReadOnlyPath(p.into()));
+    }
+    ops.push(Op::PivotRoot);
+    ops.push(Op::Verify);
+    ops
+}
+
+/// The new root and the mount points made in it before it may become read-only.
+fn new_root(cfg: &MountConfig, scratch: &[Tmpfs], users: &[UserMount<'_>]) -> Vec<Op> {
+    let mut ops = Vec::new();
     match &cfg.rootfs {
         Some(r) => {
             ops.push(Op::NewRoot(RootSource::Rootfs(r.clone())));
@@ -295,11 +335,11 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
             for d in ["/proc", "/dev", "/sys"] {
                 ops.push(Op::Mkdir(d.into()));
             }
-            for t in &scratch {
+            for t in scratch {
                 ops.push(Op::Mkdir(t.path.clone()));
             }
             // Those of user mounts nested in another mount are made later, in it.
-            for m in &users {
+            for m in users {
                 if !m.nested {
                     ops.push(m.mount_point());
                 }
@@ -312,14 +352,12 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         None => ops.push(Op::NewRoot(RootSource::Host)),
     }
 
-    ops.push(Op::Mount {
-        fs: Fs::Proc,
-        dst: "/proc".into(),
-        flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        data: String::new(),
-    });
+    ops
+}
 
-    // /dev: a small tmpfs with the host's harmless devices bound in, and private ptys.
+/// /dev: a small tmpfs with the host's harmless devices bound in, and private ptys.
+fn dev(cfg: &MountConfig) -> Vec<Op> {
+    let mut ops = Vec::new();
     // nodev: the devices below are bind mounts with their own flags; a node made here
     // with mknod stays inert.
     ops.push(Op::Mount {
@@ -370,23 +408,14 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         });
     }
 
-    ops.push(Op::Sysfs {
-        dst: "/sys".into(),
-        flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-    });
+    ops
+}
 
-    for t in &scratch {
-        ops.push(Op::Mount {
-            fs: Fs::Tmpfs,
-            dst: t.path.clone(),
-            flags: tmpfs_flags(t),
-            data: t.data(),
-        });
-    }
-
-    // --tmpfs and volumes, parents before children; a nested one gets its mount point
-    // inside the mount it is nested in, just before it is mounted.
-    for m in &users {
+/// `--tmpfs` and volumes, parents before children; a nested one gets its mount point
+/// inside the mount it is nested in, just before it is mounted.
+fn user_mount_ops(users: &[UserMount<'_>]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for m in users {
         if m.nested {
             ops.push(m.mount_point());
         }
@@ -404,14 +433,6 @@ pub fn plan(cfg: &MountConfig) -> Vec<Op> {
         }
     }
 
-    for m in MASKED {
-        ops.push(Op::Mask(m.into()));
-    }
-    for p in READ_ONLY {
-        ops.push(Op::ReadOnlyPath(p.into()));
-    }
-    ops.push(Op::PivotRoot);
-    ops.push(Op::Verify);
     ops
 }
 
