@@ -200,6 +200,28 @@ pub fn setup(
     // shell's foreground group (syscage forwards the terminal's signals instead).
     nix::unistd::setsid().map_err(e("start a session of its own"))?;
 
+    join_namespaces_and_take_names(cfg, sock, join)?;
+    let state = build_file_system(cfg, sock)?;
+    if cfg.namespaces.is_new(libc::CLONE_NEWNET) {
+        tracing::info!("bring up the loopback interface");
+        crate::fault::inject("bring up the loopback interface")
+            .and_then(|_| sys::loopback_up())
+            .map_err(e("bring up the loopback interface"))?;
+        tracing::debug!("loopback is up");
+    }
+
+    let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
+    Ok((tty, state))
+}
+
+/// The namespaces joined from files, root of a new user namespace, the cgroup namespace,
+/// the host and domain names.
+fn join_namespaces_and_take_names(
+    cfg: &RunConfig,
+    sock: &OwnedFd,
+    join: &[(i32, RawFd)],
+) -> Result<(), Failure> {
+    let e = |step: &'static str| move |err: Errno| fail(FailureKind::Setup, step, Some(err), None);
     // Namespaces joined from a file (an OCI `path`): opened and checked by the parent.
     for (kind, fd) in join {
         let flag = nix::sched::CloneFlags::from_bits_retain(*kind);
@@ -247,6 +269,11 @@ pub fn setup(
             .map_err(e("set the domain name"))?;
     }
 
+    Ok(())
+}
+
+/// The mount plan, run through descriptors; with OCI hooks, the state they read.
+fn build_file_system(cfg: &RunConfig, sock: &OwnedFd) -> Result<Option<String>, Failure> {
     let ops = mounts::plan(&cfg.mounts);
     let mut host = RealMounts::default();
     let pivot = ops
@@ -274,16 +301,7 @@ pub fn setup(
     };
     run_ops(pivot..ops.len(), &mut host)?;
     drop(host);
-    if cfg.namespaces.is_new(libc::CLONE_NEWNET) {
-        tracing::info!("bring up the loopback interface");
-        crate::fault::inject("bring up the loopback interface")
-            .and_then(|_| sys::loopback_up())
-            .map_err(e("bring up the loopback interface"))?;
-        tracing::debug!("loopback is up");
-    }
-
-    let tty = if cfg.tty { Some(open_pty(sock)?) } else { None };
-    Ok((tty, state))
+    Ok(state)
 }
 
 /// The init's signals: forwarded signals and SIGCHLD get a handler (an init ignores
