@@ -68,129 +68,29 @@ pub enum ResolveError {
 /// Resolves a profile for a run.
 pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, ResolveError> {
     let default_action = profile.default_action();
-    let native = Arch::native();
     let mut skipped = Vec::new();
 
-    // ABIs: runc starts from the native ABI and adds the profile's; Docker's archMap
-    // contributes the entry whose architecture is the native one, with its sub-arches.
-    let mut arches = vec![native];
-    let mut add = |a: Arch, skipped: &mut Vec<Skipped>| {
-        if !a.is_x86() {
-            skipped.push(Skipped {
-                origin: Origin::Builtin("architectures"),
-                what: a.scmp_name().to_string(),
-                why: "not an ABI of this machine".to_string(),
-            });
-        } else if !arches.contains(&a) {
-            arches.push(a);
-        }
-    };
-    for a in profile.architectures() {
-        add(*a, &mut skipped);
-    }
-    for e in profile.arch_map().iter().filter(|e| e.arch() == native) {
-        add(e.arch(), &mut skipped);
-        for s in e.sub() {
-            add(*s, &mut skipped);
-        }
-    }
-    for a in &ctx.extra_arches {
-        if !a.is_x86() {
-            return Err(ResolveError::ForeignArch(*a));
-        }
-        if !arches.contains(a) {
-            arches.push(*a);
-        }
-    }
+    let arches = abis(profile, ctx, &mut skipped)?;
 
     let mut rules = Vec::new();
     // The highest number per ABI of any call the profile names, in any entry, applied or
     // not: calls above it are newer than the profile (runc's rule for its ENOSYS stub).
     let mut known_max: BTreeMap<Arch, u32> = BTreeMap::new();
-    let mut derived = Vec::new();
     for (index, entry) in profile.syscalls().iter().enumerate() {
-        for name in entry.names() {
-            if let Some(s) = syscalls::lookup(name) {
-                for a in &arches {
-                    // x32's own numbers (512..=547) are old compat entry points below
-                    // which new calls are still added: they say nothing about age.
-                    if let Some(nr) =
-                        syscalls::number(s, *a).filter(|n| !syscalls::is_x32_compat(*n))
-                    {
-                        let m = known_max.entry(*a).or_insert(0);
-                        *m = (*m).max(nr);
-                    }
-                }
-            }
-        }
-        let origin = Origin::Profile {
+        note_numbers(entry, &arches, &mut known_max);
+        rules.extend(entry_rules(
             index,
-            comment: entry.comment().map(str::to_string),
-        };
-        if let Some(why) = not_applied(entry, ctx) {
-            skipped.push(Skipped {
-                origin,
-                what: entry.names().join(","),
-                why,
-            });
-            continue;
-        }
-        for name in entry.unknown() {
-            skipped.push(Skipped {
-                origin: origin.clone(),
-                what: name.clone(),
-                why: "unknown system call (skipped as asked)".to_string(),
-            });
-        }
-        if entry.action() == default_action {
-            // libseccomp refuses a rule whose action is the default (EACCES); runc, crun and
-            // youki skip it, and so must we for Docker's files to load.
-            skipped.push(Skipped {
-                origin,
-                what: entry.names().join(","),
-                why: format!("same action as the default ({default_action})"),
-            });
-            continue;
-        }
-        for name in entry.names() {
-            let info = syscalls::lookup(name);
-            if info.is_none() {
-                skipped.push(Skipped {
-                    origin: origin.clone(),
-                    what: name.clone(),
-                    why: "not a system call of the x86 ABIs".to_string(),
-                });
-            }
-            // Same-argument conditions are alternatives (see `SyscallEntry::alternatives`):
-            // one rule each, in the entry's place.
-            for alt in entry.alternatives() {
-                if arches.contains(&Arch::X86) {
-                    if let Some(r) = multiplexed_rule(name, entry, &alt, &origin)? {
-                        derived.push(r);
-                    }
-                }
-                let Some(info) = info else { continue };
-                let mut conds = Vec::new();
-                for (ai, a) in alt {
-                    conds.push(condition(info, index, ai, &a)?);
-                }
-                rules.push(Rule::new(info, entry.action(), conds, origin.clone()));
-            }
-        }
-        rules.append(&mut derived);
+            entry,
+            &arches,
+            ctx,
+            default_action,
+            &mut skipped,
+        )?);
     }
 
     let newer_action = (default_action.is_denial() && default_action != Action::Errno(ENOSYS))
         .then_some(Action::Errno(ENOSYS));
-    let mut flags = Flags::default();
-    for f in profile.flags() {
-        match f {
-            FilterFlag::Tsync => {}
-            FilterFlag::Log => flags.log = true,
-            FilterFlag::SpecAllow => flags.spec_allow = true,
-            FilterFlag::WaitKillableRecv => flags.wait_killable_recv = true,
-        }
-    }
+    let flags = filter_flags(profile);
     let mut policy = Policy {
         name: name.to_string(),
         default_action,
@@ -206,6 +106,146 @@ pub fn resolve(name: &str, profile: &Profile, ctx: &Context) -> Result<Policy, R
     check_execve(&policy)?;
     listener(profile, ctx, &mut policy)?;
     Ok(policy)
+}
+
+/// The ABIs: runc starts from the native ABI and adds the profile's; Docker's archMap
+/// contributes the entry whose architecture is the native one, with its sub-arches.
+fn abis(
+    profile: &Profile,
+    ctx: &Context,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Arch>, ResolveError> {
+    let native = Arch::native();
+    let mut arches = vec![native];
+    let mut add = |a: Arch, skipped: &mut Vec<Skipped>| {
+        if !a.is_x86() {
+            skipped.push(Skipped {
+                origin: Origin::Builtin("architectures"),
+                what: a.scmp_name().to_string(),
+                why: "not an ABI of this machine".to_string(),
+            });
+        } else if !arches.contains(&a) {
+            arches.push(a);
+        }
+    };
+    for a in profile.architectures() {
+        add(*a, skipped);
+    }
+    for e in profile.arch_map().iter().filter(|e| e.arch() == native) {
+        add(e.arch(), skipped);
+        for s in e.sub() {
+            add(*s, skipped);
+        }
+    }
+    for a in &ctx.extra_arches {
+        if !a.is_x86() {
+            return Err(ResolveError::ForeignArch(*a));
+        }
+        if !arches.contains(a) {
+            arches.push(*a);
+        }
+    }
+
+    Ok(arches)
+}
+
+/// The highest number per ABI of the calls `entry` names (applied or not).
+fn note_numbers(entry: &SyscallEntry, arches: &[Arch], known_max: &mut BTreeMap<Arch, u32>) {
+    for name in entry.names() {
+        if let Some(s) = syscalls::lookup(name) {
+            for a in arches {
+                // x32's own numbers (512..=547) are old compat entry points below
+                // which new calls are still added: they say nothing about age.
+                if let Some(nr) = syscalls::number(s, *a).filter(|n| !syscalls::is_x32_compat(*n)) {
+                    let m = known_max.entry(*a).or_insert(0);
+                    *m = (*m).max(nr);
+                }
+            }
+        }
+    }
+}
+
+/// The rules of one `syscalls[]` entry, in its place; what is not applied goes to
+/// `skipped` with the reason.
+fn entry_rules(
+    index: usize,
+    entry: &SyscallEntry,
+    arches: &[Arch],
+    ctx: &Context,
+    default_action: Action,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Rule>, ResolveError> {
+    let mut rules = Vec::new();
+    let mut derived = Vec::new();
+    let origin = Origin::Profile {
+        index,
+        comment: entry.comment().map(str::to_string),
+    };
+    if let Some(why) = not_applied(entry, ctx) {
+        skipped.push(Skipped {
+            origin,
+            what: entry.names().join(","),
+            why,
+        });
+        return Ok(rules);
+    }
+    for name in entry.unknown() {
+        skipped.push(Skipped {
+            origin: origin.clone(),
+            what: name.clone(),
+            why: "unknown system call (skipped as asked)".to_string(),
+        });
+    }
+    if entry.action() == default_action {
+        // libseccomp refuses a rule whose action is the default (EACCES); runc, crun and
+        // youki skip it, and so must we for Docker's files to load.
+        skipped.push(Skipped {
+            origin,
+            what: entry.names().join(","),
+            why: format!("same action as the default ({default_action})"),
+        });
+        return Ok(rules);
+    }
+    for name in entry.names() {
+        let info = syscalls::lookup(name);
+        if info.is_none() {
+            skipped.push(Skipped {
+                origin: origin.clone(),
+                what: name.clone(),
+                why: "not a system call of the x86 ABIs".to_string(),
+            });
+        }
+        // Same-argument conditions are alternatives (see `SyscallEntry::alternatives`):
+        // one rule each, in the entry's place.
+        for alt in entry.alternatives() {
+            if arches.contains(&Arch::X86) {
+                if let Some(r) = multiplexed_rule(name, entry, &alt, &origin)? {
+                    derived.push(r);
+                }
+            }
+            let Some(info) = info else { continue };
+            let mut conds = Vec::new();
+            for (ai, a) in alt {
+                conds.push(condition(info, index, ai, &a)?);
+            }
+            rules.push(Rule::new(info, entry.action(), conds, origin.clone()));
+        }
+    }
+    rules.append(&mut derived);
+    Ok(rules)
+}
+
+fn filter_flags(profile: &Profile) -> Flags {
+    let mut flags = Flags::default();
+    for f in profile.flags() {
+        match f {
+            FilterFlag::Tsync => {}
+            FilterFlag::Log => flags.log = true,
+            FilterFlag::SpecAllow => flags.spec_allow = true,
+            FilterFlag::WaitKillableRecv => flags.wait_killable_recv = true,
+        }
+    }
+    flags
 }
 
 /// Who answers the calls the profile notifies. runc refuses SCMP_ACT_NOTIFY without
