@@ -29,7 +29,7 @@ use nix::sys::socket::{
 };
 use serde::{Deserialize, Serialize};
 use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToChild {
@@ -385,15 +385,11 @@ impl Handshake {
     }
 }
 
-/// Borrow helper for owned sockets.
-pub fn fd(s: &OwnedFd) -> BorrowedFd<'_> {
-    s.as_fd()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    use std::os::fd::AsFd;
 
     const FD: Attached = Attached {
         fd: true,
