@@ -318,6 +318,38 @@ fn seccomp_from_the_configuration_and_from_the_annotation() {
             "mkdir: can't create directory '/tmp/x': Read-only file system\n"
         )
     );
+    // A profile file in Docker's format (an annotation may name one): `exec` compiles it
+    // again as it was read at create, Docker's fields and all.
+    std::fs::write(
+        allowed.join("docker.json"),
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 30, "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}"#,
+    )
+    .unwrap();
+    let d = allowed.join("docker.json").display().to_string();
+    let bb = Bundle::new("seccomp-ann-docker", &["sleep", "1000"], move |c| {
+        c["annotations"] = json!({"run.syscage.seccomp": d});
+    });
+    // Created with its output elsewhere: the container's process keeps create's streams.
+    let st = std::process::Command::new(syscage())
+        .args(["--root", bb.root.to_str().unwrap(), &dir_opt, "create"])
+        .args(["--bundle", bb.dir.to_str().unwrap(), "a10"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(bb.oci(&["start", "a10"]).code, 0);
+    let x = bb.oci(&["exec", "a10", "/bin/sh", "-c", "mkdir /tmp/y"]);
+    assert_eq!(
+        (x.code, x.stderr.as_str()),
+        (
+            1,
+            "mkdir: can't create directory '/tmp/y': Read-only file system\n"
+        ),
+        "{x:?}"
+    );
+    assert_eq!(bb.oci(&["delete", "--force", "a10"]).code, 0);
     // A profile the reader refuses fails create with its field, and leaves nothing.
     let b = Bundle::new("seccomp-bad", &["true"], |c| {
         c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdri"], "action": "SCMP_ACT_ERRNO"}]});

@@ -340,7 +340,10 @@ fn seccomp(
                 .map_err(|e| OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {e}")))?;
             let saved = match (src.builtin, &src.text) {
                 (Some(b), _) => SavedProfile::Builtin(b.name.to_string()),
-                (None, Some(t)) => SavedProfile::Json(t.clone()),
+                (None, Some(t)) => SavedProfile::File {
+                    path: src.name.clone(),
+                    text: t.clone(),
+                },
                 (None, None) => SavedProfile::Builtin("unconfined".into()),
             };
             (src, saved)
@@ -452,6 +455,12 @@ pub fn exec_filter(saved: &SavedSeccomp) -> Result<(Option<LoadableFilter>, List
         SavedProfile::Builtin(name) => syscage_policy::builtin::read_source(name)
             .map_err(|e| OciError::Other(e.to_string()))?,
         SavedProfile::Json(text) => oci_source(text),
+        SavedProfile::File { path, text } => syscage_policy::builtin::Source {
+            name: path.clone(),
+            builtin: None,
+            text: Some(text.clone()),
+            bases: Vec::new(),
+        },
     };
     let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))
         .map_err(|e| OciError::Other(e.to_string()))?;

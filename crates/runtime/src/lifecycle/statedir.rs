@@ -92,7 +92,14 @@ pub struct SavedSeccomp {
 #[serde(rename_all = "lowercase")]
 pub enum SavedProfile {
     Builtin(String),
+    /// A config.json's `linux.seccomp` (the runtime spec's object).
     Json(String),
+    /// The text of the profile file `run.syscage.seccomp` named, in any format syscage
+    /// reads (Docker's fields included), and its path.
+    File {
+        path: String,
+        text: String,
+    },
 }
 
 /// The `--root` directory.
