@@ -245,9 +245,13 @@ fn podman_drives_syscage() {
     assert_eq!(r.code, 0, "{r:?}");
     nothing_left(&id);
 
-    // -it: the console socket (under `script`, which gives podman a terminal).
+    // -it: the console socket (under `script`, which gives podman a terminal), both ways.
+    // The program first reads a line: what a program writes in its first milliseconds can
+    // be lost under podman 4.3 (conmon has not yet taken podman's attach connection when
+    // a fast runtime's `start` has already let the program run: 3 runs in 10 here, 0 with
+    // runc, whose `start` is slower); input comes only through that connection.
     let cmdline = format!(
-        "CONTAINERS_CONF={} podman --root {} --runroot {} --tmpdir {} --runtime {} run -it --rm --network none --name p-it {img} sh -c 'tty; exit 6'",
+        "CONTAINERS_CONF={} podman --root {} --runroot {} --tmpdir {} --runtime {} run -it --rm --network none --name p-it {img} sh -c 'read x; echo got $x; tty; exit 6'",
         p.dir.join("containers.conf").display(),
         p.dir.join("storage").display(),
         p.dir.join("run").display(),
@@ -255,16 +259,21 @@ fn podman_drives_syscage() {
         syscage()
     );
     p.names.push("p-it".into());
-    let child = Command::new("script")
+    let mut child = Command::new("script")
         .args(["-qec", &cmdline, "/dev/null"])
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(b"go\n").unwrap();
+    }
     let r = wait_timeout(child, Duration::from_secs(120));
     assert_eq!(r.code, 6, "{r:?}");
-    assert!(r.stdout.contains("/dev/pts/0\r\n"), "{r:?}");
+    assert!(r.stdout.contains("got go\r\n/dev/pts/0\r\n"), "{r:?}");
 
     // Limits, capabilities, a read-only root, a volume, a user, a seccomp file.
     let vol = p.dir.join("vol");
