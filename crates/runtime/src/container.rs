@@ -40,30 +40,9 @@ pub struct Inherit {
 
 /// Runs in the cloned child; never returns.
 pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Inherit) -> ! {
-    // The sync socket above the preserved range (the parent placed the others there).
-    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
-    let sock = if sock.as_raw_fd() < after {
-        match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
-            Ok(n) => {
-                drop(sock);
-                sys::own_received_fd(n)
-            }
-            Err(_) => sys::exit_now(125),
-        }
-    } else {
-        sock
-    };
-    let mut keep = inh.keep.clone();
-    keep.push(sock.as_raw_fd());
-    keep.push(inh.fifo);
-    keep.extend(inh.join.iter().map(|(_, fd)| *fd));
-    if sys::close_fds_from(3, &keep, false).is_err() {
-        sys::exit_now(125);
-    }
-    match protocol::recv::<ToChild>(sock.as_fd()) {
-        Ok(Some(r)) if r.msg == ToChild::Go => {}
-        _ => sys::exit_now(125),
-    }
+    let mut own = vec![inh.fifo];
+    own.extend(inh.join.iter().map(|(_, fd)| *fd));
+    let sock = start(sock, &inh.keep, &own);
     let prepared = match set_up(cfg, &sock, shared, inh) {
         Ok(p) => p,
         Err(f) => {
@@ -110,6 +89,41 @@ pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: 
     exec::execute(shared, prepared)
 }
 
+/// The first fd above the `--preserve-fds` range.
+fn first_after(keep: &[RawFd]) -> RawFd {
+    keep.iter().copied().max().map_or(3, |m| m.max(2) + 1)
+}
+
+/// The first steps of both processes: the sync socket moved above the preserved range
+/// (the parent placed the other fds there), every other fd from 3 closed but the
+/// preserved ones and `own`, then the parent's `Go`. Any failure ends the process (the
+/// parent sees the socket close).
+fn start(sock: OwnedFd, keep: &[RawFd], own: &[RawFd]) -> OwnedFd {
+    let after = first_after(keep);
+    let sock = if sock.as_raw_fd() < after {
+        match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
+            Ok(n) => {
+                drop(sock);
+                sys::own_received_fd(n)
+            }
+            Err(_) => sys::exit_now(125),
+        }
+    } else {
+        sock
+    };
+    let mut all = keep.to_vec();
+    all.push(sock.as_raw_fd());
+    all.extend_from_slice(own);
+    if sys::close_fds_from(3, &all, false).is_err() {
+        sys::exit_now(125);
+    }
+    match protocol::recv::<ToChild>(sock.as_fd()) {
+        Ok(Some(r)) if r.msg == ToChild::Go => {}
+        _ => sys::exit_now(125),
+    }
+    sock
+}
+
 /// Steps 2 and 3.
 fn set_up(
     cfg: &RunConfig,
@@ -131,7 +145,7 @@ fn set_up(
     let p = exec::prepare(cfg, sock, tty, Some(shared))?;
     // Nothing but the preserved fds reaches the program; the socket and the FIFO are
     // closed at execve (they are already close-on-exec; this covers what set-up opened).
-    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
+    let after = first_after(&inh.keep);
     exec::close_on_exec_from(after)?;
     for fd in [sock.as_raw_fd(), inh.fifo] {
         if fd < after {
@@ -195,28 +209,8 @@ pub struct ExecInherit {
 /// its identity, limits and capabilities as `create`'s process does, says `Ready`, loads
 /// the container's filter and executes. Never returns.
 pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &ExecInherit) -> ! {
-    let after = inh.keep.iter().copied().max().map_or(3, |m| m.max(2) + 1);
-    let sock = if sock.as_raw_fd() < after {
-        match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
-            Ok(n) => {
-                drop(sock);
-                sys::own_received_fd(n)
-            }
-            Err(_) => sys::exit_now(125),
-        }
-    } else {
-        sock
-    };
-    let mut keep = inh.keep.clone();
-    keep.push(sock.as_raw_fd());
-    keep.push(inh.pidfd);
-    if sys::close_fds_from(3, &keep, false).is_err() {
-        sys::exit_now(125);
-    }
-    match protocol::recv::<ToChild>(sock.as_fd()) {
-        Ok(Some(r)) if r.msg == ToChild::Go => {}
-        _ => sys::exit_now(125),
-    }
+    let after = first_after(&inh.keep);
+    let sock = start(sock, &inh.keep, &[inh.pidfd]);
     let prepared = match join_and_prepare(cfg, &sock, shared, inh, after) {
         Ok(p) => p,
         Err(f) => {
