@@ -143,14 +143,10 @@ fn bundle(
 /// Runs a bundle with `runtime` and returns its stdout. crun 1.8 refuses the hybrid
 /// cgroup layout: both run in a private mount namespace where cgroup2 is hidden.
 fn run_bundle(runtime: &str, bundle: &Path, id: &str) -> String {
-    // syscage as the OCI runtime, with a state root of its own.
+    // syscage as the OCI runtime, with a state root of its own next to the bundles.
     let runtime = if runtime == "syscage" {
-        format!(
-            "{} --root {}/syscage-agent-runtimes-{}",
-            syscage(),
-            std::env::temp_dir().display(),
-            std::process::id()
-        )
+        let state = bundle.parent().unwrap_or(bundle).join("syscage-state");
+        format!("{} --root {}", syscage(), state.display())
     } else {
         runtime.to_string()
     };
