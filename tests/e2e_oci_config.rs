@@ -274,12 +274,17 @@ fn seccomp_from_the_configuration_and_from_the_annotation() {
     std::fs::write(&outside, deny_mkdir).unwrap();
     std::os::unix::fs::symlink(&outside, allowed.join("link.json")).unwrap();
     let dir_opt = format!("--annotation-dir={}", allowed.display());
+    let dotdot = format!("{}/../outside.json", allowed.display());
     for (i, (value, with_dir, want)) in [
         ("unconfined", true, "`unconfined`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)".to_string()),
         ("p.json", true, "`p.json`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)".to_string()),
         (allowed.join("p.json").to_str().unwrap(), false, format!("`{}`: profile files named by annotations are refused unless the runtime is given --annotation-dir DIR (the directories they may be in)", allowed.join("p.json").display())),
         (outside.to_str().unwrap(), true, format!("`{}` is outside the directories --annotation-dir allows ({})", outside.display(), allowed.display())),
         (allowed.join("link.json").to_str().unwrap(), true, format!("`{}` is outside the directories --annotation-dir allows ({})", allowed.join("link.json").display(), allowed.display())),
+        // Whether a file of the node exists is not told, and `..` does not lead out.
+        ("/nonexistent/p.json", true, format!("`/nonexistent/p.json` is outside the directories --annotation-dir allows ({})", allowed.display())),
+        (&dotdot, true, format!("`{dotdot}` is outside the directories --annotation-dir allows ({})", allowed.display())),
+        ("/a\nb", true, format!("`/a\\nb` is outside the directories --annotation-dir allows ({})", allowed.display())),
     ]
     .into_iter()
     .enumerate()

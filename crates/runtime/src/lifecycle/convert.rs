@@ -393,32 +393,56 @@ fn oci_source(seccomp: &str) -> syscage_policy::builtin::Source {
 /// that, links resolved, is a regular file inside an `--annotation-dir`.
 fn annotated_profile(value: &str, dirs: &[PathBuf]) -> Result<String, OciError> {
     let refuse = |why: String| OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {why}"));
+    // The value is the pod's: shown escaped, never raw in the runtime's log.
+    let shown = value.escape_default().to_string();
     if matches!(value, "default" | "contained") {
         return Ok(value.to_string());
     }
     if !value.starts_with('/') {
         return Err(refuse(format!(
-            "`{value}`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)"
+            "`{shown}`: an annotation may name `default`, `contained` or the absolute path of a profile in an --annotation-dir (it never lifts or weakens syscage's filter by name)"
         )));
     }
     if dirs.is_empty() {
         return Err(refuse(format!(
-            "`{value}`: profile files named by annotations are refused unless the runtime is given --annotation-dir DIR (the directories they may be in)"
+            "`{shown}`: profile files named by annotations are refused unless the runtime is given --annotation-dir DIR (the directories they may be in)"
         )));
     }
-    let real = std::fs::canonicalize(value).map_err(|e| refuse(format!("`{value}`: {e}")))?;
-    let inside = dirs
+    // Each directory as given and with its links resolved.
+    let allowed: Vec<PathBuf> = dirs
         .iter()
-        .any(|d| std::fs::canonicalize(d).is_ok_and(|d| real.starts_with(&d) && real != d));
-    if !inside {
+        .flat_map(|d| [Some(d.clone()), std::fs::canonicalize(d).ok()])
+        .flatten()
+        .collect();
+    let inside = |p: &Path| allowed.iter().any(|d| p.starts_with(d) && p != d);
+    let outside = || {
         let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        return Err(refuse(format!(
-            "`{value}` is outside the directories --annotation-dir allows ({})",
+        refuse(format!(
+            "`{shown}` is outside the directories --annotation-dir allows ({})",
             list.join(", ")
-        )));
+        ))
+    };
+    // Decided on the name first, so that nothing outside the directories is looked at (an
+    // error would tell the pod whether a file of the node exists); then again with links
+    // resolved.
+    let lexical: PathBuf = Path::new(value)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if lexical
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+        || !inside(&lexical)
+    {
+        return Err(outside());
+    }
+    let real = std::fs::canonicalize(value)
+        .map_err(|e| refuse(format!("`{shown}`: {}", syscage_policy::errno::io_text(&e))))?;
+    if !inside(&real) {
+        return Err(outside());
     }
     if !std::fs::metadata(&real).is_ok_and(|m| m.is_file()) {
-        return Err(refuse(format!("`{value}` is not a regular file")));
+        return Err(refuse(format!("`{shown}` is not a regular file")));
     }
     Ok(real.display().to_string())
 }
