@@ -16,6 +16,7 @@ pub mod learn;
 pub mod meta;
 pub mod oci;
 pub mod output;
+pub mod own;
 pub mod pair;
 pub mod report;
 pub mod text;

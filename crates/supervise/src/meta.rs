@@ -27,9 +27,9 @@ use std::fmt;
 use thiserror::Error;
 
 /// The annotation naming the report file.
-pub const ANNOTATION_REPORT: &str = "run.syscage.report";
+pub const ANNOTATION_REPORT: &str = syscage_runtime::lifecycle::convert::REPORT_ANNOTATION;
 /// The annotation naming the learned profile.
-pub const ANNOTATION_LEARN: &str = "run.syscage.learn";
+pub const ANNOTATION_LEARN: &str = syscage_runtime::lifecycle::convert::LEARN_ANNOTATION;
 
 const KEYS: &[&str] = &[
     "profile", "digest", "notify", "cap-add", "cap-drop", "arch", "read", "report", "learn",

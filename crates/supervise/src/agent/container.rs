@@ -30,8 +30,9 @@ pub struct Shared {
     pub stop: OwnedFd,
 }
 
-/// What the agent does for one container.
-struct Job {
+/// What the agent does for one container (all its processes: with `--one-container`,
+/// every connection shares it).
+pub struct Job {
     who: String,
     policy: Option<Arc<Policy>>,
     /// The profile resolved differently from the one the paired profile was written from:
@@ -42,9 +43,17 @@ struct Job {
     kills: Kills,
 }
 
-/// Serves the runtime's connection: reads the state and the fd, then the container's
-/// notified calls until it ends or the agent stops.
-pub fn serve(conn: OwnedFd, shared: &Shared) {
+/// What one runtime's connection brought: the notification fd, the container process
+/// state (when it was usable) and how messages name the container.
+pub struct Connection {
+    pub fd: OwnedFd,
+    pub state: Option<peer::ProcessState>,
+    pub who: String,
+}
+
+/// Reads the state and the fd a runtime sends. What is wrong is said in one line; `None`
+/// when there is no notification fd to serve.
+pub fn receive(conn: OwnedFd) -> Option<Connection> {
     use nix::sys::socket::{getsockopt, setsockopt, sockopt};
     let timeout = nix::sys::time::TimeVal::new(peer::TIMEOUT.as_secs() as i64, 0);
     let _ = setsockopt(&conn, sockopt::ReceiveTimeout, &timeout);
@@ -74,26 +83,25 @@ pub fn serve(conn: OwnedFd, shared: &Shared) {
         }
         (Some(e), Err(_)) | (None, Err(e)) => {
             say(&format!("{who}: {e}"));
-            return;
+            return None;
         }
     };
-    let job = Job::plan(state.as_ref(), shared, who);
-    let stop = match shared.stop.try_clone() {
-        Ok(s) => s,
-        Err(e) => {
-            say(&format!(
-                "{}: cannot duplicate the stop descriptor: {e}",
-                job.who
-            ));
-            return;
-        }
+    Some(Connection { fd, state, who })
+}
+
+/// Serves the runtime's connection: reads the state and the fd, then the container's
+/// notified calls until it ends or the agent stops.
+pub fn serve(conn: OwnedFd, shared: &Shared) {
+    let Some(c) = receive(conn) else {
+        return;
     };
-    crate::serve(fd, stop, |fd, n| job.answer(fd, n));
+    let job = Job::plan(c.state.as_ref(), shared, c.who);
+    job.serve(c.fd, shared);
     job.finish();
 }
 
 impl Job {
-    fn plan(state: Option<&peer::ProcessState>, shared: &Shared, who: String) -> Job {
+    pub fn plan(state: Option<&peer::ProcessState>, shared: &Shared, who: String) -> Job {
         let mut job = Job {
             who,
             policy: None,
@@ -184,6 +192,26 @@ impl Job {
         job
     }
 
+    /// How messages name the container.
+    pub fn who(&self) -> &str {
+        &self.who
+    }
+
+    /// Answers the calls notified on `fd` until its processes are gone or the agent stops.
+    pub fn serve(&self, fd: OwnedFd, shared: &Shared) {
+        let stop = match shared.stop.try_clone() {
+            Ok(s) => s,
+            Err(e) => {
+                say(&format!(
+                    "{}: cannot duplicate the stop descriptor: {e}",
+                    self.who
+                ));
+                return;
+            }
+        };
+        crate::serve(fd, stop, |fd, n| self.answer(fd, n));
+    }
+
     /// The answer to one notified call, recorded as the container asked.
     fn answer(&self, fd: &OwnedFd, n: &Notification) -> Response {
         let Some(p) = &self.policy else {
@@ -208,7 +236,7 @@ impl Job {
     }
 
     /// Writes the report and the learned profile, and says what they hold.
-    fn finish(self) {
+    pub fn finish(self) {
         let who = &self.who;
         let shown = escape(who.as_bytes());
         if let Some(r) = &self.recorder {
@@ -223,7 +251,7 @@ impl Job {
                     None => text.push_str(&format!("{line}\n")),
                 }
             }
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            super::emit(&text);
             if let Some(e) = failed {
                 say(&format!(
                     "{who}: cannot write the report: {}",

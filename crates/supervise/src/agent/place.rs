@@ -26,10 +26,11 @@ pub enum PlaceError {
         path: String,
         id: String,
     },
-    #[error("{what} `{path}`: outside the directories the agent may write ({})", .allowed)]
+    #[error("{what} `{path}`: outside the directories {scope} ({})", .allowed)]
     Outside {
         what: &'static str,
         path: String,
+        scope: &'static str,
         allowed: String,
     },
     #[error("{what} `{path}`: cannot write it: {}", syscage_policy::errno::io_text(.source))]
@@ -43,6 +44,12 @@ pub enum PlaceError {
 /// The directories a container may name.
 pub struct Allowed {
     dirs: Vec<(PathBuf, OwnedFd)>,
+    /// The option that gives them, as messages name it.
+    option: &'static str,
+    /// What to do when there is none.
+    none: &'static str,
+    /// Who writes there, as messages say it.
+    scope: &'static str,
 }
 
 /// Whether a container id can be part of a file name: runc's and crun's own rule
@@ -60,6 +67,27 @@ fn id_ok(id: &str) -> bool {
 impl Allowed {
     /// Opens the allowed directories (each must exist and be a directory).
     pub fn open(dirs: &[PathBuf]) -> Result<Allowed, PlaceError> {
+        Self::open_as(
+            dirs,
+            ("--allow-dir", "the agent may write"),
+            "start the agent with --allow-dir DIR",
+        )
+    }
+
+    /// The same, for directories given to the OCI runtime as `--annotation-dir`.
+    pub fn open_annotation_dirs(dirs: &[PathBuf]) -> Result<Allowed, PlaceError> {
+        Self::open_as(
+            dirs,
+            ("--annotation-dir", "annotations may name"),
+            "files named by annotations are refused unless the runtime is given --annotation-dir DIR",
+        )
+    }
+
+    fn open_as(
+        dirs: &[PathBuf],
+        (option, scope): (&'static str, &'static str),
+        none: &'static str,
+    ) -> Result<Allowed, PlaceError> {
         let mut out = Vec::new();
         for d in dirs {
             let err = |source| PlaceError::Dir {
@@ -77,18 +105,23 @@ impl Allowed {
             .map_err(|e| err(std::io::Error::from_raw_os_error(e as i32)))?;
             out.push((canon, fd));
         }
-        Ok(Allowed { dirs: out })
+        Ok(Allowed {
+            dirs: out,
+            option,
+            none,
+            scope,
+        })
     }
 
     /// What the messages show of the allowed directories.
     fn shown(&self) -> String {
         if self.dirs.is_empty() {
-            return "none: start the agent with --allow-dir DIR".to_string();
+            return format!("none: {}", self.none);
         }
         let v: Vec<String> = self
             .dirs
             .iter()
-            .map(|(p, _)| format!("--allow-dir {}", p.display()))
+            .map(|(p, _)| format!("{} {}", self.option, p.display()))
             .collect();
         v.join(", ")
     }
@@ -96,6 +129,22 @@ impl Allowed {
     /// Opens the file a container asked for as `what` (`report`, `learn`), with `{id}`
     /// standing for its id.
     pub fn output(&self, what: &'static str, asked: &str, id: &str) -> Result<Output, PlaceError> {
+        let (fd, rel, path) = self.locate(what, asked, id)?;
+        Output::open_beneath(fd, &rel, &path).map_err(|source| PlaceError::Open {
+            what,
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The allowed directory `asked` is in, the path beneath it and the whole path,
+    /// decided on the name alone: nothing is opened or looked at.
+    pub fn locate(
+        &self,
+        what: &'static str,
+        asked: &str,
+        id: &str,
+    ) -> Result<(std::os::fd::BorrowedFd<'_>, PathBuf, PathBuf), PlaceError> {
         let path = asked.to_string();
         let path_s = if asked.contains("{id}") {
             if !id_ok(id) {
@@ -125,15 +174,12 @@ impl Allowed {
             return Err(PlaceError::Outside {
                 what,
                 path: path_s,
+                scope: self.scope,
                 allowed: self.shown(),
             });
         };
         let rel = p.strip_prefix(dir).unwrap_or(p);
-        Output::open_beneath(fd.as_fd(), rel, p).map_err(|source| PlaceError::Open {
-            what,
-            path: path_s.clone(),
-            source,
-        })
+        Ok((fd.as_fd(), rel.to_path_buf(), p.to_path_buf()))
     }
 }
 

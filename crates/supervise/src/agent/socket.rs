@@ -7,7 +7,7 @@ use nix::sys::socket::{
     bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
 };
 use nix::sys::stat::{lstat, Mode, SFlag};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -154,6 +154,17 @@ pub fn listen_at(path: &Path, mode: u32) -> Result<Listener, SocketError> {
             undo_dir(&made_dir);
             Err(sys("listen")(e))
         }
+    }
+}
+
+impl Listener {
+    /// The listening socket, for another process to serve: the path stays when this is
+    /// dropped (whoever made its directory removes it).
+    pub fn hand_over(mut self) -> std::io::Result<OwnedFd> {
+        let fd = self.sock.try_clone()?;
+        self.ino = (u64::MAX, u64::MAX);
+        self.made_dir = None;
+        Ok(fd.into())
     }
 }
 
