@@ -5,7 +5,7 @@
 
 use super::create::state_json;
 use super::error::OciError;
-use super::statedir::{self, Locked, Root, Saved, Seen};
+use super::statedir::{self, AgentProcess, Locked, Root, Saved, Seen};
 use crate::ocicgroup::Placement;
 use crate::sys;
 use nix::errno::Errno;
@@ -225,7 +225,10 @@ pub fn kill(root: &Root, id: &ContainerId, sig: i32, all: bool) -> Result<(), Oc
 pub fn delete(root: &Root, id: &ContainerId, force: bool) -> Result<Vec<String>, OciError> {
     let c = match Container::open(root, id) {
         Ok(c) => c,
-        Err(OciError::NotFound { .. }) if force => return Ok(vec![]),
+        Err(OciError::NotFound { .. }) if force => {
+            root.remove_unfinished(id)?;
+            return Ok(vec![]);
+        }
         Err(OciError::Corrupt { .. }) if force => {
             // Nothing in it can be trusted to name a process or a cgroup: the directory
             // goes; the error said what to do about the rest.
@@ -253,6 +256,9 @@ pub fn delete(root: &Root, id: &ContainerId, force: bool) -> Result<Vec<String>,
     // What is left in the cgroup (a container without its own pid namespace) is killed
     // with it.
     p.remove();
+    if let Some(a) = c.saved.agent {
+        end_agent(a);
+    }
     let state = state_json(&c.saved, Status::Stopped);
     let mut warnings = Vec::new();
     for h in &c.saved.poststop {
@@ -265,12 +271,36 @@ pub fn delete(root: &Root, id: &ContainerId, force: bool) -> Result<Vec<String>,
 }
 
 /// Waits (bounded) for the process behind `pidfd` to exit.
-fn wait_gone(pidfd: &OwnedFd) {
+fn wait_gone(pidfd: &OwnedFd) -> bool {
     let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-    let _ = poll(
-        &mut fds,
-        PollTimeout::try_from(WAIT.as_millis() as i32).unwrap_or(PollTimeout::MAX),
-    );
+    matches!(
+        poll(
+            &mut fds,
+            PollTimeout::try_from(WAIT.as_millis() as i32).unwrap_or(PollTimeout::MAX),
+        ),
+        Ok(1..)
+    )
+}
+
+/// Waits for syscage's own agent to write the report and the learned profile (it ends by
+/// itself once the container's processes are gone); one that does not is told to stop
+/// (SIGTERM: it still writes them), then killed.
+fn end_agent(a: AgentProcess) {
+    let Ok(fd) = sys::pidfd_open(nix::unistd::Pid::from_raw(a.pid)) else {
+        return;
+    };
+    // The pid is the agent's only if it started when the state says.
+    if crate::cgroup::process_start(a.pid as u32) != Some(a.start_time) {
+        return;
+    }
+    if wait_gone(&fd) {
+        return;
+    }
+    let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGTERM, 0);
+    if !wait_gone(&fd) {
+        let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL, 0);
+        wait_gone(&fd);
+    }
 }
 
 /// `pause` and `resume`.

@@ -75,6 +75,19 @@ pub struct Saved {
     pub poststart: Vec<syscage_oci::config::Hook>,
     #[serde(default)]
     pub poststop: Vec<syscage_oci::config::Hook>,
+    /// syscage's own agent for the report and learn annotations: `delete` waits for it
+    /// to write them.
+    #[serde(default)]
+    pub agent: Option<AgentProcess>,
+}
+
+/// A process of syscage's that outlives `create`: its pid and start time (a pid alone
+/// could be another process by the time it is used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentProcess {
+    pub pid: i32,
+    pub start_time: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +178,23 @@ impl Root {
             return Err(self.not_found(id));
         }
         Ok(l)
+    }
+
+    /// Removes the directory of a `create` that died before writing its state (nothing in
+    /// it names a process: its socket, its profiles). Locked first: a `create` that is
+    /// alive holds the lock, and this waits for it. Whether there was one.
+    pub fn remove_unfinished(&self, id: &ContainerId) -> Result<bool, OciError> {
+        let dir = self.path.join(id.as_str());
+        let l = match self.lock(id, &dir) {
+            Ok(l) => l,
+            Err(OciError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let gone = nix::sys::stat::fstat(l.fd.as_fd()).map_or(true, |st| st.st_nlink == 0);
+        if gone || dir.join(STATE).exists() {
+            return Ok(false);
+        }
+        l.remove().map(|()| true)
     }
 
     fn not_found(&self, id: &ContainerId) -> OciError {
@@ -358,6 +388,7 @@ mod tests {
             process: None,
             poststart: vec![],
             poststop: vec![],
+            agent: None,
         }
     }
 
