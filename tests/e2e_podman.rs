@@ -325,6 +325,58 @@ fn podman_drives_syscage() {
         "{r:?}"
     );
 
+    // The report annotation, with podman's own default profile and no agent of one's own:
+    // syscage starts one for the container; its report is complete once `run --rm`
+    // returned (podman's `delete` waits for it), and the program's answer is the profile's.
+    let out = p.dir.join("reports");
+    std::fs::create_dir_all(&out).unwrap();
+    let flag = format!("annotation-dir={}", out.display());
+    let plain = p.run(&["run", "--rm", "--network", "none", img, "/probe", "add_key"]);
+    assert!(
+        plain.code == 0 && plain.stdout.starts_with("add_key: blocked errno="),
+        "{plain:?}"
+    );
+    let ann = format!("run.syscage.report={}/{{id}}.jsonl", out.display());
+    let r = p.run(&[
+        "--runtime-flag",
+        &flag,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--annotation",
+        &ann,
+        img,
+        "/probe",
+        "add_key",
+    ]);
+    assert_eq!((r.code, &r.stdout), (0, &plain.stdout), "{r:?}");
+    let reports: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let name = reports[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.len() == 64 + 6 && name.ends_with(".jsonl"),
+        "named by the container's id: {name}"
+    );
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&reports[0])
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("syscall").is_some())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["syscall"], "add_key");
+    let errno = plain.stdout.split(['(', ')']).nth(1).unwrap();
+    assert_eq!(events[0]["action"], format!("ERRNO({errno})"));
+
     // No syscage process stays behind any of them.
     let stray: Vec<String> = stray_processes(syscage())
         .into_iter()

@@ -31,6 +31,38 @@ pub struct AgentArgs {
     /// Say what each container asks and when the agent stops.
     #[arg(long)]
     pub verbose: bool,
+    /// The OCI runtime's own agent: the listening socket is this inherited descriptor.
+    #[arg(long = "socket-fd", value_name = "FD", hide = true)]
+    socket_fd: Option<i32>,
+    /// The OCI runtime's own agent: serve one container (the descriptor is its starter's
+    /// pipe).
+    #[arg(
+        long = "one-container",
+        value_name = "FD",
+        hide = true,
+        requires = "socket_fd"
+    )]
+    one_container: Option<i32>,
+    /// The OCI runtime's log, where the lines go instead of stderr.
+    #[arg(long, value_name = "FILE", hide = true)]
+    log: Option<PathBuf>,
+    #[arg(
+        long = "log-format",
+        value_name = "FORMAT",
+        hide = true,
+        default_value = "text"
+    )]
+    log_format: String,
+}
+
+/// An inherited descriptor named on the command line, if it is open.
+fn inherited(fd: i32, option: &str) -> Result<std::os::fd::OwnedFd, CliError> {
+    if fd < 3 || !syscage_runtime::sys::fd_is_open(fd) {
+        return Err(CliError::setup(format!(
+            "{option} {fd}: not an open descriptor"
+        )));
+    }
+    Ok(syscage_runtime::sys::own_received_fd(fd))
 }
 
 pub fn run(a: AgentArgs) -> Result<i32, CliError> {
@@ -45,11 +77,28 @@ pub fn run(a: AgentArgs) -> Result<i32, CliError> {
                 a.socket_mode
             ))
         })?;
+    let listen = match a.socket_fd {
+        Some(fd) => agent::Listen::Given(inherited(fd, "--socket-fd")?),
+        None => agent::Listen::Path {
+            path: a.socket,
+            mode,
+        },
+    };
+    let one_container = a
+        .one_container
+        .map(|fd| inherited(fd, "--one-container"))
+        .transpose()?;
+    if let Some(file) = a.log {
+        let log = super::oci::log::Log::new(Some(file), a.log_format == "json");
+        agent::set_sink(Box::new(move |line| {
+            log.warning(line.strip_prefix("syscage: ").unwrap_or(line))
+        }));
+    }
     agent::run(Config {
-        socket: a.socket,
-        socket_mode: mode,
+        listen,
         allow_dirs: a.allow_dir,
         profiles: a.profile,
+        one_container,
     })
     .map_err(CliError::setup)?;
     Ok(0)

@@ -121,6 +121,11 @@ impl Bundle {
     /// `create` with the container's stdout and stderr going to `out` and `err` in the
     /// bundle (the client's pipes in real use); the container's pid.
     pub fn create(&self, id: &str, extra: &[&str]) -> (Run, Option<i32>) {
+        self.create_with(&[], id, extra)
+    }
+
+    /// `create` with global options (`--annotation-dir DIR`, `--log FILE`) before it.
+    pub fn create_with(&self, global: &[&str], id: &str, extra: &[&str]) -> (Run, Option<i32>) {
         let pid_file = self.path(&format!("{id}.pid"));
         let out = std::fs::File::create(self.path(&format!("{id}.out"))).unwrap();
         let err = std::fs::File::create(self.path(&format!("{id}.err"))).unwrap();
@@ -134,6 +139,7 @@ impl Bundle {
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(id.into());
         let mut all = vec!["--root".to_string(), self.root.display().to_string()];
+        all.extend(global.iter().map(|s| s.to_string()));
         all.extend(args);
         let out2 = out.try_clone().unwrap();
         let status = Command::new(syscage())

@@ -40,7 +40,8 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
                 systemd_cgroup: cli.systemd_cgroup,
                 annotation_dirs: cli.annotation_dir.clone(),
             };
-            let created = create::create(&o, &agent).map_err(e)?;
+            let own = super::own::Own { log: log.clone() };
+            let created = create::create(&o, &agent, &own).map_err(e)?;
             for w in &created.warnings {
                 log.warning(w);
             }

@@ -30,6 +30,14 @@ impl Log {
         Log { file, json }
     }
 
+    pub fn file(&self) -> Option<&PathBuf> {
+        self.file.as_ref()
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// One line in the log's format.
     pub fn line(&self, level: &str, msg: &str) -> String {
         if self.json {

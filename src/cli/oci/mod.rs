@@ -15,7 +15,8 @@
 
 mod commands;
 mod info;
-mod log;
+pub(crate) mod log;
+mod own;
 mod run;
 
 use clap::{Args, Parser, Subcommand};

@@ -35,7 +35,8 @@ pub fn run(
         systemd_cgroup: systemd,
         annotation_dirs,
     };
-    let created = create::create(&o, &agent).map_err(|e| e.to_string())?;
+    let own = super::own::Own { log: log.clone() };
+    let created = create::create(&o, &agent, &own).map_err(|e| e.to_string())?;
     for w in &created.warnings {
         log.warning(w);
     }

@@ -24,6 +24,20 @@ use syscage_seccomp::filter::{self, NotifyMode, Request};
 /// Never `unconfined` nor a file elsewhere: whoever writes a pod's annotations must not
 /// lift the filter or make syscage read any file of the node.
 pub const SECCOMP_ANNOTATION: &str = "run.syscage.seccomp";
+/// The annotation naming a report of the container's denied calls (`{id}`: its id).
+pub const REPORT_ANNOTATION: &str = "run.syscage.report";
+/// The annotation naming the profile learned from the container's calls.
+pub const LEARN_ANNOTATION: &str = "run.syscage.learn";
+
+/// What syscage's own agent needs when the report or learn annotations ask for one and
+/// the profile names no agent of its own (`listenerPath`): the container's policy, to be
+/// paired for notification, and where it came from, for the agent to resolve it again.
+#[derive(Debug, Clone)]
+pub struct OwnAgentPlan {
+    pub policy: syscage_policy::Policy,
+    pub base: SavedProfile,
+    pub caps: syscage_policy::CapSet,
+}
 
 /// Everything `create` needs from the configuration.
 #[derive(Debug, Clone)]
@@ -42,6 +56,8 @@ pub struct Converted {
     pub seccomp: Option<SavedSeccomp>,
     /// The profile's `listenerPath` and `listenerMetadata`.
     pub listener: Option<(String, Option<String>)>,
+    /// The report or learn annotations ask for syscage's own agent.
+    pub own_agent: Option<OwnAgentPlan>,
     pub annotations: Map<String, Value>,
     pub rootfs: PathBuf,
     /// The `process` object, as `exec` with a command line starts from it.
@@ -213,13 +229,18 @@ pub fn convert(
     let caps = extras.cap_sets.map(|c| c.bounding).unwrap_or_default();
 
     let annotations = spec.annotations.clone().unwrap_or_default();
-    let (filter, seccomp, listener) = seccomp(
+    let wants_agent = [REPORT_ANNOTATION, LEARN_ANNOTATION]
+        .iter()
+        .any(|k| annotations.contains_key(*k));
+    let (filter, seccomp, listener, policy) = seccomp(
         linux.seccomp.as_ref(),
         annotations.get(SECCOMP_ANNOTATION).and_then(Value::as_str),
         annotation_dirs,
         caps,
+        wants_agent,
         &mut warnings,
     )?;
+    let own_agent = own_agent(&annotations, listener.is_some(), policy, &seccomp)?;
 
     // Devices the configuration makes are allowed in the device cgroup too, after its
     // own rules (as runc adds them).
@@ -311,6 +332,7 @@ pub fn convert(
         poststop: list(&hooks.poststop),
         seccomp,
         listener,
+        own_agent,
         annotations,
         rootfs: root,
         process: serde_json::to_value(process).ok(),
@@ -321,7 +343,42 @@ pub fn convert(
 /// A profile's `listenerPath` and `listenerMetadata`.
 pub type Listener = Option<(String, Option<String>)>;
 
-type Seccomp = (Option<LoadableFilter>, Option<SavedSeccomp>, Listener);
+type Seccomp = (
+    Option<LoadableFilter>,
+    Option<SavedSeccomp>,
+    Listener,
+    Option<syscage_policy::Policy>,
+);
+
+/// Whether the report or learn annotations need syscage's own agent: they do when the
+/// profile has no `listenerPath` (with one, the agent it names reads them). Without a
+/// filter there is nothing to notify, and that is said rather than ignored.
+fn own_agent(
+    annotations: &Map<String, Value>,
+    has_listener: bool,
+    policy: Option<syscage_policy::Policy>,
+    saved: &Option<SavedSeccomp>,
+) -> Result<Option<OwnAgentPlan>, OciError> {
+    let asked = [REPORT_ANNOTATION, LEARN_ANNOTATION]
+        .into_iter()
+        .find(|k| annotations.contains_key(*k));
+    let Some(key) = asked else {
+        return Ok(None);
+    };
+    if has_listener {
+        return Ok(None);
+    }
+    match (policy, saved) {
+        (Some(policy), Some(s)) => Ok(Some(OwnAgentPlan {
+            policy,
+            base: s.profile.clone(),
+            caps: syscage_policy::CapSet::from_bits(s.caps),
+        })),
+        _ => Err(OciError::Other(format!(
+            "annotation `{key}`: the container has no seccomp filter, so no call of it is seen (hint: give it one, e.g. the annotation {SECCOMP_ANNOTATION}=default)"
+        ))),
+    }
+}
 
 /// The filter: the annotation's profile when it names one, else `linux.seccomp` read by
 /// syscage's own reader (strict: an unknown name or action is an error naming it), else
@@ -331,6 +388,7 @@ fn seccomp(
     annotation: Option<&str>,
     annotation_dirs: &[PathBuf],
     caps: syscage_policy::CapSet,
+    want_policy: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Seccomp, OciError> {
     let (src, saved) = match (annotation, given) {
@@ -352,9 +410,9 @@ fn seccomp(
             let text = v.to_string();
             (oci_source(&text), SavedProfile::Json(text))
         }
-        _ => return Ok((None, None, None)),
+        _ => return Ok((None, None, None, None)),
     };
-    let built = build(&src, caps).map_err(|e| match annotation {
+    let built = build(&src, caps, want_policy).map_err(|e| match annotation {
         Some(_) => OciError::Other(format!("annotation `{SECCOMP_ANNOTATION}`: {e}")),
         None => OciError::Other(e.to_string()),
     })?;
@@ -374,6 +432,48 @@ fn seccomp(
         caps: caps.bits(),
         listener: f.listener,
     });
+    Ok((filter, saved, listener, built.policy))
+}
+
+/// The filter of a profile paired with syscage's own agent (`text`, kept at `path` in the
+/// state directory), what `exec` compiles again, and its listener.
+pub fn paired_filter(
+    text: String,
+    path: &Path,
+    caps: syscage_policy::CapSet,
+) -> Result<(LoadableFilter, SavedSeccomp, Listener), OciError> {
+    let src = syscage_policy::builtin::Source {
+        name: path.display().to_string(),
+        builtin: None,
+        text: Some(text.clone()),
+        bases: Vec::new(),
+    };
+    let built = build(&src, caps, false)
+        .map_err(|e| OciError::Other(format!("cannot compile the paired profile: {e}")))?;
+    let listener = built
+        .policy
+        .as_ref()
+        .and_then(|p| p.listener())
+        .map(|l| (l.path.clone(), l.metadata.clone()));
+    let notifies = built.flags & syscage_seccomp::load::FLAG_NEW_LISTENER != 0;
+    let (Some(program), Some(_), true) = (built.program, &listener, notifies) else {
+        return Err(OciError::Other(
+            "the paired profile notifies nothing or has no listenerPath".into(),
+        ));
+    };
+    let filter = LoadableFilter {
+        program,
+        flags: built.flags,
+        listener: true,
+    };
+    let saved = SavedSeccomp {
+        profile: SavedProfile::File {
+            path: path.display().to_string(),
+            text,
+        },
+        caps: caps.bits(),
+        listener: true,
+    };
     Ok((filter, saved, listener))
 }
 
@@ -384,9 +484,15 @@ fn oci_source(seccomp: &str) -> syscage_policy::builtin::Source {
     syscage_policy::builtin::Source {
         name: "config.json".into(),
         builtin: None,
-        text: Some(format!("{{\"linux\":{{\"seccomp\":{seccomp}}}}}")),
+        text: Some(wrapped(seccomp)),
         bases: Vec::new(),
     }
+}
+
+/// A config.json's `linux.seccomp` inside a `linux` object: how syscage's reader takes it
+/// as the runtime spec's object (from a file too).
+pub fn wrapped(seccomp: &str) -> String {
+    format!("{{\"linux\":{{\"seccomp\":{seccomp}}}}}")
 }
 
 /// What `run.syscage.seccomp` may name: `default` or `contained`, or an absolute path
@@ -450,6 +556,7 @@ fn annotated_profile(value: &str, dirs: &[PathBuf]) -> Result<String, OciError> 
 fn build(
     src: &syscage_policy::builtin::Source,
     caps: syscage_policy::CapSet,
+    want_policy: bool,
 ) -> Result<syscage_seccomp::filter::Built, syscage_seccomp::filter::FilterError> {
     let req = Request {
         profile: src.name.clone(),
@@ -469,7 +576,12 @@ fn build(
         bases: Vec::new(),
     };
     let unconfined = src.builtin.is_some_and(|b| b.name == "unconfined");
-    filter::build_source(&req, (!unconfined).then_some(owned), cache.as_ref(), false)
+    filter::build_source(
+        &req,
+        (!unconfined).then_some(owned),
+        cache.as_ref(),
+        want_policy,
+    )
 }
 
 /// The filter `exec` loads for its process: the container's profile compiled again (a
@@ -486,7 +598,7 @@ pub fn exec_filter(saved: &SavedSeccomp) -> Result<(Option<LoadableFilter>, List
             bases: Vec::new(),
         },
     };
-    let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps))
+    let built = build(&src, syscage_policy::CapSet::from_bits(saved.caps), false)
         .map_err(|e| OciError::Other(e.to_string()))?;
     let listener = built
         .policy

@@ -13,7 +13,7 @@
 use super::console;
 use super::convert::{self, Converted};
 use super::error::OciError;
-use super::statedir::{Locked, Root, Saved};
+use super::statedir::{AgentProcess, Locked, Root, Saved, SavedProfile};
 use crate::error::RunError;
 use crate::monitor::{Command, Init};
 use crate::ocicgroup::Placement;
@@ -53,6 +53,64 @@ pub struct AgentInfo {
 
 /// Makes the supervisor that hands the fd to the agent.
 pub type MakeAgent<'a> = &'a dyn Fn(AgentInfo) -> Box<dyn Supervisor>;
+
+/// syscage's own agent, for the `run.syscage.report` and `run.syscage.learn` annotations
+/// when the container's profile names no agent: the command layer provides it (the
+/// pairing and the agent are syscage-supervise's, which this crate cannot call).
+pub trait OwnAgent {
+    /// Checks, on their names alone, the files the annotations ask for (inside an
+    /// `--annotation-dir`, holding `{id}`); whether every call must be notified (learning
+    /// needs them all, a report the denied ones only).
+    fn check(
+        &self,
+        annotations: &serde_json::Map<String, serde_json::Value>,
+        id: &str,
+        dirs: &[PathBuf],
+    ) -> Result<bool, String>;
+    /// `policy` paired for notification, its metadata naming `profile` (a built-in's
+    /// name or a file) resolved for `caps`, its `listenerPath` `socket`: the profile's
+    /// JSON.
+    fn pair(
+        &self,
+        policy: &syscage_policy::Policy,
+        profile: &str,
+        caps: syscage_policy::CapSet,
+        all: bool,
+        socket: &Path,
+    ) -> Result<String, String>;
+    /// Starts the agent, listening at `socket` (it does not exist yet), given `profile`
+    /// when the metadata names a file, writing only in `dirs`. It runs on its own and ends
+    /// once the container's processes are gone, or at once when `hold` (see
+    /// [`StartedAgent`]) is closed before anything connected.
+    fn start(
+        &self,
+        socket: &Path,
+        profile: Option<&Path>,
+        dirs: &[PathBuf],
+    ) -> Result<StartedAgent, String>;
+}
+
+/// The agent [`OwnAgent::start`] started.
+pub struct StartedAgent {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+    /// Held until `create` is over, written once it succeeded: an agent whose starter
+    /// died before handing it the container's fd sees it closed and ends; one whose
+    /// `create` failed later writes nothing (the container never was).
+    pub hold: OwnedFd,
+}
+
+impl StartedAgent {
+    /// Ends the agent (a `create` that failed).
+    fn kill(&self) {
+        let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), libc::SIGKILL, 0);
+        let mut fds = [nix::poll::PollFd::new(
+            self.pidfd.as_fd(),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(5000u16));
+    }
+}
 
 /// The created container.
 #[derive(Debug)]
@@ -165,7 +223,11 @@ fn high(fd: OwnedFd, min: RawFd) -> Result<OwnedFd, OciError> {
 }
 
 /// `create`.
-pub fn create(o: &CreateOptions, agent: MakeAgent<'_>) -> Result<Created, OciError> {
+pub fn create(
+    o: &CreateOptions,
+    agent: MakeAgent<'_>,
+    own: &dyn OwnAgent,
+) -> Result<Created, OciError> {
     let (bundle, v) = load(&o.bundle)?;
     let process = v
         .process()
@@ -181,12 +243,20 @@ pub fn create(o: &CreateOptions, agent: MakeAgent<'_>) -> Result<Created, OciErr
         .and_then(|l| l.cgroups_path.as_deref());
     let placement = crate::ocicgroup::place(&layout, cgroups_path, o.id.as_str(), &proc_cgroup)
         .map_err(|e| OciError::Other(e.to_string()))?;
-    let c = convert::convert(
+    let mut c = convert::convert(
         &v,
         &bundle,
         &cgroup_names(&placement, &layout),
         &o.annotation_dirs,
     )?;
+    // The annotations' files are checked before anything is made.
+    let notify_all = match &c.own_agent {
+        Some(_) => Some(
+            own.check(&c.annotations, o.id.as_str(), &o.annotation_dirs)
+                .map_err(OciError::Other)?,
+        ),
+        None => None,
+    };
     let min = 3 + o.preserve_count as RawFd;
     let mut joins = Vec::new();
     let mut pid_ns = None;
@@ -200,11 +270,42 @@ pub fn create(o: &CreateOptions, agent: MakeAgent<'_>) -> Result<Created, OciErr
     }
 
     let locked = o.root.create(&o.id)?;
-    let result = set_up(
-        o, &bundle, &c, &placement, &locked, joins, pid_ns, min, agent,
-    );
+    let started = match notify_all {
+        Some(all) => match start_own_agent(&mut c, all, &locked, own, &o.annotation_dirs) {
+            Ok(s) => {
+                crate::fault::stop_here("own agent started");
+                Some(s)
+            }
+            Err(e) => {
+                let _ = locked.remove();
+                return Err(e);
+            }
+        },
+        None => None,
+    };
+    let result = started
+        .as_ref()
+        .map(|s| {
+            crate::cgroup::process_start(s.pid as u32)
+                .map(|start_time| AgentProcess {
+                    pid: s.pid,
+                    start_time,
+                })
+                .ok_or_else(|| {
+                    OciError::Other(format!("syscage's agent (pid {}) ended at once", s.pid))
+                })
+        })
+        .transpose()
+        .and_then(|a| {
+            set_up(
+                o, &bundle, &c, &placement, &locked, joins, pid_ns, min, agent, a,
+            )
+        });
     match result {
         Ok(init) => {
+            if let Some(s) = &started {
+                let _ = nix::unistd::write(&s.hold, b"k");
+            }
             let pid = init.pid().as_raw();
             init.detach();
             Ok(Created {
@@ -213,11 +314,57 @@ pub fn create(o: &CreateOptions, agent: MakeAgent<'_>) -> Result<Created, OciErr
             })
         }
         Err(e) => {
+            if let Some(s) = &started {
+                s.kill();
+            }
             placement.remove();
             let _ = locked.remove();
             Err(e)
         }
     }
+}
+
+/// The container's profile paired for notification and syscage's own agent started on
+/// a socket in the state directory: the filter, the saved profile (`exec` loads it too)
+/// and the listener in `c` are the paired profile's from here on.
+fn start_own_agent(
+    c: &mut Converted,
+    all: bool,
+    locked: &Locked,
+    own: &dyn OwnAgent,
+    dirs: &[PathBuf],
+) -> Result<StartedAgent, OciError> {
+    let Some(plan) = c.own_agent.take() else {
+        return Err(OciError::Other("no agent was asked for".into()));
+    };
+    let dir = locked.dir();
+    let socket = dir.join("agent.sock");
+    // The agent resolves the profile again, from a copy of its own (the bundle's file or
+    // the annotation's may change meanwhile).
+    let base = dir.join("seccomp-base.json");
+    let (profile, file) = match &plan.base {
+        SavedProfile::Builtin(name) => (name.clone(), None),
+        SavedProfile::Json(text) => (base.display().to_string(), Some(convert::wrapped(text))),
+        SavedProfile::File { text, .. } => (base.display().to_string(), Some(text.clone())),
+    };
+    fault("pair the profile with syscage's agent")?;
+    if let Some(text) = &file {
+        std::fs::write(&base, text).map_err(|e| OciError::io("write", &base, &e))?;
+    }
+    let text = own
+        .pair(&plan.policy, &profile, plan.caps, all, &socket)
+        .map_err(|e| {
+            OciError::Other(format!("cannot pair the profile with syscage's agent: {e}"))
+        })?;
+    let paired = dir.join("seccomp-paired.json");
+    std::fs::write(&paired, &text).map_err(|e| OciError::io("write", &paired, &e))?;
+    let (filter, saved, listener) = convert::paired_filter(text, &paired, plan.caps)?;
+    c.cfg.filter = Some(filter);
+    c.seccomp = Some(saved);
+    c.listener = listener;
+    fault("start syscage's agent")?;
+    own.start(&socket, file.is_some().then_some(base.as_path()), dirs)
+        .map_err(|e| OciError::Other(format!("cannot start syscage's agent: {e}")))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -231,6 +378,7 @@ fn set_up(
     pid_ns: Option<OwnedFd>,
     min: RawFd,
     agent: MakeAgent<'_>,
+    own_agent: Option<AgentProcess>,
 ) -> Result<Init, OciError> {
     fault("create the container's cgroup")?;
     placement
@@ -296,6 +444,7 @@ fn set_up(
         process: c.process.clone(),
         poststart: c.poststart.clone(),
         poststop: c.poststop.clone(),
+        agent: own_agent,
     };
     // Written before the process may run anything of the configuration's: if this
     // `create` dies from here on, `delete --force` finds and ends it.
