@@ -283,6 +283,13 @@ fn features_spec_version_and_the_json_log() {
         .iter()
         .any(|o| o == "rro"));
     assert_eq!(f["linux"]["apparmor"]["enabled"], false);
+    // The annotations syscage reads, as it reads them (never `unconfined`).
+    let ann = &f["annotations"];
+    assert_eq!(
+        ann["run.syscage.seccomp"],
+        "default|contained|FILE (in an --annotation-dir): replaces linux.seccomp"
+    );
+    assert!(ann["run.syscage.report"].is_string() && ann["run.syscage.learn"].is_string());
 
     let dir = std::env::temp_dir().join(format!("syscage-spec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

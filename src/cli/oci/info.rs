@@ -95,7 +95,16 @@ pub fn supported() -> Supported {
             ),
             (
                 "run.syscage.seccomp".into(),
-                "default|contained|unconfined|FILE: replaces linux.seccomp".into(),
+                "default|contained|FILE (in an --annotation-dir): replaces linux.seccomp".into(),
+            ),
+            (
+                "run.syscage.report".into(),
+                "FILE holding {id}, in an --annotation-dir: the report of denied calls".into(),
+            ),
+            (
+                "run.syscage.learn".into(),
+                "FILE holding {id}, in an --annotation-dir: the profile learned from the calls"
+                    .into(),
             ),
         ],
     }
