@@ -115,30 +115,7 @@ pub fn convert(
         .ok_or_else(|| OciError::Other("missing field `process`".into()))?;
     let mut warnings = Vec::new();
 
-    // Namespaces: new ones at clone, those with a path joined.
-    let mut new = 0;
-    let mut joins = Vec::new();
-    let mut exec_namespaces = 0;
-    for (i, ns) in linux.namespaces().iter().enumerate() {
-        let Some(t) = ns.ty() else { continue };
-        let field = format!("linux.namespaces[{i}]");
-        if t == NamespaceType::Time {
-            return Err(OciError::Other(format!(
-                "{field}.type: syscage does not make time namespaces; leave it out"
-            )));
-        }
-        match ns.join_path() {
-            None if t == NamespaceType::User => {}
-            None => new |= flag(t),
-            Some(_) if t == NamespaceType::User => {
-                return Err(OciError::Other(format!(
-                    "{field}.path: joining a user namespace is not supported: syscage makes a new one from `linux.uidMappings`"
-                )))
-            }
-            Some(p) => joins.push((flag(t), PathBuf::from(p), format!("{field}.path"))),
-        }
-        exec_namespaces |= flag(t);
-    }
+    let (new, joins, exec_namespaces) = namespaces(linux)?;
     let userns = match linux.namespace(NamespaceType::User) {
         Some(_) => Userns::Ranges {
             uid: ranges(linux.uid_mappings.as_ref()),
@@ -156,26 +133,7 @@ pub fn convert(
             )))
         }
     };
-    let root = std::fs::canonicalize(v.root()).map_err(|e| {
-        OciError::Other(format!(
-            "root.path: `{}`: {}",
-            v.root().display(),
-            syscage_policy::errno::io_text(&e)
-        ))
-    })?;
-    if !root.is_dir() {
-        return Err(OciError::Other(format!(
-            "root.path: `{}` is not a directory",
-            root.display()
-        )));
-    }
-    let id = FileId::of_path(&root).map_err(|e| {
-        OciError::Other(format!(
-            "root.path: `{}`: {}",
-            root.display(),
-            syscage_policy::errno::io_text(&e)
-        ))
-    })?;
+    let (root, id) = root_dir(v.root())?;
     let mut oci = super::mounts::convert(
         spec.mounts.as_deref().unwrap_or(&[]),
         linux.devices.as_deref().unwrap_or(&[]),
@@ -204,24 +162,7 @@ pub fn convert(
     let last_cap = crate::exec::last_cap();
     let bounding = super::process::own_bounding(last_cap);
     let parts = super::process::convert(process, "process", bounding, last_cap)?;
-    if !parts.left_out.is_empty() {
-        let names: Vec<String> = parts.left_out.iter().map(|c| c.to_string()).collect();
-        warnings.push(format!(
-            "left out {}, which syscage's own bounding set lacks",
-            names.join(", ")
-        ));
-    }
-    if !parts.ambient_left_out.is_empty() {
-        let names: Vec<String> = parts
-            .ambient_left_out
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        warnings.push(format!(
-            "process.capabilities.ambient: left out {}, not in both the inheritable and the permitted sets (the kernel raises no other)",
-            names.join(", ")
-        ));
-    }
+    warnings.extend(left_out_warnings(&parts));
     let mut extras = parts.extras;
     if let Some(p) = &linux.personality {
         extras.personality = Some(if p.domain == "LINUX32" { 0x0008 } else { 0 });
@@ -242,25 +183,7 @@ pub fn convert(
     )?;
     let own_agent = own_agent(&annotations, listener.is_some(), policy, &seccomp)?;
 
-    // Devices the configuration makes are allowed in the device cgroup too, after its
-    // own rules (as runc adds them).
-    let mut resources = linux.resources.clone();
-    if !oci.devices.is_empty() {
-        let r = resources.get_or_insert_with(Default::default);
-        let rules = r.devices.get_or_insert_with(Vec::new);
-        for d in &oci.devices {
-            if d.kind == libc::S_IFIFO {
-                continue;
-            }
-            rules.push(syscage_oci::config::DeviceRule {
-                allow: true,
-                kind: Some(if d.kind == libc::S_IFBLK { "b" } else { "c" }.into()),
-                major: Some(d.major as i64),
-                minor: Some(d.minor as i64),
-                access: Some("rwm".into()),
-            });
-        }
-    }
+    let resources = with_devices(linux.resources.clone(), &oci.devices);
 
     let hooks = spec.hooks.clone().unwrap_or(syscage_oci::config::Hooks {
         prestart: None,
@@ -271,18 +194,7 @@ pub fn convert(
         poststop: None,
     });
     let list = |l: &Option<Vec<Hook>>| l.clone().unwrap_or_default();
-    let container_hooks = ContainerHooks {
-        create_container: list(&hooks.create_container),
-        start_container: list(&hooks.start_container),
-        sync: [
-            &hooks.prestart,
-            &hooks.create_runtime,
-            &hooks.create_container,
-            &hooks.start_container,
-        ]
-        .iter()
-        .any(|l| l.as_ref().is_some_and(|l| !l.is_empty())),
-    };
+    let container_hooks = container_hooks(&hooks);
 
     let cfg = RunConfig {
         command: parts.command,
@@ -338,6 +250,122 @@ pub fn convert(
         process: serde_json::to_value(process).ok(),
         warnings,
     })
+}
+
+/// The namespaces: the CLONE_NEW* flags of the new ones, those joined from a path (type,
+/// path, the field that named it), and every type `exec` joins.
+fn namespaces(linux: &syscage_oci::config::Linux) -> Result<Namespaced, OciError> {
+    let mut new = 0;
+    let mut joins = Vec::new();
+    let mut exec_namespaces = 0;
+    for (i, ns) in linux.namespaces().iter().enumerate() {
+        let Some(t) = ns.ty() else { continue };
+        let field = format!("linux.namespaces[{i}]");
+        if t == NamespaceType::Time {
+            return Err(OciError::Other(format!(
+                "{field}.type: syscage does not make time namespaces; leave it out"
+            )));
+        }
+        match ns.join_path() {
+            None if t == NamespaceType::User => {}
+            None => new |= flag(t),
+            Some(_) if t == NamespaceType::User => {
+                return Err(OciError::Other(format!(
+                    "{field}.path: joining a user namespace is not supported: syscage makes a new one from `linux.uidMappings`"
+                )))
+            }
+            Some(p) => joins.push((flag(t), PathBuf::from(p), format!("{field}.path"))),
+        }
+        exec_namespaces |= flag(t);
+    }
+    Ok((new, joins, exec_namespaces))
+}
+
+type Namespaced = (i32, Vec<(i32, PathBuf, String)>, i32);
+
+/// `root.path`, links resolved: a directory, and its identity (checked again when it is
+/// mounted).
+fn root_dir(path: &Path) -> Result<(PathBuf, FileId), OciError> {
+    let bad = |p: &Path, e: &std::io::Error| {
+        OciError::Other(format!(
+            "root.path: `{}`: {}",
+            p.display(),
+            syscage_policy::errno::io_text(e)
+        ))
+    };
+    let root = std::fs::canonicalize(path).map_err(|e| bad(path, &e))?;
+    if !root.is_dir() {
+        return Err(OciError::Other(format!(
+            "root.path: `{}` is not a directory",
+            root.display()
+        )));
+    }
+    let id = FileId::of_path(&root).map_err(|e| bad(&root, &e))?;
+    Ok((root, id))
+}
+
+/// What to say about the capabilities left out of the configuration's.
+fn left_out_warnings(parts: &super::process::ProcessParts) -> Vec<String> {
+    let names = |l: &[syscage_policy::Cap]| -> String {
+        l.iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    if !parts.left_out.is_empty() {
+        out.push(format!(
+            "left out {}, which syscage's own bounding set lacks",
+            names(&parts.left_out)
+        ));
+    }
+    if !parts.ambient_left_out.is_empty() {
+        out.push(format!(
+            "process.capabilities.ambient: left out {}, not in both the inheritable and the permitted sets (the kernel raises no other)",
+            names(&parts.ambient_left_out)
+        ));
+    }
+    out
+}
+
+/// The resources, with the devices the configuration makes allowed in the device cgroup
+/// after its own rules (as runc adds them).
+fn with_devices(
+    mut resources: Option<syscage_oci::Resources>,
+    devices: &[crate::mounts::DeviceNode],
+) -> Option<syscage_oci::Resources> {
+    if devices.is_empty() {
+        return resources;
+    }
+    let r = resources.get_or_insert_with(Default::default);
+    let rules = r.devices.get_or_insert_with(Vec::new);
+    for d in devices.iter().filter(|d| d.kind != libc::S_IFIFO) {
+        rules.push(syscage_oci::config::DeviceRule {
+            allow: true,
+            kind: Some(if d.kind == libc::S_IFBLK { "b" } else { "c" }.into()),
+            major: Some(d.major as i64),
+            minor: Some(d.minor as i64),
+            access: Some("rwm".into()),
+        });
+    }
+    resources
+}
+
+/// The hooks the container's process runs, and whether it must stop for any hook.
+fn container_hooks(hooks: &syscage_oci::config::Hooks) -> ContainerHooks {
+    let list = |l: &Option<Vec<Hook>>| l.clone().unwrap_or_default();
+    ContainerHooks {
+        create_container: list(&hooks.create_container),
+        start_container: list(&hooks.start_container),
+        sync: [
+            &hooks.prestart,
+            &hooks.create_runtime,
+            &hooks.create_container,
+            &hooks.start_container,
+        ]
+        .iter()
+        .any(|l| l.as_ref().is_some_and(|l| !l.is_empty())),
+    }
 }
 
 /// A profile's `listenerPath` and `listenerMetadata`.
