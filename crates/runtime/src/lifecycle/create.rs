@@ -502,7 +502,6 @@ fn handshake(
         ready: true,
         early_listener: cfg.process.new_privs,
     });
-    let pid = saved.pid;
     while !hs.done() {
         let got = protocol::recv::<ToParent>(sock.as_fd())
             .map_err(|e| RunError::parent("read from the container", e))?;
@@ -534,35 +533,18 @@ fn handshake(
             }
             Next::Ready => {}
             Next::TakeListener(target) => {
-                let command = Command {
-                    pidfd: sys::pidfd_open(init.pid())
-                        .map_err(|e| RunError::parent("open a pidfd of the container", e))?,
-                    pid,
+                let (path, metadata) = c.listener.clone().unwrap_or_default();
+                let info = AgentInfo {
+                    path,
+                    metadata,
+                    id: saved.id.clone(),
+                    bundle: saved.bundle.clone(),
+                    annotations: saved.annotations.clone(),
                 };
-                if let Some(l) = parent::take_listener(shared, &command, target)? {
-                    let (path, metadata) = c.listener.clone().unwrap_or_default();
-                    let mut sup = agent(AgentInfo {
-                        path,
-                        metadata,
-                        id: saved.id.clone(),
-                        bundle: saved.bundle.clone(),
-                        annotations: saved.annotations.clone(),
-                    });
-                    sup.listener(l, pid).map_err(RunError::Supervisor)?;
-                    crate::handoff::release(shared)
-                        .map_err(|e| RunError::parent("let the container go on", e))?;
-                }
+                hand_listener(shared, init, target, info, agent)?;
             }
             Next::Started | Next::Running => {}
-            Next::Fail(f) => {
-                // podman reads a missing program in these words (exit 127).
-                let text = if f.kind == FailureKind::NotFound {
-                    format!("cannot {}: no such file or directory", f.step)
-                } else {
-                    f.to_string()
-                };
-                return Err(OciError::Other(text));
-            }
+            Next::Fail(f) => return Err(failed(&f)),
             Next::Abort(crate::protocol::Refused::InitGone) => {
                 let how = match init.reap() {
                     Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => {
@@ -581,6 +563,39 @@ fn handshake(
         }
     }
     Ok(())
+}
+
+/// Hands the notification fd of `init`'s process to the agent `info` names, then lets
+/// the process go on (unless it is gone already).
+pub(super) fn hand_listener(
+    shared: &SharedPage,
+    init: &Init,
+    target: RawFd,
+    info: AgentInfo,
+    agent: MakeAgent<'_>,
+) -> Result<(), OciError> {
+    let pid = init.pid().as_raw();
+    let command = Command {
+        pidfd: sys::pidfd_open(init.pid())
+            .map_err(|e| RunError::parent("open a pidfd of the process", e))?,
+        pid,
+    };
+    if let Some(l) = parent::take_listener(shared, &command, target)? {
+        agent(info).listener(l, pid).map_err(RunError::Supervisor)?;
+        crate::handoff::release(shared)
+            .map_err(|e| RunError::parent("let the process go on", e))?;
+    }
+    Ok(())
+}
+
+/// A set-up step that failed, in the words the clients read: podman reads a missing
+/// program as "no such file or directory" (exit 127).
+pub(super) fn failed(f: &protocol::Failure) -> OciError {
+    OciError::Other(if f.kind == FailureKind::NotFound {
+        format!("cannot {}: no such file or directory", f.step)
+    } else {
+        f.to_string()
+    })
 }
 
 /// The pid file: the host pid, digits only, no newline (containerd reads it with

@@ -17,10 +17,9 @@ use super::error::OciError;
 use super::ops::Container;
 use super::statedir::Root;
 use crate::error::RunError;
-use crate::monitor::Command;
 use crate::mounts::MountConfig;
 use crate::parent::{self, Entry};
-use crate::protocol::{self, Attached, Expect, FailureKind, Handshake, Next, ToParent};
+use crate::protocol::{self, Attached, Expect, Handshake, Next, ToParent};
 use crate::spec::{Namespaces, RunConfig};
 use crate::sys::{self, SharedPage};
 use serde_json::Value;
@@ -137,21 +136,7 @@ fn process(o: &ExecOptions, template: Option<&Value>) -> Result<Process, OciErro
 /// `exec`: returns the process's exit status without `--detach`, 0 with it.
 pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
     let c = Container::open(&o.root, &o.id)?;
-    match c.status {
-        Status::Running | Status::Created => {}
-        Status::Paused => {
-            return Err(OciError::Other(format!(
-                "cannot exec in a paused container: `{}`",
-                o.id
-            )))
-        }
-        _ => {
-            return Err(OciError::Other(format!(
-                "cannot exec in a stopped container: `{}`",
-                o.id
-            )))
-        }
-    }
+    may_exec(c.status, &o.id)?;
     let p = process(o, c.saved.process.as_ref())?;
     check_terminal(p.terminal(), o.console_socket.is_some(), o.detach)?;
     let last_cap = crate::exec::last_cap();
@@ -160,41 +145,7 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
         Some(s) => super::convert::exec_filter(s)?,
         None => (None, None),
     };
-    let cfg = RunConfig {
-        command: parts.command,
-        mounts: MountConfig {
-            rootfs: None,
-            read_only: false,
-            volumes: vec![],
-            tmpfs: vec![],
-            devpts_gid: None,
-            oci: None,
-        },
-        hostname: None,
-        domainname: None,
-        env: parts.env,
-        workdir: parts.workdir,
-        uid: parts.uid,
-        gid: parts.gid,
-        caps: parts
-            .extras
-            .cap_sets
-            .map(|s| s.bounding)
-            .unwrap_or_default(),
-        limits: Default::default(),
-        userns: crate::idmap::Userns::Host,
-        namespaces: Namespaces {
-            new: 0,
-            join: vec![],
-        },
-        process: parts.extras,
-        oci: true,
-        hooks: Default::default(),
-        tty: parts.tty,
-        filter,
-        init_filter: None,
-        stop_timeout: std::time::Duration::ZERO,
-    };
+    let cfg = exec_config(parts, filter);
     let pidfd = sys::pidfd_open(nix::unistd::Pid::from_raw(c.saved.pid))
         .map_err(|_| OciError::NotRunning(o.id.to_string()))?;
     if !super::statedir::alive(c.saved.pid, c.saved.start_time) {
@@ -247,35 +198,18 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
                 }
             }
             Next::TakeListener(target) => {
-                let command = Command {
-                    pidfd: sys::pidfd_open(init.pid())
-                        .map_err(|e| RunError::parent("open a pidfd of the process", e))?,
-                    pid,
+                let (path, metadata) = listener.clone().unwrap_or_default();
+                let info = AgentInfo {
+                    path,
+                    metadata,
+                    id: c.saved.id.clone(),
+                    bundle: c.saved.bundle.clone(),
+                    annotations: c.saved.annotations.clone(),
                 };
-                if let Some(l) = parent::take_listener(&shared, &command, target)? {
-                    let (path, metadata) = listener.clone().unwrap_or_default();
-                    let info = AgentInfo {
-                        path,
-                        metadata,
-                        id: c.saved.id.clone(),
-                        bundle: c.saved.bundle.clone(),
-                        annotations: c.saved.annotations.clone(),
-                    };
-                    let mut sup = agent(info);
-                    sup.listener(l, pid).map_err(RunError::Supervisor)?;
-                    crate::handoff::release(&shared)
-                        .map_err(|e| RunError::parent("let the process go on", e))?;
-                }
+                super::create::hand_listener(&shared, &init, target, info, agent)?;
             }
             Next::Ready | Next::Running | Next::Started | Next::RunHooks => {}
-            Next::Fail(f) => {
-                let text = if f.kind == FailureKind::NotFound {
-                    format!("cannot {}: no such file or directory", f.step)
-                } else {
-                    f.to_string()
-                };
-                return Err(OciError::Other(text));
-            }
+            Next::Fail(f) => return Err(super::create::failed(&f)),
             Next::Abort(why) => return Err(RunError::Refused(why).into()),
         }
     }
@@ -289,4 +223,60 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
     }
     let st = init.reap()?;
     Ok(crate::monitor::exit_code(&st))
+}
+
+/// What the exec'd process is: its own command, identity and capabilities in the
+/// container's namespaces, under the container's profile.
+fn exec_config(
+    parts: super::process::ProcessParts,
+    filter: Option<crate::spec::LoadableFilter>,
+) -> RunConfig {
+    RunConfig {
+        command: parts.command,
+        mounts: MountConfig {
+            rootfs: None,
+            read_only: false,
+            volumes: vec![],
+            tmpfs: vec![],
+            devpts_gid: None,
+            oci: None,
+        },
+        hostname: None,
+        domainname: None,
+        env: parts.env,
+        workdir: parts.workdir,
+        uid: parts.uid,
+        gid: parts.gid,
+        caps: parts
+            .extras
+            .cap_sets
+            .map(|s| s.bounding)
+            .unwrap_or_default(),
+        limits: Default::default(),
+        userns: crate::idmap::Userns::Host,
+        namespaces: Namespaces {
+            new: 0,
+            join: vec![],
+        },
+        process: parts.extras,
+        oci: true,
+        hooks: Default::default(),
+        tty: parts.tty,
+        filter,
+        init_filter: None,
+        stop_timeout: std::time::Duration::ZERO,
+    }
+}
+
+/// Whether a process may be exec'd in a container with `status`.
+fn may_exec(status: Status, id: &ContainerId) -> Result<(), OciError> {
+    match status {
+        Status::Running | Status::Created => Ok(()),
+        Status::Paused => Err(OciError::Other(format!(
+            "cannot exec in a paused container: `{id}`"
+        ))),
+        _ => Err(OciError::Other(format!(
+            "cannot exec in a stopped container: `{id}`"
+        ))),
+    }
 }
