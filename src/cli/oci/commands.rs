@@ -73,61 +73,9 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
         }
         OciCommand::Pause { id: i } => ops::pause(&root, &id(&i)?, true).map(|()| 0).map_err(e),
         OciCommand::Resume { id: i } => ops::pause(&root, &id(&i)?, false).map(|()| 0).map_err(e),
-        OciCommand::Ps { format, id: i, .. } => {
-            let pids = ops::ps(&root, &id(&i)?).map_err(e)?;
-            match format.as_str() {
-                "json" => outln!("{}", serde_json::to_string(&pids).unwrap_or_default()),
-                "table" => {
-                    outln!("PID   CMD");
-                    for p in pids {
-                        let cmd = std::fs::read(format!("/proc/{p}/cmdline"))
-                            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-                            .unwrap_or_default();
-                        outln!("{p:<5} {}", cmd.trim_end().escape_debug());
-                    }
-                }
-                other => return Err(format!("--format `{other}`: expected table or json")),
-            }
-            Ok(0)
-        }
-        OciCommand::Update(a) => {
-            let text = match a.resources.as_deref() {
-                Some("-") => {
-                    let mut t = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
-                        .map_err(|x| format!("--resources -: cannot read standard input: {x}"))?;
-                    t
-                }
-                Some(f) => std::fs::read_to_string(f).map_err(|x| {
-                    format!("--resources `{f}`: {}", syscage_policy::errno::io_text(&x))
-                })?,
-                None => update_flags(&a),
-            };
-            ops::update(&root, &id(&a.id)?, &text).map_err(e)?;
-            Ok(0)
-        }
-        OciCommand::Exec(a) => {
-            let o = ExecOptions {
-                root,
-                id: id(&a.id)?,
-                process: a.process,
-                args: ExecArgs {
-                    args: a.command,
-                    cwd: a.cwd,
-                    env: a.env,
-                    user: a.user,
-                    additional_gids: a.additional_gids,
-                    caps: a.cap,
-                    no_new_privs: a.no_new_privs,
-                },
-                tty: a.tty,
-                console_socket: a.console_socket,
-                pid_file: a.pid_file,
-                detach: a.detach,
-                preserve: preserved(a.preserve_fds),
-            };
-            exec::exec(&o, &agent).map_err(e)
-        }
+        OciCommand::Ps { format, id: i, .. } => ps(&root, &id(&i)?, &format),
+        OciCommand::Update(a) => update(&root, &a),
+        OciCommand::Exec(a) => exec_command(root, *a),
         OciCommand::Run(a) => super::run::run(
             root,
             *a,
@@ -142,44 +90,109 @@ pub fn dispatch(cli: OciCli, log: &Log) -> Result<i32, String> {
         OciCommand::Spec { bundle, rootless } => {
             super::info::spec(bundle.as_deref(), rootless).map(|()| 0)
         }
-        OciCommand::List { format, quiet } => {
-            let mut states = Vec::new();
-            for i in root.list() {
-                let Ok(cid) = ContainerId::new(&i) else {
-                    continue;
-                };
-                match ops::Container::open(&root, &cid) {
-                    Ok(c) => states.push(c.state_json()),
-                    Err(OciError::NotFound { .. }) => {}
-                    Err(x) => log.warning(&x.to_string()),
-                }
+        OciCommand::List { format, quiet } => list(&root, &format, quiet, log),
+    }
+}
+
+/// `ps`: the container's processes, as a table or JSON.
+fn ps(root: &Root, cid: &ContainerId, format: &str) -> Result<i32, String> {
+    let e = |x: OciError| x.to_string();
+    let pids = ops::ps(root, cid).map_err(e)?;
+    match format {
+        "json" => outln!("{}", serde_json::to_string(&pids).unwrap_or_default()),
+        "table" => {
+            outln!("PID   CMD");
+            for p in pids {
+                let cmd = std::fs::read(format!("/proc/{p}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+                    .unwrap_or_default();
+                outln!("{p:<5} {}", cmd.trim_end().escape_debug());
             }
-            let parsed: Vec<serde_json::Value> = states
-                .iter()
-                .filter_map(|s| serde_json::from_str(s).ok())
-                .collect();
-            if quiet {
-                for v in &parsed {
-                    outln!("{}", v["id"].as_str().unwrap_or(""));
-                }
-            } else if format == "json" {
-                outln!("{}", serde_json::Value::Array(parsed));
-            } else {
-                outln!("ID                PID         STATUS      BUNDLE         CREATED");
-                for v in &parsed {
-                    outln!(
-                        "{:<17} {:<11} {:<11} {:<14} {}",
-                        v["id"].as_str().unwrap_or(""),
-                        v["pid"],
-                        v["status"].as_str().unwrap_or(""),
-                        v["bundle"].as_str().unwrap_or(""),
-                        v["created"].as_str().unwrap_or("")
-                    );
-                }
-            }
-            Ok(0)
+        }
+        other => return Err(format!("--format `{other}`: expected table or json")),
+    }
+    Ok(0)
+}
+
+/// `update`: the resources from a file, standard input or runc's flags.
+fn update(root: &Root, a: &super::UpdateArgs) -> Result<i32, String> {
+    let e = |x: OciError| x.to_string();
+    let text = match a.resources.as_deref() {
+        Some("-") => {
+            let mut t = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                .map_err(|x| format!("--resources -: cannot read standard input: {x}"))?;
+            t
+        }
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|x| format!("--resources `{f}`: {}", syscage_policy::errno::io_text(&x)))?,
+        None => update_flags(a),
+    };
+    ops::update(root, &id(&a.id)?, &text).map_err(e)?;
+    Ok(0)
+}
+
+/// `exec`.
+fn exec_command(root: Root, a: super::ExecArgs) -> Result<i32, String> {
+    let o = ExecOptions {
+        root,
+        id: id(&a.id)?,
+        process: a.process,
+        args: ExecArgs {
+            args: a.command,
+            cwd: a.cwd,
+            env: a.env,
+            user: a.user,
+            additional_gids: a.additional_gids,
+            caps: a.cap,
+            no_new_privs: a.no_new_privs,
+        },
+        tty: a.tty,
+        console_socket: a.console_socket,
+        pid_file: a.pid_file,
+        detach: a.detach,
+        preserve: preserved(a.preserve_fds),
+    };
+    exec::exec(&o, &agent).map_err(|x| x.to_string())
+}
+
+/// `list`: the containers under the root, as a table, JSON or ids alone.
+fn list(root: &Root, format: &str, quiet: bool, log: &Log) -> Result<i32, String> {
+    let mut states = Vec::new();
+    for i in root.list() {
+        let Ok(cid) = ContainerId::new(&i) else {
+            continue;
+        };
+        match ops::Container::open(root, &cid) {
+            Ok(c) => states.push(c.state_json()),
+            Err(OciError::NotFound { .. }) => {}
+            Err(x) => log.warning(&x.to_string()),
         }
     }
+    let parsed: Vec<serde_json::Value> = states
+        .iter()
+        .filter_map(|s| serde_json::from_str(s).ok())
+        .collect();
+    if quiet {
+        for v in &parsed {
+            outln!("{}", v["id"].as_str().unwrap_or(""));
+        }
+    } else if format == "json" {
+        outln!("{}", serde_json::Value::Array(parsed));
+    } else {
+        outln!("ID                PID         STATUS      BUNDLE         CREATED");
+        for v in &parsed {
+            outln!(
+                "{:<17} {:<11} {:<11} {:<14} {}",
+                v["id"].as_str().unwrap_or(""),
+                v["pid"],
+                v["status"].as_str().unwrap_or(""),
+                v["bundle"].as_str().unwrap_or(""),
+                v["created"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// runc's `update` flags as a resources document.
