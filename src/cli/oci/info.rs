@@ -5,44 +5,14 @@ use std::path::Path;
 use syscage_oci::config::NamespaceType;
 use syscage_oci::features::{CgroupSupport, SeccompSupport};
 use syscage_oci::{Features, Supported};
-use syscage_policy::cond::op_docker_name;
-use syscage_policy::profile::FilterFlag;
-use syscage_policy::{Action, Arch, Cap, Op};
+use syscage_policy::{Arch, Cap};
 
 /// What syscage supports, from the code that does it: the mount options the runtime
 /// takes, the namespaces it makes (no time namespace), the capabilities this kernel
 /// has, cgroup v1 and v2 without systemd, and the seccomp names the policy reader knows.
 pub fn supported() -> Supported {
     let last = syscage_runtime::exec::last_cap();
-    let actions = [
-        Action::KillProcess,
-        Action::KillThread,
-        Action::Trap,
-        Action::Errno(1),
-        Action::Notify,
-        Action::Trace(1),
-        Action::Log,
-        Action::Allow,
-    ]
-    .iter()
-    .map(|a| a.docker_name().to_string())
-    .chain(["SCMP_ACT_KILL".to_string()])
-    .collect();
-    let ops = [
-        Op::Ne,
-        Op::Lt,
-        Op::Le,
-        Op::Eq,
-        Op::Ge,
-        Op::Gt,
-        Op::MaskedEq(0),
-    ];
-    let flags = [
-        FilterFlag::Tsync,
-        FilterFlag::Log,
-        FilterFlag::SpecAllow,
-        FilterFlag::WaitKillableRecv,
-    ];
+    let names = syscage_policy::profile::known_names();
     // WAIT_KILLABLE_RECV came in 5.19, SPEC_ALLOW in 4.17, LOG in 4.14.
     let kernel = nix::sys::utsname::uname()
         .ok()
@@ -81,10 +51,10 @@ pub fn supported() -> Supported {
             ..CgroupSupport::default()
         },
         seccomp: Some(SeccompSupport {
-            actions,
-            operators: ops.iter().map(|o| op_docker_name(*o).to_string()).collect(),
+            actions: names.actions,
+            operators: names.operators,
             archs: Arch::all().map(|a| a.scmp_name().to_string()).collect(),
-            known_flags: flags.iter().map(|f| f.name().to_string()).collect(),
+            known_flags: names.flags,
             supported_flags,
         }),
         idmap_mounts: false,

@@ -1,41 +1,10 @@
 use super::*;
 use syscage_policy::caps::LAST_KNOWN;
-use syscage_policy::cond::op_docker_name;
-use syscage_policy::profile::FilterFlag;
-use syscage_policy::{Action, Arch, Cap, Op};
+use syscage_policy::{Arch, Cap};
 
 /// The seccomp names as syscage's policy reader spells them: what the runtime will pass.
 fn from_policy() -> Supported {
-    let actions = [
-        Action::KillProcess,
-        Action::KillThread,
-        Action::Trap,
-        Action::Errno(1),
-        Action::Notify,
-        Action::Trace(1),
-        Action::Log,
-        Action::Allow,
-    ]
-    .iter()
-    .map(|a| a.docker_name().to_string())
-    // The historical name the reader accepts for KILL_THREAD.
-    .chain(["SCMP_ACT_KILL".to_string()])
-    .collect();
-    let ops = [
-        Op::Ne,
-        Op::Lt,
-        Op::Le,
-        Op::Eq,
-        Op::Ge,
-        Op::Gt,
-        Op::MaskedEq(0),
-    ];
-    let flags = [
-        FilterFlag::Tsync,
-        FilterFlag::Log,
-        FilterFlag::SpecAllow,
-        FilterFlag::WaitKillableRecv,
-    ];
+    let names = syscage_policy::profile::known_names();
     Supported {
         hooks: true,
         mount_options: vec!["ro".into(), "rbind".into(), "nosuid".into(), "ro".into()],
@@ -50,10 +19,10 @@ fn from_policy() -> Supported {
             ..CgroupSupport::default()
         },
         seccomp: Some(SeccompSupport {
-            actions,
-            operators: ops.iter().map(|o| op_docker_name(*o).to_string()).collect(),
+            actions: names.actions,
+            operators: names.operators,
             archs: Arch::all().map(|a| a.scmp_name().to_string()).collect(),
-            known_flags: flags.iter().map(|f| f.name().to_string()).collect(),
+            known_flags: names.flags,
             supported_flags: vec![
                 "SECCOMP_FILTER_FLAG_LOG".into(),
                 "SECCOMP_FILTER_FLAG_NEW_LISTENER".into(),

@@ -234,3 +234,54 @@ impl FilterFlag {
         }
     }
 }
+
+/// The names the reader accepts, as a runtime's `features` document lists them: every
+/// `SCMP_ACT_*` (with the historical `SCMP_ACT_KILL`), every `SCMP_CMP_*` and every
+/// `SECCOMP_FILTER_FLAG_*` of a profile's `flags`.
+pub fn known_names() -> KnownNames {
+    use crate::{Action, Op};
+    let actions = [
+        Action::KillProcess,
+        Action::KillThread,
+        Action::Trap,
+        Action::Errno(1),
+        Action::Notify,
+        Action::Trace(1),
+        Action::Log,
+        Action::Allow,
+    ]
+    .iter()
+    .map(|a| a.docker_name().to_string())
+    .chain(["SCMP_ACT_KILL".to_string()])
+    .collect();
+    let ops = [
+        Op::Ne,
+        Op::Lt,
+        Op::Le,
+        Op::Eq,
+        Op::Ge,
+        Op::Gt,
+        Op::MaskedEq(0),
+    ];
+    let flags = [
+        FilterFlag::Tsync,
+        FilterFlag::Log,
+        FilterFlag::SpecAllow,
+        FilterFlag::WaitKillableRecv,
+    ];
+    KnownNames {
+        actions,
+        operators: ops
+            .iter()
+            .map(|o| crate::cond::op_docker_name(*o).to_string())
+            .collect(),
+        flags: flags.iter().map(|f| f.name().to_string()).collect(),
+    }
+}
+
+/// See [`known_names`].
+pub struct KnownNames {
+    pub actions: Vec<String>,
+    pub operators: Vec<String>,
+    pub flags: Vec<String>,
+}
