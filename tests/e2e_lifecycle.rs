@@ -8,14 +8,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 /// Everything a run could leave on the host, for the syscage process `pid` and `marker`.
 fn leftovers(pid: u32, marker: &str) -> Vec<String> {
     let mut out = Vec::new();

@@ -12,19 +12,10 @@ use serde_json::json;
 use std::path::Path;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-        subreaper();
-    };
-}
-
 #[test]
 #[ignore = "needs root"]
 fn every_bad_configuration_is_refused_with_its_field_and_nothing_is_made() {
-    need_root!();
+    need_root!(subreaper);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/oci/tests/bad_configs");
     let expected = std::fs::read_to_string(corpus.join("expected.tsv")).unwrap();
     let b = Bundle::new("bad", &["true"], |_| {});
@@ -91,7 +82,7 @@ fn every_bad_configuration_is_refused_with_its_field_and_nothing_is_made() {
 #[test]
 #[ignore = "needs root"]
 fn a_link_in_the_root_file_system_never_takes_a_mount_out_of_it() {
-    need_root!();
+    need_root!(subreaper);
     // A root of its own: busybox, and a link from /escape to a host directory.
     let b = Bundle::new("link", &["sh", "-c", "ls /escape"], |_| {});
     let rootfs = b.path("rootfs");
@@ -133,7 +124,7 @@ fn rootfs_bin() -> std::path::PathBuf {
 #[test]
 #[ignore = "needs root"]
 fn a_failure_at_any_step_of_create_leaves_nothing_behind() {
-    need_root!();
+    need_root!(subreaper);
     let steps = [
         "create the container's cgroup",
         "make the exec FIFO",

@@ -10,15 +10,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-        subreaper();
-    };
-}
-
 fn seccomp_profile() -> Value {
     json!({
         "defaultAction": "SCMP_ACT_ALLOW",
@@ -30,7 +21,7 @@ fn seccomp_profile() -> Value {
 #[test]
 #[ignore = "needs root"]
 fn exec_joins_the_container_as_the_clients_call_it() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new("exec", &["sleep", "1000"], |c| {
         c["linux"]["seccomp"] = seccomp_profile();
     });
@@ -116,7 +107,7 @@ fn exec_joins_the_container_as_the_clients_call_it() {
 #[test]
 #[ignore = "needs root"]
 fn ps_pause_resume_and_update() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new("ps", &["sh", "-c", "sleep 1000 & exec sleep 1000"], |c| {
         c["linux"]["resources"]["memory"] = json!({"limit": 67108864});
     });
@@ -218,7 +209,7 @@ fn ps_pause_resume_and_update() {
 #[test]
 #[ignore = "needs root"]
 fn run_waits_and_deletes_or_detaches() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new("run", &["sh", "-c", "echo ran; exit 7"], |_| {});
     let r = b.oci(&["run", "--bundle", b.dir.to_str().unwrap(), "r1"]);
     assert_eq!((r.code, r.stdout.as_str()), (7, "ran\n"), "{r:?}");
@@ -255,7 +246,7 @@ fn run_waits_and_deletes_or_detaches() {
 #[test]
 #[ignore = "needs root"]
 fn features_spec_version_and_the_json_log() {
-    need_root!();
+    need_root!(subreaper);
     let r = syscage_run(&["features"]);
     assert_eq!(r.code, 0, "{r:?}");
     let f: Value = serde_json::from_str(&r.stdout).unwrap();

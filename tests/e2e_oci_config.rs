@@ -11,15 +11,6 @@ use oci_support::*;
 use serde_json::json;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-        subreaper();
-    };
-}
-
 fn sh(script: &str) -> Vec<&str> {
     vec!["sh", "-c", script]
 }
@@ -27,7 +18,7 @@ fn sh(script: &str) -> Vec<&str> {
 #[test]
 #[ignore = "needs root"]
 fn mounts_with_their_options() {
-    need_root!();
+    need_root!(subreaper);
     let vol = std::env::temp_dir().join(format!("syscage-oci-vol-{}", std::process::id()));
     std::fs::create_dir_all(vol.join("sub")).unwrap();
     std::fs::write(vol.join("f"), "data\n").unwrap();
@@ -79,7 +70,7 @@ fn mounts_with_their_options() {
 #[test]
 #[ignore = "needs root"]
 fn identity_capabilities_limits_and_privileges() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new(
         "identity",
         &sh("id; umask; ulimit -n; ulimit -Hn; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status; cat /proc/self/oom_score_adj; uname -m; hostname; cat /proc/sys/kernel/domainname"),
@@ -114,7 +105,7 @@ fn identity_capabilities_limits_and_privileges() {
 #[test]
 #[ignore = "needs root"]
 fn namespaces_new_joined_and_shared() {
-    need_root!();
+    need_root!(subreaper);
     // A network namespace kept by a bind mount, as podman makes one in /run/netns.
     let dir = std::env::temp_dir().join(format!("syscage-oci-netns-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -167,7 +158,7 @@ fn namespaces_new_joined_and_shared() {
 #[test]
 #[ignore = "needs root"]
 fn a_user_namespace_from_the_mappings() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new(
         "userns",
         &sh("id -u; cat /proc/self/uid_map; sleep 1000"),
@@ -200,7 +191,7 @@ fn a_user_namespace_from_the_mappings() {
 #[test]
 #[ignore = "needs root"]
 fn masked_and_read_only_paths_and_devices() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new(
         "devices",
         &sh("wc -c < /proc/keys; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo sys-ro; \
@@ -232,7 +223,7 @@ fn masked_and_read_only_paths_and_devices() {
 #[test]
 #[ignore = "needs root"]
 fn seccomp_from_the_configuration_and_from_the_annotation() {
-    need_root!();
+    need_root!(subreaper);
     let profile = json!({
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64"],
@@ -377,7 +368,7 @@ fn seccomp_from_the_configuration_and_from_the_annotation() {
 #[test]
 #[ignore = "needs root"]
 fn hooks_run_in_order_with_the_state_and_their_failures_fail_create() {
-    need_root!();
+    need_root!(subreaper);
     let dir = std::env::temp_dir().join(format!("syscage-oci-hooks-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("log");

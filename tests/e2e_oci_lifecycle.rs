@@ -10,14 +10,6 @@ use oci_support::*;
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 #[test]
 #[ignore = "needs root"]
 fn create_waits_for_start_and_no_syscage_process_stays() {

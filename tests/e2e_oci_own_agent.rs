@@ -15,15 +15,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-        subreaper();
-    };
-}
-
 /// The directory the annotations may name (`--annotation-dir`).
 fn out_dir(b: &Bundle) -> PathBuf {
     let d = b.path("out");
@@ -72,7 +63,7 @@ fn running(pid: i32) -> bool {
 #[test]
 #[ignore = "needs root"]
 fn the_report_and_the_learned_profile_cover_the_container_and_its_execs() {
-    need_root!();
+    need_root!(subreaper);
     let script = "unshare -U true; unshare -U true; mkfifo /tmp/go; echo started; read x < /tmp/go; echo done";
     let b = Bundle::new("own-agent", &["sh", "-c", script], |_| {});
     let out = out_dir(&b);
@@ -172,7 +163,7 @@ fn the_report_and_the_learned_profile_cover_the_container_and_its_execs() {
 #[test]
 #[ignore = "needs root"]
 fn the_program_sees_the_same_answers_with_the_agent_as_without() {
-    need_root!();
+    need_root!(subreaper);
     let script = "unshare -U true; echo $?; keyctl 2>/dev/null; echo $?";
     let profile = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}
@@ -217,7 +208,7 @@ fn the_program_sees_the_same_answers_with_the_agent_as_without() {
 #[test]
 #[ignore = "needs root"]
 fn files_the_annotations_may_not_name_are_refused_before_anything_is_made() {
-    need_root!();
+    need_root!(subreaper);
     let b = Bundle::new("own-bad", &["true"], |_| {});
     let out = out_dir(&b);
     let o = out.display().to_string();
@@ -293,7 +284,7 @@ fn files_the_annotations_may_not_name_are_refused_before_anything_is_made() {
 #[test]
 #[ignore = "needs root"]
 fn a_failed_or_killed_create_leaves_no_agent() {
-    need_root!();
+    need_root!(subreaper);
     for (i, step) in [
         "pair the profile with syscage's agent",
         "start syscage's agent",

@@ -7,14 +7,6 @@ mod support;
 
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 /// Probes whose answers tell the walls apart (terminal injection, namespaces, clone3's
 /// ENOSYS, foreign ABIs, socket families with the upper bits set, setuid bits).
 const PROBES: &[&str] = &[

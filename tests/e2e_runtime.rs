@@ -6,14 +6,6 @@ mod support;
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 #[test]
 #[ignore = "needs root"]
 fn the_command_is_pid_2_under_an_init_and_sees_only_its_own_processes() {

@@ -6,14 +6,6 @@ mod support;
 
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 const EPERM: &str = "blocked errno=1 (EPERM)";
 const ENOSYS: &str = "blocked errno=38 (ENOSYS)";
 /// Killed by SIGSYS (the ABI is not admitted): no line, status 128+31.

@@ -15,14 +15,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 /// `syscage run --rootfs R --tmpfs /tmp EXTRA -- COMMAND`, started with `bin` (syscage or
 /// a copy), optionally through a prefix such as `setpriv ...`.
 fn start(

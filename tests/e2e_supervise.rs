@@ -7,14 +7,6 @@ use std::io::Read;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 fn temp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("syscage-sup-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

@@ -8,14 +8,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("syscage-files-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

@@ -6,14 +6,6 @@ mod support;
 
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 fn temp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("syscage-out-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

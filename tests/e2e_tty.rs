@@ -11,14 +11,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 /// Starts syscage on a new pseudo-terminal (as its controlling terminal); returns the
 /// child and the master side.
 fn on_a_terminal(args: &[&str]) -> (std::process::Child, std::fs::File) {

@@ -12,14 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::*;
 
-macro_rules! need_root {
-    () => {
-        if !root(module_path!()) {
-            return;
-        }
-    };
-}
-
 /// A copy of the test root file system that this test may change.
 fn private_rootfs(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("syscage-walls-{tag}-{}", std::process::id()));

@@ -16,6 +16,24 @@ pub fn syscage() -> &'static str {
 /// without root the test runner counts it as ignored, with that reason, and
 /// `scripts/test.sh` adds `--include-ignored` when it runs as root. One run anyway
 /// (`--include-ignored` without root) fails here rather than pass without testing.
+/// Returns from the test (counted as skipped, with its reason) unless it runs as root;
+/// `need_root!(subreaper)` also makes the test process adopt orphans, as conmon and
+/// containerd's shim do (the OCI tests).
+#[allow(unused_macros)]
+macro_rules! need_root {
+    () => {
+        if !$crate::support::root(module_path!()) {
+            return;
+        }
+    };
+    (subreaper) => {
+        $crate::support::need_root!();
+        nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use need_root;
+
 pub fn root(test: &str) -> bool {
     if !nix::unistd::geteuid().is_root() {
         skip(test, "it needs root");
