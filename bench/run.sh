@@ -10,7 +10,7 @@ QUICK=0
 [ "$(id -u)" -eq 0 ] || { echo "bench/run.sh needs root (crun, runc and cgroups)"; exit 1; }
 . scripts/deps.sh
 syscage_deps crun runc bubblewrap firejail hyperfine time strace gnuplot-nox python3 podman conmon
-cargo build --release --quiet
+bash scripts/build-release.sh --quiet
 cargo build --release --quiet -p syscage-seccomp --example compile_time
 
 W=target/bench

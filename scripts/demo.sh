@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 syscage_need_rust
 . scripts/deps.sh
 syscage_deps
-cargo build --release --quiet
+bash scripts/build-release.sh --quiet
 BIN=$PWD/target/release/syscage
 ROOT=target/demo-rootfs
 if [ ! -x "$ROOT/bin/busybox" ]; then

@@ -44,7 +44,7 @@ for w in "${workloads[@]}"; do
 done
 
 if [ -z "${SYSCAGE:-}" ]; then
-    cargo build --release --quiet
+    bash scripts/build-release.sh --quiet
     SYSCAGE=$repo/target/release/syscage
 fi
 [ -x "$SYSCAGE" ] || die "\`$SYSCAGE\` is not an executable (\$SYSCAGE)"

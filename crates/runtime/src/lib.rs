@@ -5,6 +5,7 @@
 //! Rust over nix.
 #![deny(unsafe_code)]
 
+pub mod cgmark;
 pub mod cgroup;
 pub mod child;
 pub mod config;

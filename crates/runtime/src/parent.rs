@@ -18,6 +18,7 @@
 //! A failure at any phase kills the init (and with it the container) and removes the
 //! cgroup before the error is returned.
 
+use crate::cgmark::{Mark, Marks};
 use crate::cgroup::{self, Cgroup, Layout};
 use crate::child;
 use crate::error::RunError;
@@ -67,7 +68,7 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     }
     let cg = cgroups(cfg)?;
     let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
-    let (mut init, sock, mut relay) = start(cfg, &shared, cg.as_ref())?;
+    let (mut init, sock, mut relay) = start(cfg, &shared, cg.as_ref().map(|(c, _)| c))?;
     let result = handshake(cfg, &mut init, sock, &shared, &mut signals, &mut relay, sup).and_then(
         |command| {
             monitor::supervise(
@@ -90,8 +91,14 @@ pub fn run(cfg: &RunConfig, sup: &mut dyn Supervisor) -> Result<i32, RunError> {
     Ok(code)
 }
 
-/// Phase 1.
-fn cgroups(cfg: &RunConfig) -> Result<Option<Cgroup>, RunError> {
+/// Phase 1. The cgroups killed runs left are swept first, unless no run that made
+/// cgroups can have been killed (see `cgmark`) and this run makes none.
+fn cgroups(cfg: &RunConfig) -> Result<Option<(Cgroup, Option<Mark>)>, RunError> {
+    let marks = Marks::for_caller();
+    let may_be_left = marks.as_ref().is_none_or(Marks::any);
+    if !cfg.limits.any() && !may_be_left {
+        return Ok(None);
+    }
     let layout = Layout::detect()?;
     let me = cgroup::Owner::me().map_err(|e| {
         RunError::parent(
@@ -99,19 +106,36 @@ fn cgroups(cfg: &RunConfig) -> Result<Option<Cgroup>, RunError> {
             Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
         )
     })?;
-    let removed = cgroup::sweep(&layout, &|o| o.alive_from(&me));
-    if removed > 0 {
-        tracing::info!("removed {removed} cgroup(s) left by killed syscage runs");
+    let alive = |o: &cgroup::Owner| o.alive_from(&me);
+    if may_be_left {
+        let removed = cgroup::sweep(&layout, &alive);
+        if removed > 0 {
+            tracing::info!("removed {removed} cgroup(s) left by killed syscage runs");
+        }
+        if let Some(m) = &marks {
+            m.prune(&layout, &alive);
+        }
     }
     if !cfg.limits.any() {
         return Ok(None);
     }
+    // Marked before the first directory is made; without a mark (no place for it), the
+    // cgroups are still made: the next run that makes a cgroup sweeps them if need be.
+    let mut mark = marks.and_then(|m| {
+        m.add(&me)
+            .map_err(|e| tracing::debug!("cannot mark this run's cgroups: {e}"))
+            .ok()
+    });
     let c = Cgroup::create(&layout, &me.name(), &cfg.limits)?;
     for d in c.dirs() {
         tracing::info!("cgroup {}", d.display());
     }
+    if let Some(m) = &mut mark {
+        m.covers(c.dirs());
+    }
     tracing::debug!("cgroups are ready");
-    Ok(Some(c))
+    // Dropped in this order: the cgroups, then the mark (kept if one of them stays).
+    Ok(Some((c, mark)))
 }
 
 /// Phases 2 and 3: the init in its namespaces, with its maps and cgroup, told to go.
