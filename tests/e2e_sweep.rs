@@ -85,7 +85,7 @@ fn an_unprivileged_run_leaves_roots_leftover_cgroups_alone() {
         assert!(!d.exists(), "{} was removed", d.display());
     }
     for n in &gone_names {
-        let m = Path::new("/run/syscage/cgroups").join(n);
+        let m = Path::new("/run/syscage-cgroups").join(n);
         assert!(!m.exists(), "the mark {} was removed", m.display());
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -123,7 +123,7 @@ fn a_killed_runs_cgroup_is_removed_by_the_next_plain_run() {
         ..me
     };
     let cg = h.path().join("syscage").join(owner.name());
-    let mark = Path::new("/run/syscage/cgroups").join(owner.name());
+    let mark = Path::new("/run/syscage-cgroups").join(owner.name());
     let deadline = Instant::now() + Duration::from_secs(10);
     while !(cg.exists() && mark.exists()) {
         assert!(Instant::now() < deadline, "{} never appeared", cg.display());

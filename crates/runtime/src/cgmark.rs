@@ -26,8 +26,10 @@ pub struct Marks {
 }
 
 impl Marks {
-    /// The caller's marks: `/run/syscage/cgroups` for root, `$XDG_RUNTIME_DIR/syscage/cgroups`
-    /// otherwise; `None` when there is no such place (then every run sweeps).
+    /// The caller's marks: `/run/syscage-cgroups` for root, `$XDG_RUNTIME_DIR/syscage-cgroups`
+    /// otherwise (not under `/run/syscage`, the OCI runtime's state root, where it would
+    /// read as a container's directory); `None` when there is no such place (then every
+    /// run sweeps).
     pub fn for_caller() -> Option<Marks> {
         let base = if nix::unistd::geteuid().is_root() {
             PathBuf::from("/run")
@@ -35,7 +37,7 @@ impl Marks {
             PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?)
         };
         base.is_absolute()
-            .then(|| Marks::at(base.join("syscage/cgroups")))
+            .then(|| Marks::at(base.join("syscage-cgroups")))
     }
 
     /// Marks kept in `dir` (tests use a temporary directory).
