@@ -48,11 +48,28 @@ fn events(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// The pid of the agent `create` started, from the container's state file.
-fn agent_pid(b: &Bundle, id: &str) -> i32 {
+/// The pid and socket of the agent `create` started, from the container's state file.
+fn agent_of(b: &Bundle, id: &str) -> (i32, PathBuf) {
     let text = std::fs::read_to_string(b.root.join(id).join("state.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
-    v["agent"]["pid"].as_i64().expect("an agent in the state") as i32
+    let pid = v["agent"]["pid"].as_i64().expect("an agent in the state") as i32;
+    (pid, PathBuf::from(v["agent"]["socket"].as_str().unwrap()))
+}
+
+/// Agents' sockets left for container `id` (their names start with it).
+fn sockets_of(id: &str) -> Vec<String> {
+    std::fs::read_dir("/run/syscage-agents")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{id}-")))
+        .collect()
+}
+
+/// What marks an agent allowed to write in `out` (its own command line).
+fn agent_marker(out: &Path) -> String {
+    format!("--allow-dir={}", out.display())
 }
 
 fn running(pid: i32) -> bool {
@@ -84,8 +101,15 @@ fn the_report_and_the_learned_profile_cover_the_container_and_its_execs() {
     let (r, pid) = b.create_with(&global, "c", &[]);
     assert_eq!(r.code, 0, "{r:?}");
     let pid = pid.unwrap();
-    let agent = agent_pid(&b, "c");
+    let (agent, socket) = agent_of(&b, "c");
     assert!(running(agent), "the agent runs after create");
+    assert!(
+        socket
+            .to_string_lossy()
+            .starts_with("/run/syscage-agents/c-"),
+        "{socket:?}"
+    );
+    assert!(socket.exists());
     assert_eq!(b.oci(&["start", "c"]).code, 0);
     until("the container started", || {
         b.output("c").contains("started")
@@ -105,10 +129,12 @@ fn the_report_and_the_learned_profile_cover_the_container_and_its_execs() {
     );
     assert_eq!(reap(pid, Duration::from_secs(30)), 0);
     assert_eq!(b.output("c"), "started\ndone\n");
+    // Its container gone (and reaped), the agent writes everything and ends by itself,
+    // removing its socket; `delete` need not stop it.
+    until("the agent ended by itself", || !running(agent));
+    assert!(!socket.exists(), "its socket is removed");
     let d = b.oci(&["delete", "c"]);
     assert_eq!(d.code, 0, "{d:?}");
-    // `delete` returned: the agent has written everything and is gone.
-    assert!(!running(agent), "the agent is gone after delete");
     let ev = events(&out.join("c.jsonl"));
     assert_eq!(ev.len(), 3, "{ev:?}");
     for v in &ev {
@@ -202,7 +228,8 @@ fn the_program_sees_the_same_answers_with_the_agent_as_without() {
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["action"], "ERRNO(ENOSYS)");
     assert!(out.join("a.json").exists());
-    assert!(stray_processes(out.to_str().unwrap()).is_empty());
+    assert!(stray_processes(&agent_marker(&out)).is_empty());
+    assert!(sockets_of("a").is_empty());
 }
 
 #[test]
@@ -276,7 +303,8 @@ fn files_the_annotations_may_not_name_are_refused_before_anything_is_made() {
         assert!(!b.root.join("x").exists(), "{i}: a state directory");
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "{i}: a file");
     }
-    assert!(stray_processes(&o).is_empty());
+    assert!(stray_processes(&agent_marker(&out)).is_empty());
+    assert!(sockets_of("x").is_empty());
 }
 
 /// A failure at each step from the pairing on, and a `create` killed once its agent
@@ -322,7 +350,8 @@ fn a_failed_or_killed_create_leaves_no_agent() {
         until(&format!("{step}: nothing left"), || {
             !b.root.join("f").exists()
                 && b.cgroups().is_empty()
-                && stray_processes(out.to_str().unwrap()).is_empty()
+                && stray_processes(&agent_marker(&out)).is_empty()
+                && sockets_of("f").is_empty()
         });
         assert_eq!(
             std::fs::read_dir(&out).unwrap().count(),
@@ -354,13 +383,20 @@ fn a_failed_or_killed_create_leaves_no_agent() {
         let stat = std::fs::read_to_string(format!("/proc/{create}/stat")).unwrap_or_default();
         stat.rsplit_once(')')
             .is_some_and(|(_, r)| r.trim_start().starts_with('T'))
-            && !stray_processes(out.to_str().unwrap()).is_empty()
+            && !stray_processes(&agent_marker(&out)).is_empty()
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    until("the agent ended", || {
-        stray_processes(out.to_str().unwrap()).is_empty()
+    until("the agent ended, its socket removed", || {
+        stray_processes(&agent_marker(&out)).is_empty() && sockets_of("k").is_empty()
     });
     assert_eq!(b.oci(&["delete", "--force", "k"]).code, 0);
     assert!(!b.root.join("k").exists());
+    // A directory without a state that holds anything create does not make is not
+    // syscage's to remove.
+    let foreign = b.root.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("data"), "x").unwrap();
+    assert_eq!(b.oci(&["delete", "--force", "foreign"]).code, 0);
+    assert!(foreign.join("data").exists());
 }

@@ -34,6 +34,14 @@ pub struct AgentArgs {
     /// The OCI runtime's own agent: the listening socket is this inherited descriptor.
     #[arg(long = "socket-fd", value_name = "FD", hide = true)]
     socket_fd: Option<i32>,
+    /// The path that socket is bound at, removed when the agent ends.
+    #[arg(
+        long = "socket-path",
+        value_name = "PATH",
+        hide = true,
+        requires = "socket_fd"
+    )]
+    socket_path: Option<PathBuf>,
     /// The OCI runtime's own agent: serve one container (the descriptor is its starter's
     /// pipe).
     #[arg(
@@ -66,6 +74,19 @@ fn inherited(fd: i32, option: &str) -> Result<std::os::fd::OwnedFd, CliError> {
 }
 
 pub fn run(a: AgentArgs) -> Result<i32, CliError> {
+    // The OCI runtime's own agent has no stderr of its own: what stops it goes to the log.
+    let log = a
+        .log
+        .clone()
+        .map(|f| super::oci::log::Log::new(Some(f), a.log_format == "json"));
+    let r = serve(a, log.clone());
+    if let (Err(e), Some(log)) = (&r, &log) {
+        log.error(&format!("agent: {e}"));
+    }
+    r
+}
+
+fn serve(a: AgentArgs, log: Option<super::oci::log::Log>) -> Result<i32, CliError> {
     super::run::require_user_notification("agent")?;
     let mode = a.socket_mode.trim_start_matches("0o");
     let mode = u32::from_str_radix(mode, 8)
@@ -78,7 +99,10 @@ pub fn run(a: AgentArgs) -> Result<i32, CliError> {
             ))
         })?;
     let listen = match a.socket_fd {
-        Some(fd) => agent::Listen::Given(inherited(fd, "--socket-fd")?),
+        Some(fd) => agent::Listen::Given {
+            fd: inherited(fd, "--socket-fd")?,
+            path: a.socket_path,
+        },
         None => agent::Listen::Path {
             path: a.socket,
             mode,
@@ -88,8 +112,7 @@ pub fn run(a: AgentArgs) -> Result<i32, CliError> {
         .one_container
         .map(|fd| inherited(fd, "--one-container"))
         .transpose()?;
-    if let Some(file) = a.log {
-        let log = super::oci::log::Log::new(Some(file), a.log_format == "json");
+    if let Some(log) = log {
         agent::set_sink(Box::new(move |line| {
             log.warning(line.strip_prefix("syscage: ").unwrap_or(line))
         }));

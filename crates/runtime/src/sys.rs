@@ -297,46 +297,34 @@ pub fn own_received_fd(fd: RawFd) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
-/// Spawns `cmd` in a session of its own, with each descriptor of `fds` (from, to) at
-/// number `to` (every `from` above every `to`), every descriptor above the highest `to`
-/// close-on-exec and no signal blocked: a process that outlives its starter and holds
-/// none of the descriptors its starter's client gave it.
+/// Spawns `cmd` in a session of its own that inherits, of this process's descriptors
+/// beyond the standard streams, only `keep` (at their numbers): a process that outlives
+/// its starter and holds none of the descriptors its starter's client gave it.
 pub fn spawn_detached(
     cmd: &mut std::process::Command,
-    fds: &[(RawFd, RawFd)],
+    keep: [RawFd; 2],
 ) -> std::io::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
-    let fds: Vec<(RawFd, RawFd)> = fds.to_vec();
-    let first = fds.iter().map(|(_, to)| to + 1).max().unwrap_or(3);
-    // SAFETY: between fork and exec only async-signal-safe calls are made (setsid, dup2,
-    // close_range, sigprocmask) and nothing is allocated; the descriptors are this
-    // process's.
+    // SAFETY: between fork and exec only async-signal-safe calls are made (setsid,
+    // close_range, fcntl) and nothing is allocated.
     unsafe {
         cmd.pre_exec(move || {
-            let fail = || Err(std::io::Error::last_os_error());
-            if libc::setsid() < 0 {
-                return fail();
-            }
-            for (from, to) in &fds {
-                if libc::dup2(*from, *to) < 0 {
-                    return fail();
-                }
+            const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+            if libc::setsid() < 0
+                || libc::syscall(
+                    libc::SYS_close_range,
+                    3,
+                    libc::c_uint::MAX,
+                    CLOSE_RANGE_CLOEXEC,
+                ) < 0
+            {
+                return Err(std::io::Error::last_os_error());
             }
             // Close-on-exec rather than closed: the spawner's own error pipe is among them.
-            const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-            if libc::syscall(
-                libc::SYS_close_range,
-                first as libc::c_uint,
-                libc::c_uint::MAX,
-                CLOSE_RANGE_CLOEXEC,
-            ) < 0
-            {
-                return fail();
-            }
-            let mut none: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut none);
-            if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) < 0 {
-                return fail();
+            for fd in keep {
+                if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             Ok(())
         })

@@ -94,23 +94,46 @@ pub trait OwnAgent {
 pub struct StartedAgent {
     pub pid: i32,
     pub pidfd: OwnedFd,
-    /// Held until `create` is over, written once it succeeded: an agent whose starter
+    /// A stream socket to the agent, held until `create` is over: the agent says `r` on
+    /// it once it listens; `create` says `k` once it succeeded. An agent whose starter
     /// died before handing it the container's fd sees it closed and ends; one whose
     /// `create` failed later writes nothing (the container never was).
     pub hold: OwnedFd,
+    /// Its socket, which it removes when it ends (and `kill` when it cannot).
+    pub socket: PathBuf,
 }
 
 impl StartedAgent {
-    /// Ends the agent (a `create` that failed).
-    fn kill(&self) {
+    /// Ends the agent (a `create` that failed) and removes its socket.
+    pub fn kill(&self) {
         let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), libc::SIGKILL, 0);
         let mut fds = [nix::poll::PollFd::new(
             self.pidfd.as_fd(),
             nix::poll::PollFlags::POLLIN,
         )];
         let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(5000u16));
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
+
+/// Where a container's own agent listens: a short name under `/run/syscage-agents`, since
+/// a socket's path may not exceed 107 bytes and a state directory's may (Docker's:
+/// `/var/run/docker/runtime-NAME/moby/<64 hex>/`), derived from the state directory's
+/// path so that no two containers share it.
+fn agent_socket(dir: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    abs.hash(&mut h);
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().take(12).collect::<String>())
+        .unwrap_or_default();
+    PathBuf::from(AGENT_SOCKETS).join(format!("{name}-{:016x}.sock", h.finish()))
+}
+
+/// The directory of the own agents' sockets (root's: the OCI runtime runs as root).
+pub const AGENT_SOCKETS: &str = "/run/syscage-agents";
 
 /// The created container.
 #[derive(Debug)]
@@ -290,6 +313,7 @@ pub fn create(
                 .map(|start_time| AgentProcess {
                     pid: s.pid,
                     start_time,
+                    socket: Some(s.socket.display().to_string()),
                 })
                 .ok_or_else(|| {
                     OciError::Other(format!("syscage's agent (pid {}) ended at once", s.pid))
@@ -338,7 +362,7 @@ fn start_own_agent(
         return Err(OciError::Other("no agent was asked for".into()));
     };
     let dir = locked.dir();
-    let socket = dir.join("agent.sock");
+    let socket = agent_socket(dir);
     // The agent resolves the profile again, from a copy of its own (the bundle's file or
     // the annotation's may change meanwhile).
     let base = dir.join("seccomp-base.json");
@@ -356,6 +380,7 @@ fn start_own_agent(
         .map_err(|e| {
             OciError::Other(format!("cannot pair the profile with syscage's agent: {e}"))
         })?;
+    // Kept for people to read (`exec` loads the copy in the state).
     let paired = dir.join("seccomp-paired.json");
     std::fs::write(&paired, &text).map_err(|e| OciError::io("write", &paired, &e))?;
     let (filter, saved, listener) = convert::paired_filter(text, &paired, plan.caps)?;

@@ -256,7 +256,7 @@ pub fn delete(root: &Root, id: &ContainerId, force: bool) -> Result<Vec<String>,
     // What is left in the cgroup (a container without its own pid namespace) is killed
     // with it.
     p.remove();
-    if let Some(a) = c.saved.agent {
+    if let Some(a) = &c.saved.agent {
         end_agent(a);
     }
     let state = state_json(&c.saved, Status::Stopped);
@@ -272,35 +272,41 @@ pub fn delete(root: &Root, id: &ContainerId, force: bool) -> Result<Vec<String>,
 
 /// Waits (bounded) for the process behind `pidfd` to exit.
 fn wait_gone(pidfd: &OwnedFd) -> bool {
+    wait_for(pidfd, WAIT)
+}
+
+/// Waits for syscage's own agent to write the report and the learned profile: it ends by
+/// itself once the container's processes are gone and reaped. One that has not within
+/// two seconds (the container's process not reaped yet) is told to stop (SIGTERM: it
+/// writes them all the same: the container is gone), then killed; then its socket goes.
+fn end_agent(a: &AgentProcess) {
+    let agent = sys::pidfd_open(nix::unistd::Pid::from_raw(a.pid))
+        .ok()
+        // The pid is the agent's only if it started when the state says.
+        .filter(|_| crate::cgroup::process_start(a.pid as u32) == Some(a.start_time));
+    if let Some(fd) = agent {
+        if !wait_for(&fd, Duration::from_secs(2)) {
+            let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGTERM, 0);
+            if !wait_gone(&fd) {
+                let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL, 0);
+                wait_gone(&fd);
+            }
+        }
+    }
+    if let Some(s) = &a.socket {
+        let _ = std::fs::remove_file(s);
+    }
+}
+
+fn wait_for(pidfd: &OwnedFd, limit: Duration) -> bool {
     let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
     matches!(
         poll(
             &mut fds,
-            PollTimeout::try_from(WAIT.as_millis() as i32).unwrap_or(PollTimeout::MAX),
+            PollTimeout::try_from(limit.as_millis() as i32).unwrap_or(PollTimeout::MAX),
         ),
         Ok(1..)
     )
-}
-
-/// Waits for syscage's own agent to write the report and the learned profile (it ends by
-/// itself once the container's processes are gone); one that does not is told to stop
-/// (SIGTERM: it still writes them), then killed.
-fn end_agent(a: AgentProcess) {
-    let Ok(fd) = sys::pidfd_open(nix::unistd::Pid::from_raw(a.pid)) else {
-        return;
-    };
-    // The pid is the agent's only if it started when the state says.
-    if crate::cgroup::process_start(a.pid as u32) != Some(a.start_time) {
-        return;
-    }
-    if wait_gone(&fd) {
-        return;
-    }
-    let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGTERM, 0);
-    if !wait_gone(&fd) {
-        let _ = sys::pidfd_send_signal(fd.as_fd(), libc::SIGKILL, 0);
-        wait_gone(&fd);
-    }
 }
 
 /// `pause` and `resume`.

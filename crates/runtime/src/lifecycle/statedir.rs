@@ -83,11 +83,14 @@ pub struct Saved {
 
 /// A process of syscage's that outlives `create`: its pid and start time (a pid alone
 /// could be another process by the time it is used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentProcess {
     pub pid: i32,
     pub start_time: u64,
+    /// Its socket (it removes it when it ends; `delete` when it was killed).
+    #[serde(default)]
+    pub socket: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,11 +162,22 @@ impl Root {
             }
             Err(e) => return Err(OciError::io("create the state directory", &dir, &e)),
         }
-        let locked = self.lock(id, &dir);
-        if locked.is_err() {
-            let _ = fs::remove_dir_all(&dir);
+        let l = match self.lock(id, &dir) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = fs::remove_dir(&dir);
+                return Err(e);
+            }
+        };
+        // A `delete --force` that locked it first removed it as unfinished (and the path
+        // may be another `create`'s by now: nothing is removed).
+        match nix::sys::stat::fstat(l.fd.as_fd()) {
+            Ok(st) if st.st_nlink > 0 => Ok(l),
+            _ => Err(OciError::Other(format!(
+                "the state directory `{}` was removed while it was made (a delete --force of the same id?)",
+                dir.display()
+            ))),
         }
-        locked
     }
 
     /// Locks the directory of an existing container. `NotFound` when there is none, or
@@ -192,6 +206,18 @@ impl Root {
         };
         let gone = nix::sys::stat::fstat(l.fd.as_fd()).map_or(true, |st| st.st_nlink == 0);
         if gone || dir.join(STATE).exists() {
+            return Ok(false);
+        }
+        // Only what `create` makes before its state: anything else is not syscage's.
+        let ours = fs::read_dir(&dir).is_ok_and(|rd| {
+            rd.flatten().all(|e| {
+                matches!(
+                    e.file_name().to_str(),
+                    Some(FIFO | "seccomp-base.json" | "seccomp-paired.json" | ".state.json.tmp")
+                )
+            })
+        });
+        if !ours {
             return Ok(false);
         }
         l.remove().map(|()| true)

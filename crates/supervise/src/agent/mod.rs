@@ -33,8 +33,9 @@ use thiserror::Error;
 pub enum Listen {
     /// Makes the socket at `path` with permissions `mode`, removed at the end.
     Path { path: PathBuf, mode: u32 },
-    /// A socket already listening, made by whoever started the agent.
-    Given(OwnedFd),
+    /// A socket already listening, made by whoever started the agent at `path` (removed
+    /// at the end).
+    Given { fd: OwnedFd, path: Option<PathBuf> },
 }
 
 /// How the agent is started.
@@ -42,9 +43,11 @@ pub struct Config {
     pub listen: Listen,
     pub allow_dirs: Vec<PathBuf>,
     pub profiles: Vec<String>,
-    /// Serve one container only, ending once all its connections have: the descriptor
-    /// is the read end of a pipe its starter holds while it may still connect (an agent
-    /// whose starter died before connecting ends at once).
+    /// Serve one container only, ending once all its connections have. The descriptor
+    /// is a stream socket to its starter (the OCI runtime's `create`): the agent writes
+    /// `r` on it once it listens; `create` writes `k` once it succeeded. An agent whose
+    /// starter ends before connecting ends at once; one whose `create` ended without `k`
+    /// (it failed and removed the container) writes no report.
     pub one_container: Option<OwnedFd>,
 }
 
@@ -94,14 +97,29 @@ pub(crate) fn say(line: &str) {
 /// The listening socket: made here (and removed at the end) or given.
 enum Sock {
     Made(socket::Listener),
-    Given(std::os::unix::net::UnixListener),
+    Given(std::os::unix::net::UnixListener, Option<PathBuf>),
 }
 
 impl Sock {
     fn get(&self) -> &std::os::unix::net::UnixListener {
         match self {
             Sock::Made(l) => &l.sock,
-            Sock::Given(l) => l,
+            Sock::Given(l, _) => l,
+        }
+    }
+}
+
+impl Drop for Sock {
+    /// A given socket's path is removed if it still is a socket. (Its identity cannot be
+    /// checked: a socket's inode is not its file's. The path is this container's alone,
+    /// and its next agent can only come after this one: `delete` waits for it.)
+    fn drop(&mut self) {
+        if let Sock::Given(_, Some(path)) = self {
+            let socket = nix::sys::stat::lstat(path.as_path())
+                .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFSOCK);
+            if socket {
+                let _ = nix::unistd::unlink(path.as_path());
+            }
         }
     }
 }
@@ -139,13 +157,17 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
             tracing::info!("agent: listening on {}", path.display());
             Sock::Made(l)
         }
-        Listen::Given(fd) => {
+        Listen::Given { fd, path } => {
             let l = std::os::unix::net::UnixListener::from(fd);
             l.set_nonblocking(true)
                 .map_err(|e| sys("use the given socket")(errno_of(&e)))?;
-            Sock::Given(l)
+            Sock::Given(l, path)
         }
     };
+    if let Some(starter) = &cfg.one_container {
+        // Ready: the starter may hand the container over.
+        nix::unistd::write(starter, b"r").map_err(sys("tell its starter it is ready"))?;
+    }
     let shared = Arc::new(container::Shared {
         allowed,
         profiles,
@@ -155,6 +177,8 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
     // With one container: its job, shared by its connections, and whether any came.
     let mut job: Option<Arc<container::Job>> = None;
     let mut live: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    // Threads started and ended (each adds 1 to `ended` as its last step).
+    let (mut started, mut finished) = (0u64, 0u64);
     loop {
         let mut fds = vec![
             PollFd::new(listener.get().as_fd(), PollFlags::POLLIN),
@@ -182,9 +206,11 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
         }
         if ready[2] {
             let mut b = [0u8; 8];
-            let _ = nix::unistd::read(&*ended, &mut b);
+            if let Ok(8) = nix::unistd::read(&*ended, &mut b) {
+                finished += u64::from_ne_bytes(b);
+            }
             live.retain(|h| !h.is_finished());
-            if job.is_some() && live.is_empty() {
+            if job.is_some() && finished >= started {
                 tracing::info!("agent: the container is gone: stopping");
                 break;
             }
@@ -232,7 +258,10 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
                 work();
                 let _ = nix::unistd::write(&*end, &1u64.to_ne_bytes());
             }) {
-            Ok(h) => live.push(h),
+            Ok(h) => {
+                started += 1;
+                live.push(h)
+            }
             Err(e) => say(&format!("cannot start a thread for a container: {e}")),
         }
         live.retain(|h| !h.is_finished());
@@ -254,16 +283,16 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
     Ok(())
 }
 
-/// Whether the `create` that started this agent succeeded: it writes a byte on the pipe
-/// then; a pipe closed without it is a `create` that failed (and removed the container).
-/// One that says nothing within the runtime's wait is taken as a success.
+/// Whether the `create` that started this agent succeeded: it writes `k` then, and a
+/// connection closed without it is a `create` that failed (and removed the container).
+/// One stopped for a minute without saying is taken as a success.
 fn created(starter: &OwnedFd) -> bool {
     let mut fds = [PollFd::new(starter.as_fd(), PollFlags::POLLIN)];
-    if !matches!(poll(&mut fds, PollTimeout::from(10_000u16)), Ok(1..)) {
+    if !matches!(poll(&mut fds, PollTimeout::from(60_000u16)), Ok(1..)) {
         return true;
     }
     let mut b = [0u8; 1];
-    !matches!(nix::unistd::read(starter, &mut b), Ok(0))
+    matches!(nix::unistd::read(starter, &mut b), Ok(1) if b[0] == b'k')
 }
 
 fn errno_of(e: &std::io::Error) -> nix::errno::Errno {
