@@ -11,6 +11,9 @@
 
 use crate::answer::{self, abi_of, Kills};
 use crate::constrained::{constraint, shown, ENOSYS_CALLS};
+
+/// Calls a learned profile keeps whether or not the run made them (see `to_profile`).
+pub const TIMING_CALLS: [&str; 3] = ["futex", "sched_yield", "restart_syscall"];
 use crate::{bound, Worker};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::OwnedFd;
@@ -98,6 +101,17 @@ impl Learned {
                     set.extend(vals.iter().copied())
                 }
                 _ => *learned = None,
+            }
+        }
+        // Calls a program makes or not by the timing of its threads, not by what it does
+        // (a Go runtime wakes a thread with futex only when another waits): one run can
+        // miss them and the next need them. Kept as far as the base allows them.
+        for name in TIMING_CALLS {
+            let allowed = syscalls::lookup(name)
+                .and_then(|s| bound::allowed(base, Arch::X86_64, s))
+                .is_some_and(|c| !c.is_empty());
+            if allowed {
+                calls.entry(name).or_insert(None);
             }
         }
         let mut plain: BTreeSet<&'static str> = BTreeSet::new();
@@ -405,6 +419,34 @@ mod tests {
             text.contains("\"comment\": \"learned: ioctl with request TCGETS\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn calls_made_by_timing_are_kept_as_far_as_the_base_allows() {
+        // Not seen in the run, kept: a thread waits or yields only when another holds it.
+        let (_, policy) = learned_policy(&learned(), &base("default"));
+        for call in TIMING_CALLS {
+            assert_eq!(decide(&policy, call, [0; 6]), Action::Allow, "{call}");
+        }
+        // A base that refuses futex keeps refusing it.
+        let strict = resolve::resolve(
+            "s",
+            &profile::parse(
+                r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+                    {"names": ["read", "execve", "sched_yield"], "action": "SCMP_ACT_ALLOW"}]}"#,
+                Default::default(),
+            )
+            .unwrap(),
+            &Context::docker_default(),
+        )
+        .unwrap();
+        let mut l = Learned::default();
+        l.record(Arch::X86_64, "read", &[0; 6]);
+        l.record(Arch::X86_64, "execve", &[0; 6]);
+        let (_, policy) = learned_policy(&l, &strict);
+        assert_eq!(decide(&policy, "sched_yield", [0; 6]), Action::Allow);
+        assert_eq!(decide(&policy, "futex", [0; 6]), Action::Errno(1));
+        assert_eq!(decide(&policy, "restart_syscall", [0; 6]), Action::Errno(1));
     }
 
     #[test]
