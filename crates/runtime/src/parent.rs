@@ -25,7 +25,7 @@ use crate::error::RunError;
 use crate::handoff::{self, Loaded};
 use crate::idmap;
 use crate::monitor::{self, Event, Init};
-use crate::protocol::{self, Attached, Expect, Handshake, Next, Refused, ToChild, ToParent};
+use crate::protocol::{self, Expect, Handshake, Next, Refused, ToChild};
 use crate::relay::{Relay, Stdio};
 use crate::signals::{ends_the_run, Signals};
 use crate::spec::RunConfig;
@@ -319,17 +319,8 @@ fn handshake(
                 Event::Ready(_) | Event::Timeout => {}
             }
         }
-        let got = protocol::recv::<ToParent>(sock.as_fd())
-            .map_err(|e| RunError::parent("read from the container", e))?;
-        let (msg, fd, pid) = match got {
-            Some(r) => (Some(r.msg), r.fd, r.pid),
-            None => (None, None, None),
-        };
-        let attached = Attached {
-            fd: fd.is_some(),
-            pid: pid.is_some(),
-        };
-        match hs.on(msg.as_ref().map(|m| (m, attached))) {
+        let protocol::Turn { next, fd, pid } = hs.read(sock.as_fd(), "the container")?;
+        match next {
             Next::TakePty => {
                 let master = fd.ok_or(RunError::Protocol("the terminal came without its fd"))?;
                 relay

@@ -299,7 +299,35 @@ pub enum Next {
     Abort(Refused),
 }
 
+/// One step of the handshake as read from the socket: what to do, and the fd and the
+/// sender's pid that came with the message.
+pub struct Turn {
+    pub next: Next,
+    pub fd: Option<OwnedFd>,
+    pub pid: Option<i32>,
+}
+
 impl Handshake {
+    /// Reads the next message from `sock` (`from`: whom, for the error) and decides.
+    pub fn read(
+        &mut self,
+        sock: BorrowedFd<'_>,
+        from: &str,
+    ) -> Result<Turn, crate::error::RunError> {
+        let got = recv::<ToParent>(sock)
+            .map_err(|e| crate::error::RunError::parent(format!("read from {from}"), e))?;
+        let (msg, fd, pid) = match got {
+            Some(r) => (Some(r.msg), r.fd, r.pid),
+            None => (None, None, None),
+        };
+        let attached = Attached {
+            fd: fd.is_some(),
+            pid: pid.is_some(),
+        };
+        let next = self.on(msg.as_ref().map(|m| (m, attached)));
+        Ok(Turn { next, fd, pid })
+    }
+
     pub fn new(e: Expect) -> Handshake {
         let mut pending = vec![Step::End];
         if e.listener && !e.early_listener {

@@ -18,7 +18,7 @@ use crate::error::RunError;
 use crate::monitor::{Command, Init};
 use crate::ocicgroup::Placement;
 use crate::parent::{self, Entry, Supervisor};
-use crate::protocol::{self, Attached, Expect, FailureKind, Handshake, Next, ToChild, ToParent};
+use crate::protocol::{self, Expect, FailureKind, Handshake, Next, ToChild};
 use crate::sys::{self, SharedPage};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -528,17 +528,8 @@ fn handshake(
         early_listener: cfg.process.new_privs,
     });
     while !hs.done() {
-        let got = protocol::recv::<ToParent>(sock.as_fd())
-            .map_err(|e| RunError::parent("read from the container", e))?;
-        let (msg, fd, from) = match got {
-            Some(r) => (Some(r.msg), r.fd, r.pid),
-            None => (None, None, None),
-        };
-        let attached = Attached {
-            fd: fd.is_some(),
-            pid: from.is_some(),
-        };
-        match hs.on(msg.as_ref().map(|m| (m, attached))) {
+        let protocol::Turn { next, fd, .. } = hs.read(sock.as_fd(), "the container")?;
+        match next {
             Next::RunHooks => {
                 let state = state_json(saved, Status::Creating);
                 crate::hooks::run_all("prestart", &c.prestart, &state)

@@ -19,7 +19,7 @@ use super::statedir::Root;
 use crate::error::RunError;
 use crate::mounts::MountConfig;
 use crate::parent::{self, Entry};
-use crate::protocol::{self, Attached, Expect, Handshake, Next, ToParent};
+use crate::protocol::{self, Expect, Handshake, Next};
 use crate::spec::{Namespaces, RunConfig};
 use crate::sys::{self, SharedPage};
 use serde_json::Value;
@@ -180,17 +180,8 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
         early_listener: cfg.process.new_privs,
     });
     while !hs.done() {
-        let got = protocol::recv::<ToParent>(sock.as_fd())
-            .map_err(|e| RunError::parent("read from the exec process", e))?;
-        let (msg, fd, from) = match got {
-            Some(r) => (Some(r.msg), r.fd, r.pid),
-            None => (None, None, None),
-        };
-        let attached = Attached {
-            fd: fd.is_some(),
-            pid: from.is_some(),
-        };
-        match hs.on(msg.as_ref().map(|m| (m, attached))) {
+        let protocol::Turn { next, fd, .. } = hs.read(sock.as_fd(), "the exec process")?;
+        match next {
             Next::TakePty => {
                 let master = fd.ok_or(RunError::Protocol("the terminal came without its fd"))?;
                 if let Some(path) = &o.console_socket {
