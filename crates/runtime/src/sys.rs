@@ -724,3 +724,43 @@ pub fn kill_raw(pid: i32, sig: libc::c_int) -> Result<(), Errno> {
     let r = unsafe { libc::kill(pid, sig) };
     Errno::result(r).map(|_| ())
 }
+
+/// Connects to the listening Unix stream socket at `path` and sends `data` with `fd`
+/// attached (SCM_RIGHTS) in one message: how a console socket gets a terminal and an OCI
+/// seccomp agent a notification fd. On failure, the step that failed (`create a
+/// socket`, `use the path`, `connect`, `send`) and the errno.
+pub fn send_fd(
+    path: &std::path::Path,
+    data: &[u8],
+    fd: BorrowedFd<'_>,
+) -> Result<(), (&'static str, Errno)> {
+    use nix::sys::socket::{
+        connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
+        UnixAddr,
+    };
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| ("create a socket", e))?;
+    let addr = UnixAddr::new(path).map_err(|e| ("use the path", e))?;
+    loop {
+        match connect(sock.as_raw_fd(), &addr) {
+            Err(Errno::EINTR) => continue,
+            r => break r.map_err(|e| ("connect", e))?,
+        }
+    }
+    let iov = [std::io::IoSlice::new(data)];
+    let fds = [fd.as_raw_fd()];
+    sendmsg::<()>(
+        sock.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )
+    .map_err(|e| ("send", e))?;
+    Ok(())
+}

@@ -3,8 +3,8 @@
 //! the container process state as JSON and the fd attached (SCM_RIGHTS).
 
 use serde_json::json;
-use std::io::IoSlice;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 use syscage_runtime::Supervisor;
 
 pub struct Agent {
@@ -43,33 +43,17 @@ impl Supervisor for Agent {
         fd: OwnedFd,
         host_pid: i32,
     ) -> Result<(), syscage_runtime::parent::SupervisorError> {
-        use nix::sys::socket::{
-            connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType,
-            UnixAddr,
-        };
-        let fail = |what: &str, e: nix::errno::Errno| {
-            format!("listenerPath `{}`: cannot {what}: {}", self.path, e.desc())
-        };
-        let sock = socket(
-            AddressFamily::Unix,
-            SockType::Stream,
-            SockFlag::SOCK_CLOEXEC,
-            None,
-        )
-        .map_err(|e| fail("create a socket", e))?;
-        let addr = UnixAddr::new(self.path.as_str()).map_err(|e| fail("use the path", e))?;
-        connect(sock.as_raw_fd(), &addr).map_err(|e| fail("connect to the agent", e))?;
         let body = self.state(host_pid).to_string();
-        let iov = [IoSlice::new(body.as_bytes())];
-        let fds = [fd.as_raw_fd()];
-        sendmsg::<()>(
-            sock.as_raw_fd(),
-            &iov,
-            &[ControlMessage::ScmRights(&fds)],
-            MsgFlags::MSG_NOSIGNAL,
-            None,
-        )
-        .map_err(|e| fail("send the notification fd", e))?;
+        syscage_runtime::sys::send_fd(Path::new(&self.path), body.as_bytes(), fd.as_fd()).map_err(
+            |(step, e)| {
+                let what = match step {
+                    "connect" => "connect to the agent",
+                    "send" => "send the notification fd",
+                    other => other,
+                };
+                format!("listenerPath `{}`: cannot {what}: {}", self.path, e.desc())
+            },
+        )?;
         // The agent has its copy; syscage keeps none, so the agent alone answers.
         Ok(())
     }

@@ -4,51 +4,24 @@
 //! bytes), one SCM_RIGHTS control message with the one fd.
 
 use super::error::OciError;
-use nix::sys::socket::{
-    connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
-};
-use std::io::IoSlice;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 /// Sends `master` to the listening socket at `path`.
 pub fn send_master(path: &Path, master: BorrowedFd<'_>) -> Result<(), OciError> {
-    let fail =
-        |e: nix::errno::Errno| OciError::errno("send the terminal to the console socket", path, e);
-    let sock = socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(fail)?;
-    let addr = UnixAddr::new(path).map_err(fail)?;
-    loop {
-        match connect(sock.as_raw_fd(), &addr) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            r => break r.map_err(fail)?,
-        }
-    }
-    let data = b"/dev/ptmx";
-    let iov = [IoSlice::new(data)];
-    let fds = [master.as_raw_fd()];
-    sendmsg::<()>(
-        sock.as_raw_fd(),
-        &iov,
-        &[ControlMessage::ScmRights(&fds)],
-        MsgFlags::MSG_NOSIGNAL,
-        None,
-    )
-    .map_err(fail)?;
-    Ok(())
+    crate::sys::send_fd(path, b"/dev/ptmx", master)
+        .map_err(|(_, e)| OciError::errno("send the terminal to the console socket", path, e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nix::sys::socket::{accept, bind, listen, recvmsg, Backlog, ControlMessageOwned};
+    use nix::sys::socket::{
+        accept, bind, listen, recvmsg, socket, AddressFamily, Backlog, ControlMessageOwned,
+        MsgFlags, SockFlag, SockType, UnixAddr,
+    };
     use std::io::IoSliceMut;
-    use std::os::fd::AsFd;
+    use std::os::fd::{AsFd, AsRawFd};
 
     #[test]
     fn one_message_with_the_name_and_one_fd() {
