@@ -10,8 +10,10 @@
 //! so they leave those cgroups alone.
 
 use crate::config::CpuQuota;
+use crate::protocol;
 use std::fs;
 use std::io::{self, ErrorKind};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use syscage_policy::errno::io_text;
@@ -344,12 +346,30 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Moves a process (and the children it will have) into the cgroup.
+    /// Moves a process (and the children it will have) into the cgroup's v2 directory, if
+    /// it has one; the v1 ones the process joins itself, through [`Cgroup::self_join`].
     pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
-        for (dir, _) in &self.dirs {
+        for (dir, _) in self.dirs.iter().filter(|(_, v2)| *v2) {
             write(&dir.join("cgroup.procs"), &pid.to_string())?;
         }
         Ok(())
+    }
+
+    /// Opens the `tasks` file of each v1 directory, for the container's first process to
+    /// join them itself (see [`SelfJoin`]).
+    pub fn self_join(&self) -> Result<SelfJoin, CgroupError> {
+        SelfJoin::open(
+            self.dirs
+                .iter()
+                .filter(|(_, v2)| !*v2)
+                .map(|(d, _)| d.as_path()),
+            3,
+        )
+        .map_err(|(path, source)| CgroupError::Write {
+            path: path.display().to_string(),
+            value: "0".into(),
+            source,
+        })
     }
 
     pub fn dirs(&self) -> impl Iterator<Item = &Path> {
@@ -363,6 +383,72 @@ impl Cgroup {
         for (dir, is_v2) in self.dirs.drain(..) {
             remove_dir(&dir, is_v2);
         }
+    }
+}
+
+/// The v1 `tasks` files a new process writes `0` into to join its cgroups itself, opened
+/// close-on-exec by its parent before the clone.
+///
+/// Why not write its pid to `cgroup.procs` from the parent, as v2 needs (and as runc and
+/// crun do): moving a whole process takes the kernel's global threadgroup lock for writing,
+/// and the first taking after the machine idled waits for an RCU grace period (5 to 15 ms
+/// on the test machine, more than all the rest of a start). A thread that moves itself
+/// alone needs no such lock, and a freshly cloned process is a single thread. The kernel
+/// checks the rights of the file's opener (root, here), so the process may already be in
+/// a new user namespace when it writes.
+#[derive(Debug, Default)]
+pub struct SelfJoin {
+    files: Vec<(OwnedFd, String)>,
+}
+
+impl SelfJoin {
+    /// Opens `DIR/tasks` for each directory, at fd `min` or above.
+    pub fn open<'a>(
+        dirs: impl IntoIterator<Item = &'a Path>,
+        min: RawFd,
+    ) -> Result<SelfJoin, (PathBuf, io::Error)> {
+        let mut files = Vec::new();
+        for dir in dirs {
+            let path = dir.join("tasks");
+            let high = fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| {
+                    if f.as_raw_fd() >= min {
+                        return Ok(OwnedFd::from(f));
+                    }
+                    let fd = nix::fcntl::fcntl(&f, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))?;
+                    Ok(crate::sys::own_received_fd(fd))
+                });
+            match high {
+                Ok(f) => files.push((f, path.display().to_string())),
+                Err(e) => return Err((path, e)),
+            }
+        }
+        Ok(SelfJoin { files })
+    }
+
+    /// The descriptors, for a child that closes everything else.
+    pub fn fds(&self) -> Vec<RawFd> {
+        self.files.iter().map(|(f, _)| f.as_raw_fd()).collect()
+    }
+
+    /// Moves the calling thread, which must be its process's only one, into each cgroup.
+    /// `what` names the step (a failure is `what` and the path, and the errno).
+    pub fn join(&self, what: &str) -> Result<(), protocol::Failure> {
+        for (f, path) in &self.files {
+            crate::fault::inject(what)
+                .and_then(|_| nix::unistd::write(f, b"0"))
+                .map_err(|e| {
+                    protocol::failure(
+                        protocol::FailureKind::Setup,
+                        format!("{what} `{path}`"),
+                        Some(e),
+                        None,
+                    )
+                })?;
+        }
+        Ok(())
     }
 }
 
@@ -549,8 +635,18 @@ mod tests {
         assert_eq!(read("pids/syscage/1-2/pids.max"), "32");
         assert_eq!(read("cpu/syscage/1-2/cpu.cfs_quota_us"), "50000");
         assert_eq!(read("cpu/syscage/1-2/cpu.cfs_period_us"), "100000");
+        // On v1 the process joins by itself: `0` in `tasks` (a file cgroupfs makes).
         cg.add(4242).unwrap();
-        assert_eq!(read("pids/syscage/1-2/cgroup.procs"), "4242");
+        assert!(!root.join("pids/syscage/1-2/cgroup.procs").exists());
+        for c in ["memory", "pids", "cpu"] {
+            fs::write(root.join(c).join("syscage/1-2/tasks"), "").unwrap();
+        }
+        let join = cg.self_join().unwrap();
+        assert_eq!(join.fds().len(), 3);
+        join.join("join").unwrap();
+        for c in ["memory", "pids", "cpu"] {
+            assert_eq!(read(&format!("{c}/syscage/1-2/tasks")), "0");
+        }
         // A real cgroupfs directory is empty to rmdir; the temp one holds the files.
         for c in ["memory", "pids", "cpu"] {
             for f in fs::read_dir(root.join(c).join("syscage/1-2")).unwrap() {
@@ -583,6 +679,10 @@ mod tests {
         assert_eq!(read("syscage/7-8/pids.max"), "5");
         assert_eq!(read("syscage/7-8/cpu.max"), "150000 100000");
         assert_eq!(read("syscage/cgroup.subtree_control"), "+cpu");
+        // On v2 this process moves the other: nothing for it to write itself.
+        assert!(cg.self_join().unwrap().fds().is_empty());
+        cg.add(4242).unwrap();
+        assert_eq!(read("syscage/7-8/cgroup.procs"), "4242");
         std::mem::forget(cg);
         fs::remove_dir_all(&root).unwrap();
     }

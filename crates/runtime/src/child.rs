@@ -38,6 +38,7 @@ pub fn init_main(
     sock: OwnedFd,
     shared: &SharedPage,
     stdio: [Option<RawFd>; 3],
+    cgroups: crate::cgroup::SelfJoin,
 ) -> ! {
     // If syscage dies from here on, so does the container. Before this line, the parent's
     // death shows as end of file on the socket below.
@@ -51,7 +52,9 @@ pub fn init_main(
         }
     }
     // Nothing syscage's caller left open goes further than this process.
-    if sys::close_fds_from(3, &[sock.as_raw_fd()], false).is_err() {
+    let mut keep = cgroups.fds();
+    keep.push(sock.as_raw_fd());
+    if sys::close_fds_from(3, &keep, false).is_err() {
         sys::exit_now(125);
     }
     let hold = crate::fault::Hold::at("init lock-down");
@@ -60,6 +63,12 @@ pub fn init_main(
         _ => sys::exit_now(125),
     }
     tracing::debug!("go received");
+    // Into the cgroups before anything is made that they should account for.
+    if let Err(f) = cgroups.join("move the init into its cgroup") {
+        let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+        sys::exit_now(125);
+    }
+    drop(cgroups);
     let (sfd, tty) = match setup(cfg, &sock, &[]).and_then(|(tty, _)| Ok((init_signals()?, tty))) {
         Ok(x) => x,
         Err(f) => {

@@ -28,7 +28,7 @@ use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 /// The fds the process inherits from `create` for itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Inherit {
     /// An O_PATH fd of the exec FIFO.
     pub fifo: RawFd,
@@ -36,13 +36,21 @@ pub struct Inherit {
     pub join: Vec<(i32, RawFd)>,
     /// `--preserve-fds`: the fds from 3 the container keeps (only those open at start).
     pub keep: Vec<RawFd>,
+    /// The v1 cgroups the process joins itself.
+    pub cgroups: crate::cgroup::SelfJoin,
 }
 
 /// Runs in the cloned child; never returns.
 pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Inherit) -> ! {
     let mut own = vec![inh.fifo];
     own.extend(inh.join.iter().map(|(_, fd)| *fd));
+    own.extend(inh.cgroups.fds());
     let sock = start(sock, &inh.keep, &own);
+    join_cgroups(
+        &sock,
+        &inh.cgroups,
+        "move the container's process into its cgroup",
+    );
     let prepared = match set_up(cfg, &sock, shared, inh) {
         Ok(p) => p,
         Err(f) => {
@@ -98,6 +106,15 @@ fn first_after(keep: &[RawFd]) -> RawFd {
 /// (the parent placed the other fds there), every other fd from 3 closed but the
 /// preserved ones and `own`, then the parent's `Go`. Any failure ends the process (the
 /// parent sees the socket close).
+/// Joins the v1 cgroups first of all (the files stay open, close-on-exec, until the
+/// process executes its command); on failure, says why and leaves.
+fn join_cgroups(sock: &OwnedFd, cgroups: &crate::cgroup::SelfJoin, what: &str) {
+    if let Err(f) = cgroups.join(what) {
+        let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
+        sys::exit_now(125);
+    }
+}
+
 fn start(sock: OwnedFd, keep: &[RawFd], own: &[RawFd]) -> OwnedFd {
     let after = first_after(keep);
     let sock = if sock.as_raw_fd() < after {
@@ -193,7 +210,7 @@ fn die(what: &str) -> ! {
 }
 
 /// What a process `exec` starts inherits for itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct ExecInherit {
     /// A pidfd of the container's process, whose namespaces it joins.
     pub pidfd: RawFd,
@@ -201,6 +218,8 @@ pub struct ExecInherit {
     pub namespaces: i32,
     /// `--preserve-fds`.
     pub keep: Vec<RawFd>,
+    /// The container's v1 cgroups, which the process joins itself.
+    pub cgroups: crate::cgroup::SelfJoin,
 }
 
 /// A process `exec` forked (in the container's pid namespace already): joins the
@@ -210,7 +229,14 @@ pub struct ExecInherit {
 /// the container's filter and executes. Never returns.
 pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &ExecInherit) -> ! {
     let after = first_after(&inh.keep);
-    let sock = start(sock, &inh.keep, &[inh.pidfd]);
+    let mut own = vec![inh.pidfd];
+    own.extend(inh.cgroups.fds());
+    let sock = start(sock, &inh.keep, &own);
+    join_cgroups(
+        &sock,
+        &inh.cgroups,
+        "move the exec process into the container's cgroup",
+    );
     let prepared = match join_and_prepare(cfg, &sock, shared, inh, after) {
         Ok(p) => p,
         Err(f) => {

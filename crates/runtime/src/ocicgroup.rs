@@ -17,6 +17,7 @@ use crate::cgroup::{Hierarchy, Layout};
 use crate::lifecycle::statedir::CgroupDir;
 use std::fs;
 use std::io::{self, ErrorKind};
+use std::os::fd::RawFd;
 use std::path::{Component, Path, PathBuf};
 use syscage_oci::config::{DeviceRule, Resources};
 use syscage_policy::errno::io_text;
@@ -198,12 +199,28 @@ impl Placement {
         Ok(())
     }
 
-    /// Moves a process into every directory.
+    /// Moves a process into the cgroup2 directory, if there is one; the v1 ones a new
+    /// process joins itself, through [`Placement::self_join`].
     pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
-        for d in &self.dirs {
+        for d in self.dirs.iter().filter(|d| d.v2) {
             write(&d.path.join("cgroup.procs"), &pid.to_string())?;
         }
         Ok(())
+    }
+
+    /// The `tasks` files of the v1 directories, opened at fd `min` or above, for the
+    /// process about to be cloned to write itself into (see [`crate::cgroup::SelfJoin`]).
+    pub fn self_join(&self, min: RawFd) -> Result<crate::cgroup::SelfJoin, CgroupError> {
+        crate::cgroup::SelfJoin::open(
+            self.dirs.iter().filter(|d| !d.v2).map(|d| d.path.as_path()),
+            min,
+        )
+        .map_err(|(path, source)| CgroupError::Write {
+            path: path.display().to_string(),
+            value: "0".into(),
+            source,
+            hint: "",
+        })
     }
 
     /// Removes the directories, killing what is left in them (for a second at most each).

@@ -146,7 +146,10 @@ fn start(
 ) -> Result<(Init, OwnedFd, Relay), RunError> {
     let stdio = Stdio::plan(cfg.tty)
         .map_err(|e| RunError::parent("make pipes for the container's stdio", e))?;
-    let (init, psock) = spawn(cfg, shared, Entry::Init(stdio.child_fds()), None)?;
+    // The init joins the v1 cgroups itself (see `Cgroup::self_join`); this process moves
+    // it into a v2 one.
+    let join = cg.map(|c| c.self_join()).transpose()?.unwrap_or_default();
+    let (init, psock) = spawn(cfg, shared, Entry::Init(stdio.child_fds(), join), None)?;
     // The container's ends of the pipes are the container's alone from here on.
     let relay = stdio.into_relay();
     crate::fault::stop_here("set-up");
@@ -162,8 +165,9 @@ fn start(
 
 /// What the cloned process runs.
 pub(crate) enum Entry<'a> {
-    /// `syscage run`'s init, with what goes on its fds 0, 1 and 2.
-    Init([Option<std::os::fd::RawFd>; 3]),
+    /// `syscage run`'s init, with what goes on its fds 0, 1 and 2, and the cgroups it
+    /// joins itself.
+    Init([Option<std::os::fd::RawFd>; 3], cgroup::SelfJoin),
     /// An OCI container's process.
     Container(&'a crate::container::Inherit),
     /// A process `exec` starts in a running container (a plain fork: it joins the
@@ -213,7 +217,7 @@ pub(crate) fn spawn(
     };
     tracing::debug!("cloning the container's first process");
     let what = match entry {
-        Entry::Init(_) => "container init",
+        Entry::Init(..) => "container init",
         Entry::Container(_) => "container process",
         Entry::Exec(_) => "exec process",
     };
@@ -223,7 +227,7 @@ pub(crate) fn spawn(
         drop(psock);
         drop(back);
         match entry {
-            Entry::Init(stdio) => child::init_main(cfg, csock, shared, stdio),
+            Entry::Init(stdio, join) => child::init_main(cfg, csock, shared, stdio, join),
             Entry::Container(inherit) => {
                 crate::container::container_main(cfg, csock, shared, inherit)
             }

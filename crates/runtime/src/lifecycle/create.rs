@@ -435,6 +435,9 @@ fn set_up(
         fifo: fifo.as_raw_fd(),
         join: joins.iter().map(|(k, fd)| (*k, fd.as_raw_fd())).collect(),
         keep: o.preserve.clone(),
+        cgroups: placement
+            .self_join(min)
+            .map_err(|e| OciError::Other(e.to_string()))?,
     };
     let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
     let cfg = &c.cfg;

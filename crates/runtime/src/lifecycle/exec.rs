@@ -163,6 +163,10 @@ pub fn exec(o: &ExecOptions, agent: MakeAgent<'_>) -> Result<i32, OciError> {
         pidfd: pidfd.as_raw_fd(),
         namespaces: c.saved.namespaces,
         keep: o.preserve.clone(),
+        cgroups: c
+            .placement()
+            .self_join(min)
+            .map_err(|e| OciError::Other(e.to_string()))?,
     };
     let shared = SharedPage::new().map_err(|e| RunError::parent("map a shared page", e))?;
     let pid_ns = (c.saved.namespaces & libc::CLONE_NEWPID != 0).then(|| pidfd.as_fd());
