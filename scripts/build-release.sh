@@ -13,6 +13,8 @@
 # syscage reads passwd and group itself and resolves no names: nothing needs glibc's NSS,
 # which a static binary cannot load.
 #
+# The hot functions first in the text: see scripts/link-ordered.sh.
+#
 # crt-static only on the final link (`cargo rustc`): as a workspace-wide rustflag it would
 # also apply to the proc-macro crates, which cannot be static. Without Debian's
 # libseccomp.a this falls back to the ordinary dynamic build.
@@ -22,8 +24,9 @@ lib=$(gcc -print-file-name=libseccomp.a 2>/dev/null || true)
 if [ "$(uname -m)" = x86_64 ] && [ -f "$lib" ] && [ "$lib" != libseccomp.a ]; then
     export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH
     LIBSECCOMP_LIB_PATH=$(dirname "$(readlink -f "$lib")")
-    cargo rustc --release --bin syscage "$@" -- -C target-feature=+crt-static
+    cargo rustc --release --bin syscage "$@" -- -C target-feature=+crt-static \
+        -C linker="$PWD/scripts/link-ordered.sh"
 else
     echo "note: no static libseccomp (libseccomp-dev): building a dynamically linked syscage" >&2
-    cargo build --release "$@"
+    cargo rustc --release --bin syscage "$@" -- -C linker="$PWD/scripts/link-ordered.sh"
 fi
