@@ -26,7 +26,11 @@ pub struct Cli {
     command: Command,
 }
 
+// Each subcommand's options are built only when it is the one given (`defer`): building
+// every subcommand's (`learn` repeats all of `run`'s) cost each `syscage run` ~150 KiB of
+// fresh heap, 63 of its ~310 page faults and ~0.15 ms.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),

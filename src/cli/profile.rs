@@ -16,6 +16,7 @@ use syscage_seccomp::compile;
 use syscage_seccomp::filter::{self, Request};
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum ProfileCommand {
     /// List the built-in profiles and what each is for.
     List,
@@ -54,7 +55,8 @@ pub enum ProfileCommand {
     },
 }
 
-/// A profile and the context to resolve it in.
+// A profile and the context to resolve it in (no doc comment: flattened into a deferred
+// subcommand, its text would replace the subcommand's own description).
 #[derive(Args)]
 pub struct Target {
     /// A built-in name (default, contained), a Docker/OCI JSON file, or a Security

@@ -135,6 +135,7 @@ struct OciCli {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)] // only the given command's options are built (see `cli::Command`)
 enum OciCommand {
     /// Create a container from a bundle; its process waits for `start`.
     Create(CreateArgs),
