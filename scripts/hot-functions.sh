@@ -35,7 +35,7 @@ python3 bench/bundle.py "$R" "$W/docker-oci.json" docker > "$W/bundle/config.jso
 "$W/trace-text" "$S" --root "$PWD/$W/state" run -b "$W/bundle" hot-functions > "$W/3.txt"
 nm --defined-only "$S" | sort > "$W/symbols.txt"
 python3 - "$W" <<'PY'
-import bisect, sys
+import bisect, re, sys
 w = sys.argv[1]
 syms = []
 for line in open(f"{w}/symbols.txt"):
@@ -51,7 +51,8 @@ def hot(files):
             off = int(line, 16)
             i = bisect.bisect_right(addrs, off) - 1
             if i >= 0:
-                names.add(syms[i][1])
+                # Without ThinLTO's `.llvm.N` suffix, which changes from build to build.
+                names.add(re.sub(r"\.llvm\.[0-9]+$", "", syms[i][1]))
     return names
 # With their hashes: instances of a generic function share the rest of the name, and most
 # of them do not run (scripts/link-ordered.sh falls back on the name without the hash when

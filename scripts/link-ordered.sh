@@ -17,15 +17,26 @@ for a in "$@"; do
 done
 list="$(dirname "$0")/hot-functions.txt"
 [ -n "$out" ] && [ -f "$list" ] || exit 0
-# In the list's order. A listed name that the binary no longer has (its hash changed with
-# the compiler or a dependency's version) stands for every symbol of the same name without
-# the hash (all instances of a generic function).
+# In the list's order. Names are compared without the `.llvm.N` suffix that ThinLTO gives
+# the local functions it promotes (N changes from build to build); a listed name that the
+# binary no longer has (its hash changed with the compiler or a dependency's version) stands
+# for every symbol of the same name without the hash (all instances of a generic function).
 nm --defined-only "$out" | awk '
-    function bare(n) { sub(/17h[0-9a-f]+E$/, "", n); return n }
-    NR == FNR { if ($2 ~ /^[tTwW]$/) { have[$3] = 1; b = bare($3); same[b] = same[b] " " $3 }; next }
+    function key(n) { sub(/\.llvm\.[0-9]+$/, "", n); return n }
+    function bare(n) { n = key(n); sub(/17h[0-9a-f]+E$/, "", n); return n }
+    NR == FNR {
+        if ($2 ~ /^[tTwW]$/) {
+            k = key($3); exact[k] = exact[k] " " $3
+            b = bare($3); same[b] = same[b] " " $3
+        }
+        next
+    }
     /^#/ { next }
-    $0 in have { print; next }
-    { k = split(same[bare($0)], s, " "); for (i = 1; i <= k; i++) if (!(s[i] in done)) { print s[i]; done[s[i]] = 1 } }
+    {
+        k = key($0)
+        n = split((k in exact) ? exact[k] : same[bare($0)], s, " ")
+        for (i = 1; i <= n; i++) if (!(s[i] in done)) { print s[i]; done[s[i]] = 1 }
+    }
 ' - "$list" > "$out.order"
 cc "$@" -Wl,--symbol-ordering-file="$out.order" -Wl,--no-warn-symbol-ordering
 rm -f "$out.order"
