@@ -1,13 +1,15 @@
 """The measurements of bench/run.sh, run inside its private mount namespace.
 
 Every table compares rows measured in this one invocation, on this machine; ratios are
-against `crun run` without a filter, as the issue that asked for the suite says. Timing is
-hyperfine's (medians), peak memory GNU time's maximum resident set size, per-call cost the
+against `crun run` without a filter, as the issue that asked for the suite says. Start-up
+timing is this script's own (every row started once per round, in a new random order each
+round), the other timings hyperfine's (medians); peak memory GNU time's maximum resident set size, per-call cost the
 probe's own loop (`/probe bench`), compile time syscage's compile_time example.
 """
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -70,24 +72,35 @@ def hyperfine(rows, extra):
     return {r["command"]: r for r in data}
 
 
-def hyperfine_rounds(rows, extra, rounds):
-    """RUNS runs of each row, made in `rounds` passes over all the rows, so that a slow
-    minute of the shared machine falls on every row alike rather than on one."""
-    global RUNS
-    total = RUNS
-    RUNS = max(2, total // rounds)
-    merged = {}
-    try:
-        for _ in range(rounds):
-            for name, r in hyperfine(rows, extra).items():
-                m = merged.setdefault(name, {"times": [], "user": [], "system": []})
-                m["times"] += r["times"]
-                m["user"].append(r["user"])
-                m["system"].append(r["system"])
-    finally:
-        RUNS = total
+def interleaved(rows, idle, runs, warmup):
+    """RUNS starts of each row, one row at a time in rounds, each round in a new random
+    order. Runs of one row, then of the next, were biased: the kernel frees a finished
+    sandbox's network namespace later, in a worker, so the row after a slow one paid for
+    its predecessor's clean-up (the default filter measured slower than the default filter
+    with --memory, which does more)."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    fa = [(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)]
+    res = {name: {"times": [], "user": [], "system": []} for name, _ in rows}
+    order = list(rows)
+    rng = random.Random(13)
+    for r in range(warmup + runs):
+        rng.shuffle(order)
+        for name, argv in order:
+            if idle:
+                time.sleep(0.05)
+            t = time.perf_counter()
+            pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=fa)
+            _, status, ru = os.wait4(pid, 0)
+            dt = time.perf_counter() - t
+            if os.waitstatus_to_exitcode(status) != 0:
+                sys.exit(f"{name} failed: {' '.join(argv)} (status {os.waitstatus_to_exitcode(status)})")
+            if r >= warmup:
+                res[name]["times"].append(dt)
+                res[name]["user"].append(ru.ru_utime)
+                res[name]["system"].append(ru.ru_stime)
+    os.close(devnull)
     return {name: {"median": statistics.median(m["times"]), "user": statistics.mean(m["user"]),
-                   "system": statistics.mean(m["system"])} for name, m in merged.items()}
+                   "system": statistics.mean(m["system"])} for name, m in res.items()}
 
 
 def peak_rss(argv, n=5):
@@ -225,16 +238,22 @@ def main():
     global RUNS, WARMUP
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rows = start_rows()
-    rounds = 1 if quick else 4
-    back = hyperfine_rounds(rows, [], rounds)
-    idle = hyperfine_rounds(rows, ["--prepare", "sleep 0.05"], rounds)
+    # The sandboxes that start in a few milliseconds are interleaved among themselves, the
+    # OCI runtimes and firejail among themselves: runc's and firejail's clean-up after a
+    # start (tens of milliseconds of kernel work) would otherwise land on a few-ms start.
+    heavy = {"crun", "runc", "firejail"}
+    groups = [[r for r in rows if (r[1][0] in heavy or "OCI" in r[0]) == h] for h in (False, True)]
+    back, idle = {}, {}
+    for g in groups:
+        back.update(interleaved(g, False, RUNS, WARMUP))
+        idle.update(interleaved(g, True, RUNS, WARMUP))
     rss = {name: peak_rss(argv) for name, argv in rows}
     ref = "crun, no filter"
     out = []
     out.append(f"Measured {started} on {platform.node()}: {os.cpu_count()} CPUs ({cpu_model()}), "
                f"kernel {platform.release()}; {version([S, '--version'])}, libseccomp {version(['dpkg-query', '-W', '-f=${Version}', 'libseccomp2'])}, "
                f"{version(['crun', '--version'])}, {version(['runc', '--version'])}, {version(['bwrap', '--version'])}, "
-               f"{version(['firejail', '--version'])}. {RUNS} runs per row{' (--quick)' if quick else ', in 4 passes over the rows'}.")
+               f"{version(['firejail', '--version'])}. {RUNS} starts per row{' (--quick)' if quick else ''}, one per row in each round, rounds in random order.")
     out.append("")
     out.append("### Start to exit of `/bin/true`")
     out.append("")
