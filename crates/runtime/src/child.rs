@@ -64,10 +64,7 @@ pub fn init_main(
     }
     tracing::debug!("go received");
     // Into the cgroups before anything is made that they should account for.
-    if let Err(f) = cgroups.join("move the init into its cgroup") {
-        let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
-        sys::exit_now(125);
-    }
+    crate::container::join_cgroups(&sock, &cgroups, "move the init into its cgroup");
     drop(cgroups);
     let (sfd, tty) = match setup(cfg, &sock, &[]).and_then(|(tty, _)| Ok((init_signals()?, tty))) {
         Ok(x) => x,

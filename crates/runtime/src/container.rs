@@ -107,8 +107,8 @@ fn first_after(keep: &[RawFd]) -> RawFd {
 /// preserved ones and `own`, then the parent's `Go`. Any failure ends the process (the
 /// parent sees the socket close).
 /// Joins the v1 cgroups first of all (the files stay open, close-on-exec, until the
-/// process executes its command); on failure, says why and leaves.
-fn join_cgroups(sock: &OwnedFd, cgroups: &crate::cgroup::SelfJoin, what: &str) {
+/// caller closes them or executes its command); on failure, says why and leaves.
+pub(crate) fn join_cgroups(sock: &OwnedFd, cgroups: &crate::cgroup::SelfJoin, what: &str) {
     if let Err(f) = cgroups.join(what) {
         let _ = protocol::send(sock.as_fd(), &ToParent::Failed(f), None, false);
         sys::exit_now(125);
