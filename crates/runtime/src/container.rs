@@ -44,10 +44,10 @@ pub struct Inherit {
 pub fn container_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &Inherit) -> ! {
     let mut own = vec![inh.fifo];
     own.extend(inh.join.iter().map(|(_, fd)| *fd));
-    own.extend(inh.cgroups.fds());
-    let sock = start(sock, &inh.keep, &own);
-    join_cgroups(
-        &sock,
+    let sock = start(
+        sock,
+        &inh.keep,
+        &own,
         &inh.cgroups,
         "move the container's process into its cgroup",
     );
@@ -115,7 +115,16 @@ pub(crate) fn join_cgroups(sock: &OwnedFd, cgroups: &crate::cgroup::SelfJoin, wh
     }
 }
 
-fn start(sock: OwnedFd, keep: &[RawFd], own: &[RawFd]) -> OwnedFd {
+/// The child's first steps: its socket above the preserved fds, every fd closed but the
+/// preserved ones, the socket, `own` and the cgroup files, then, on `Go`, into the cgroups
+/// (`what` names that step).
+fn start(
+    sock: OwnedFd,
+    keep: &[RawFd],
+    own: &[RawFd],
+    cgroups: &crate::cgroup::SelfJoin,
+    what: &str,
+) -> OwnedFd {
     let after = first_after(keep);
     let sock = if sock.as_raw_fd() < after {
         match nix::fcntl::fcntl(sock.as_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(after)) {
@@ -131,6 +140,7 @@ fn start(sock: OwnedFd, keep: &[RawFd], own: &[RawFd]) -> OwnedFd {
     let mut all = keep.to_vec();
     all.push(sock.as_raw_fd());
     all.extend_from_slice(own);
+    all.extend(cgroups.fds());
     if sys::close_fds_from(3, &all, false).is_err() {
         sys::exit_now(125);
     }
@@ -138,6 +148,7 @@ fn start(sock: OwnedFd, keep: &[RawFd], own: &[RawFd]) -> OwnedFd {
         Ok(Some(r)) if r.msg == ToChild::Go => {}
         _ => sys::exit_now(125),
     }
+    join_cgroups(&sock, cgroups, what);
     sock
 }
 
@@ -229,11 +240,10 @@ pub struct ExecInherit {
 /// the container's filter and executes. Never returns.
 pub fn exec_main(cfg: &RunConfig, sock: OwnedFd, shared: &SharedPage, inh: &ExecInherit) -> ! {
     let after = first_after(&inh.keep);
-    let mut own = vec![inh.pidfd];
-    own.extend(inh.cgroups.fds());
-    let sock = start(sock, &inh.keep, &own);
-    join_cgroups(
-        &sock,
+    let sock = start(
+        sock,
+        &inh.keep,
+        &[inh.pidfd],
         &inh.cgroups,
         "move the exec process into the container's cgroup",
     );

@@ -370,6 +370,12 @@ mod tests {
         resolve::resolve(name, &p, &Context::docker_default()).unwrap()
     }
 
+    /// The policy of a profile's JSON text, resolved as Docker's defaults resolve it.
+    fn policy_of(name: &str, json: &str) -> Policy {
+        let p = profile::parse(json, Default::default()).unwrap();
+        resolve::resolve(name, &p, &Context::docker_default()).unwrap()
+    }
+
     /// The learned profile under `base`, read back as syscage reads files, and its decision.
     fn learned_policy(l: &Learned, base: &Policy) -> (String, Policy) {
         let (p, too_complex) = l.to_profile(base).unwrap();
@@ -429,17 +435,11 @@ mod tests {
             assert_eq!(decide(&policy, call, [0; 6]), Action::Allow, "{call}");
         }
         // A base that refuses futex keeps refusing it.
-        let strict = resolve::resolve(
+        let strict = policy_of(
             "s",
-            &profile::parse(
-                r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
                     {"names": ["read", "execve", "sched_yield"], "action": "SCMP_ACT_ALLOW"}]}"#,
-                Default::default(),
-            )
-            .unwrap(),
-            &Context::docker_default(),
-        )
-        .unwrap();
+        );
         let mut l = Learned::default();
         l.record(Arch::X86_64, "read", &[0; 6]);
         l.record(Arch::X86_64, "execve", &[0; 6]);
@@ -516,18 +516,12 @@ mod tests {
     #[test]
     fn learned_values_keep_the_base_conditions_on_other_arguments() {
         // A base that denies fchmod on fd 3 and kill with signal 9, whatever the mode.
-        let base = resolve::resolve(
+        let base = policy_of(
             "b",
-            &profile::parse(
-                r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
                     {"names": ["fchmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_EQ"}]},
                     {"names": ["kill"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_EQ"}]}]}"#,
-                Default::default(),
-            )
-            .unwrap(),
-            &Context::docker_default(),
-        )
-        .unwrap();
+        );
         let mut l = Learned::default();
         l.record(Arch::X86_64, "execve", &[0; 6]);
         l.record(Arch::X86_64, "fchmod", &[4, 0o644, 0, 0, 0, 0]);
