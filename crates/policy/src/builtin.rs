@@ -12,23 +12,41 @@ pub struct Builtin {
     pub name: &'static str,
     pub description: &'static str,
     text: Option<&'static str>,
+    digest: u64,
+}
+
+const DEFAULT: &str = include_str!("../profiles/default.json");
+const CONTAINED: &str = include_str!("../profiles/contained.json");
+
+/// FNV-1a, evaluated by the compiler for the built-in texts.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ bytes[i] as u64).wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
 }
 
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
         name: "default",
         description: "allow-list, at least as strict as Docker's default and stricter where Docker's is bypassable: native ABI only, clone3 and openat2 answer ENOSYS, no namespaces, no TIOCSTI/TIOCLINUX, five socket families, no setuid bits, no device nodes, no new filters; rules follow --cap-add as in Docker",
-        text: Some(include_str!("../profiles/default.json")),
+        text: Some(DEFAULT),
+        digest: fnv1a(DEFAULT.as_bytes()),
     },
     Builtin {
         name: "contained",
         description: "deny-list of the seed chapter (keyctl, ptrace, userfaultfd, perf_event_open...; setuid bits, user namespaces, TIOCSTI), corrected: EPERM instead of errno 0 and 1000, TIOCSTI and TIOCLINUX compared on the 32-bit request, and every equivalent covered (clone3 and openat2 answer ENOSYS, fchmodat2, open/creat/mknod modes, process_vm_*, io_uring); everything else allowed",
-        text: Some(include_str!("../profiles/contained.json")),
+        text: Some(CONTAINED),
+        digest: fnv1a(CONTAINED.as_bytes()),
     },
     Builtin {
         name: "unconfined",
         description: "no seccomp filter at all (namespaces, capabilities and limits still apply)",
         text: None,
+        digest: fnv1a(b""),
     },
 ];
 
@@ -40,6 +58,13 @@ impl Builtin {
     /// The profile's text (Docker JSON); `None` for `unconfined`.
     pub fn text(&self) -> Option<&'static str> {
         self.text
+    }
+
+    /// A digest of the text (FNV-1a, computed when syscage was built): tells versions of
+    /// a built-in apart in the filter cache's key without hashing the text at every start.
+    /// Not a defence against collisions, and needs none: the text is part of the binary.
+    pub fn digest(&self) -> u64 {
+        self.digest
     }
 }
 
@@ -182,6 +207,21 @@ pub fn load(spec: &str, opts: ReadOptions) -> Result<Loaded, LoadError> {
 mod tests {
     use super::*;
     use crate::{resolve, Context};
+
+    #[test]
+    fn digests_are_fnv1a_of_the_texts_and_tell_them_apart() {
+        // The published FNV-1a test vector, then each built-in against the same hash
+        // computed at run time.
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        for b in BUILTINS {
+            let text = b.text().unwrap_or("").as_bytes();
+            let run_time = text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
+                (h ^ u64::from(*c)).wrapping_mul(0x0100_0000_01b3)
+            });
+            assert_eq!(b.digest(), run_time, "{}", b.name);
+        }
+        assert_ne!(BUILTINS[0].digest(), BUILTINS[1].digest());
+    }
 
     #[test]
     fn built_ins_load_and_resolve() {
