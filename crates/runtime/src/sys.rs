@@ -115,7 +115,13 @@ pub fn loopback_up() -> Result<(), Errno> {
         *d = *s as libc::c_char;
     }
     // SAFETY: `req` is a valid ifreq for these requests; the kernel reads and writes only it.
-    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) };
+    let ret = unsafe {
+        libc::ioctl(
+            sock.as_raw_fd(),
+            libc::SIOCGIFFLAGS as libc::Ioctl,
+            &mut req,
+        )
+    };
     if ret < 0 {
         return Err(Errno::last());
     }
@@ -124,7 +130,7 @@ pub fn loopback_up() -> Result<(), Errno> {
         req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     }
     // SAFETY: as above.
-    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) };
+    let ret = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS as libc::Ioctl, &req) };
     if ret < 0 {
         return Err(Errno::last());
     }
@@ -383,8 +389,8 @@ pub fn set_domainname(name: &str) -> Result<(), Errno> {
 /// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE, Linux 4.11); EINVAL or
 /// ENOTTY when it is not one.
 pub fn ns_type(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
-    const NS_GET_NSTYPE: libc::c_ulong = 0xb703; // _IO(0xb7, 0x3)
-                                                 // SAFETY: NS_GET_NSTYPE takes no argument and returns an integer.
+    const NS_GET_NSTYPE: libc::Ioctl = 0xb703; // _IO(0xb7, 0x3)
+                                               // SAFETY: NS_GET_NSTYPE takes no argument and returns an integer.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
     Errno::result(r)
 }
