@@ -40,13 +40,15 @@ const _: () = assert!(std::mem::size_of::<RawData>() == 64);
 const _: () = assert!(std::mem::size_of::<RawNotif>() == 80);
 const _: () = assert!(std::mem::size_of::<RawResp>() == 24);
 
-// SECCOMP_IOCTL_NOTIF_RECV is _IOWR('!', 0, struct seccomp_notif) and so on.
-const NOTIF_RECV: u64 =
-    nix::request_code_readwrite!(b'!', 0, std::mem::size_of::<RawNotif>()) as u64;
-const NOTIF_SEND: u64 =
-    nix::request_code_readwrite!(b'!', 1, std::mem::size_of::<RawResp>()) as u64;
-const NOTIF_ID_VALID: u64 = nix::request_code_write!(b'!', 2, std::mem::size_of::<u64>()) as u64;
-const NOTIF_SET_FLAGS: u64 = nix::request_code_write!(b'!', 4, std::mem::size_of::<u64>()) as u64;
+// SECCOMP_IOCTL_NOTIF_RECV is _IOWR('!', 0, struct seccomp_notif) and so on. The kernel
+// reads the request as 32 bits; as u32 here because nix's macros give musl's `int` (the
+// value widened to u64 would be sign-extended).
+const NOTIF_RECV: u32 =
+    nix::request_code_readwrite!(b'!', 0, std::mem::size_of::<RawNotif>()) as u32;
+const NOTIF_SEND: u32 =
+    nix::request_code_readwrite!(b'!', 1, std::mem::size_of::<RawResp>()) as u32;
+const NOTIF_ID_VALID: u32 = nix::request_code_write!(b'!', 2, std::mem::size_of::<u64>()) as u32;
+const NOTIF_SET_FLAGS: u32 = nix::request_code_write!(b'!', 4, std::mem::size_of::<u64>()) as u32;
 const FLAG_CONTINUE: u32 = 1;
 
 #[cfg(test)]
