@@ -21,8 +21,9 @@ struct Containerd {
 
 impl Containerd {
     fn start() -> Containerd {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("containerd-{}", std::process::id()));
+        // Short: podman refuses a run root longer than 50 characters, which cargo's
+        // temporary directory exceeds for another target (target/TRIPLE/tmp).
+        let dir = std::env::temp_dir().join(format!("syscage-containerd-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let d = dir.display();

@@ -19,8 +19,9 @@ struct Podman {
 
 impl Podman {
     fn new() -> Podman {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("podman-{}", std::process::id()));
+        // Short: podman refuses a run root longer than 50 characters, which cargo's
+        // temporary directory exceeds for another target (target/TRIPLE/tmp).
+        let dir = std::env::temp_dir().join(format!("syscage-podman-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let hard_nofile =

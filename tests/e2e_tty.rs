@@ -291,12 +291,19 @@ fn term_state(fd: std::os::fd::BorrowedFd<'_>) -> TermState {
         libc::ioctl(raw, libc::TIOCGEXCL, &mut excl);
     }
     let t = nix::sys::termios::tcgetattr(fd).unwrap();
+    // The kernel's termios has 19 control characters; the C library's array is longer,
+    // and musl leaves the rest as it found it (glibc zeroes it).
+    const KERNEL_NCCS: usize = 19;
     TermState {
         ldisc,
         status_flags: nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL).unwrap(),
         termios: format!(
             "{:?} {:?} {:?} {:?} {:?}",
-            t.input_flags, t.output_flags, t.control_flags, t.local_flags, t.control_chars
+            t.input_flags,
+            t.output_flags,
+            t.control_flags,
+            t.local_flags,
+            &t.control_chars[..KERNEL_NCCS]
         ),
         window: (ws.ws_row, ws.ws_col),
         exclusive: excl,
