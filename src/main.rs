@@ -4,6 +4,14 @@
 
 mod cli;
 
+// On musl (the release build, scripts/build-release.sh): musl's allocator hands memory
+// back to the kernel as soon as it can, ~60 mmap/munmap calls in a `syscage run`, each
+// munmap a TLB flush. dlmalloc keeps what it got: 8 calls. syscage forks only while
+// single-threaded, so the allocator's lock is never held across a fork.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 use clap::Parser;
 use std::process::ExitCode;
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sourced by build-release.sh and test.sh: `syscage_musl_env` makes cargo able to build
+# syscage for Rust's x86_64-unknown-linux-musl target (the release binary; see
+# build-release.sh for why), and returns 1, saying why, when it cannot.
+#
+# What it takes: Rust's musl target (added with rustup when missing and rustup can), and
+# Debian's libseccomp.a. That archive was built for glibc; it needs one symbol musl lacks,
+# supplied by scripts/musl-compat.c, and is copied to a directory of its own: a -L to
+# /usr/lib/x86_64-linux-gnu would also pull in glibc's libc.a. lld, the linker rustc
+# ships, links (scripts/link-ordered.sh needs it).
+SYSCAGE_MUSL=x86_64-unknown-linux-musl
+
+syscage_musl_env() {
+    local lib sysroot host dir
+    [ "$(uname -m)" = x86_64 ] || { echo "note: not x86_64: no musl build" >&2; return 1; }
+    lib=$(gcc -print-file-name=libseccomp.a 2>/dev/null || true)
+    if [ ! -f "$lib" ] || [ "$lib" = libseccomp.a ]; then
+        echo "note: no static libseccomp (libseccomp-dev): no musl build" >&2
+        return 1
+    fi
+    sysroot=$(rustc --print sysroot)
+    if [ ! -d "$sysroot/lib/rustlib/$SYSCAGE_MUSL/lib" ] && command -v rustup >/dev/null; then
+        echo "note: adding Rust's $SYSCAGE_MUSL target (rustup target add $SYSCAGE_MUSL)" >&2
+        rustup target add "$SYSCAGE_MUSL" >/dev/null 2>&1 || true
+    fi
+    if [ ! -d "$sysroot/lib/rustlib/$SYSCAGE_MUSL/lib" ]; then
+        echo "note: no Rust $SYSCAGE_MUSL target (rustup target add $SYSCAGE_MUSL)" >&2
+        return 1
+    fi
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    dir=$PWD/target/musl-link
+    mkdir -p "$dir"
+    cp "$(readlink -f "$lib")" "$dir/libseccomp.a"
+    gcc -O2 -fPIE -ffreestanding -fno-stack-protector -c scripts/musl-compat.c -o "$dir/musl-compat.o"
+    export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$dir
+    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=-fuse-ld=lld -C link-arg=-B$sysroot/lib/rustlib/$host/bin/gcc-ld -C link-arg=$dir/musl-compat.o"
+}
