@@ -389,8 +389,9 @@ pub fn set_domainname(name: &str) -> Result<(), Errno> {
 /// The CLONE_NEW* type of a namespace file (ioctl NS_GET_NSTYPE, Linux 4.11); EINVAL or
 /// ENOTTY when it is not one.
 pub fn ns_type(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
-    const NS_GET_NSTYPE: libc::Ioctl = 0xb703; // _IO(0xb7, 0x3)
-                                               // SAFETY: NS_GET_NSTYPE takes no argument and returns an integer.
+    // _IO(0xb7, 0x3)
+    const NS_GET_NSTYPE: libc::Ioctl = 0xb703;
+    // SAFETY: NS_GET_NSTYPE takes no argument and returns an integer.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
     Errno::result(r)
 }
