@@ -39,11 +39,10 @@ if syscage_musl_env; then
     cp "target/$SYSCAGE_MUSL/release/syscage" target/release/syscage
     exit 0
 fi
-lib=$(gcc -print-file-name=libseccomp.a 2>/dev/null || true)
-if [ "$(uname -m)" = x86_64 ] && [ -f "$lib" ] && [ "$lib" != libseccomp.a ]; then
+if [ "$(uname -m)" = x86_64 ] && lib=$(syscage_static_libseccomp); then
     echo "note: building syscage static against glibc instead (slower start-up)" >&2
     export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH
-    LIBSECCOMP_LIB_PATH=$(dirname "$(readlink -f "$lib")")
+    LIBSECCOMP_LIB_PATH=$(dirname "$lib")
     cargo rustc --release --bin syscage "$@" -- -C target-feature=+crt-static \
         -C linker="$PWD/scripts/link-ordered.sh"
 else

@@ -10,27 +10,40 @@
 # ships, links (scripts/link-ordered.sh needs it).
 SYSCAGE_MUSL=x86_64-unknown-linux-musl
 
+# Debian's libseccomp.a, or nothing (without libseccomp-dev, gcc answers with the bare name).
+syscage_static_libseccomp() {
+    local lib
+    lib=$(gcc -print-file-name=libseccomp.a 2>/dev/null || true)
+    [ -f "$lib" ] && [ "$lib" != libseccomp.a ] && readlink -f "$lib"
+}
+
 syscage_musl_env() {
     local lib sysroot host dir
     [ "$(uname -m)" = x86_64 ] || { echo "note: not x86_64: no musl build" >&2; return 1; }
-    lib=$(gcc -print-file-name=libseccomp.a 2>/dev/null || true)
-    if [ ! -f "$lib" ] || [ "$lib" = libseccomp.a ]; then
+    lib=$(syscage_static_libseccomp) || {
         echo "note: no static libseccomp (libseccomp-dev): no musl build" >&2
         return 1
-    fi
+    }
     sysroot=$(rustc --print sysroot)
     if [ ! -d "$sysroot/lib/rustlib/$SYSCAGE_MUSL/lib" ] && command -v rustup >/dev/null; then
-        echo "note: adding Rust's $SYSCAGE_MUSL target (rustup target add $SYSCAGE_MUSL)" >&2
-        rustup target add "$SYSCAGE_MUSL" >/dev/null 2>&1 || true
+        # Not as root on a sudo user's behalf: the toolchain is theirs, and files root
+        # wrote into it would break their next `rustup update`.
+        if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_UID:-}" ] && [ "$SUDO_UID" != 0 ]; then
+            echo "note: no Rust $SYSCAGE_MUSL target; as yourself, run \`rustup target add $SYSCAGE_MUSL\` for the faster build" >&2
+            return 1
+        else
+            echo "note: adding Rust's $SYSCAGE_MUSL target (rustup target add $SYSCAGE_MUSL)" >&2
+            rustup target add "$SYSCAGE_MUSL" >/dev/null 2>&1 || true
+        fi
     fi
     if [ ! -d "$sysroot/lib/rustlib/$SYSCAGE_MUSL/lib" ]; then
-        echo "note: no Rust $SYSCAGE_MUSL target (rustup target add $SYSCAGE_MUSL)" >&2
+        echo "note: no Rust $SYSCAGE_MUSL target (\`rustup target add $SYSCAGE_MUSL\` adds it)" >&2
         return 1
     fi
     host=$(rustc -vV | sed -n 's/^host: //p')
     dir=$PWD/target/musl-link
     mkdir -p "$dir"
-    cp "$(readlink -f "$lib")" "$dir/libseccomp.a"
+    cp "$lib" "$dir/libseccomp.a"
     gcc -O2 -fPIE -ffreestanding -fno-stack-protector -c scripts/musl-compat.c -o "$dir/musl-compat.o"
     export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$dir
     export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=-fuse-ld=lld -C link-arg=-B$sysroot/lib/rustlib/$host/bin/gcc-ld -C link-arg=$dir/musl-compat.o"
