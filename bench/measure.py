@@ -121,13 +121,14 @@ def per_call_rows():
     with open(minimal, "w") as f:
         f.write('{"defaultAction": "SCMP_ACT_ALLOW"}\n')
     # The least a filter that looks at an argument costs: the kernel's action cache answers
-    # only calls allowed whatever their arguments, so these three enter the filter.
+    # only calls allowed whatever their arguments, so these four enter the filter.
     checked = f"{work}/allow-all-checked.json"
     with open(checked, "w") as f:
         json.dump({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
             {"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 0x5412, "op": "SCMP_CMP_EQ"}]},
             {"names": ["fchmod"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 0o4000, "valueTwo": 0o4000, "op": "SCMP_CMP_MASKED_EQ"}]},
             {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_EQ"}]},
         ]}, f)
     return [
         # In a mount namespace of its own with a tmpfs /tmp, as in the sandboxes (the
@@ -135,7 +136,7 @@ def per_call_rows():
         # The probe is read before the tmpfs hides it (it may live below /tmp).
         ("no filter (host)", ["unshare", "-m", "sh", "-c", f'exec 3<"$0" && mount -t tmpfs none /tmp && cat <&3 >/tmp/probe && chmod 755 /tmp/probe && cd /tmp && exec ./probe bench {CALLS}', f"{root}/probe"]),
         ("minimal filter (allows everything)", [S, "run", "--seccomp", minimal, "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
-        ("minimal filter checking one argument of ioctl, fchmod, personality", [S, "run", "--seccomp", checked, "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
+        ("minimal filter checking one argument of ioctl, fchmod, personality, socket", [S, "run", "--seccomp", checked, "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
         ("syscage, unconfined", [S, "run", "--seccomp", "unconfined", "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
         ("syscage, default", run + ["--"] + probe),
         ("syscage, contained", [S, "run", "--seccomp", "contained", "--rootfs", root, "--tmpfs", "/tmp", "--"] + probe),
@@ -146,7 +147,7 @@ def per_call_rows():
 
 
 def per_call(argv, n=3 if quick else 5):
-    cols = {"getpid": [], "fchmod": [], "personality": [], "ioctl": []}
+    cols = {"getpid": [], "fchmod": [], "personality": [], "ioctl": [], "socket": []}
     for _ in range(n):
         p = subprocess.run(argv, capture_output=True, text=True)
         line = next((l for l in p.stdout.splitlines() if l.startswith("bench: ")), None)
@@ -271,18 +272,19 @@ def main():
     out.append("### Cost per system call under each filter")
     out.append("")
     out.append(f"Nanoseconds per call, median of several runs of `/probe bench {CALLS}` inside each sandbox "
-               "(`fchmod` of a tmpfs file with mode 0644, `personality(0xffffffff)`, `ioctl(TCGETS)` on /dev/null).")
+               "(`fchmod` of a tmpfs file with mode 0644, `personality(0xffffffff)`, `ioctl(TCGETS)` on /dev/null, "
+               "`socket(AF_INET, SOCK_STREAM | 0x40000000, 0)`: the filter checks the family, then the kernel refuses the unknown flag with EINVAL before it makes a socket).")
     out.append("")
-    out.append("| filter | getpid | fchmod | personality | ioctl |")
-    out.append("|---|---:|---:|---:|---:|")
+    out.append("| filter | getpid | fchmod | personality | ioctl | socket |")
+    out.append("|---|---:|---:|---:|---:|---:|")
     pc = {}
     for name, argv in per_call_rows():
         v, err = per_call(argv)
         pc[name] = v
         if v:
-            out.append(f"| {name} | {v['getpid']:.0f} | {v['fchmod']:.0f} | {v['personality']:.0f} | {v['ioctl']:.0f} |")
+            out.append(f"| {name} | {v['getpid']:.0f} | {v['fchmod']:.0f} | {v['personality']:.0f} | {v['ioctl']:.0f} | {v['socket']:.0f} |")
         else:
-            out.append(f"| {name} | failed: {err} | | | |")
+            out.append(f"| {name} | failed: {err} | | | | |")
     out.append("")
 
     out.append("### Filter compile time")
@@ -353,14 +355,14 @@ def main():
     de = pc.get("syscage, default")
     floor = pc.get("minimal filter (allows everything)")
     if dt and de:
-        for k in ("getpid", "fchmod", "personality", "ioctl"):
+        for k in ("getpid", "fchmod", "personality", "ioctl", "socket"):
             out.append(f"| per call `{k}`: default <= Docker's profile (binary tree) | {de[k]:.0f} vs {dt[k]:.0f} ns | {'yes' if de[k] <= dt[k] + 20 else 'no'} (+-20 ns noise) |")
     if dt and de:
-        for k in ("fchmod", "personality", "ioctl"):
+        for k in ("fchmod", "personality", "ioctl", "socket"):
             out.append(f"| per call `{k}`: default within 5 ns of Docker's profile (binary tree) (issue 13) | {de[k]:.0f} vs {dt[k]:.0f} ns | {'yes' if de[k] <= dt[k] + 5 else 'no'} |")
-    cfloor = pc.get("minimal filter checking one argument of ioctl, fchmod, personality")
+    cfloor = pc.get("minimal filter checking one argument of ioctl, fchmod, personality, socket")
     if de and cfloor:
-        for k in ("fchmod", "personality", "ioctl"):
+        for k in ("fchmod", "personality", "ioctl", "socket"):
             out.append(f"| per call `{k}`: default within 5 ns of the floor of a filter that checks its argument | {de[k]:.0f} vs {cfloor[k]:.0f} ns | {'yes' if de[k] <= cfloor[k] + 5 else 'no'} |")
     if de and floor:
         for k in ("getpid",):
@@ -402,7 +404,7 @@ def chart(rows, back, idle, pc):
     with open(f"{d}/calls.dat", "w") as f:
         for name, v in pc.items():
             if v:
-                f.write(f"\"{name}\" {v['getpid']:.1f} {v['fchmod']:.1f} {v['personality']:.1f} {v['ioctl']:.1f}\n")
+                f.write(f"\"{name}\" {v['getpid']:.1f} {v['fchmod']:.1f} {v['personality']:.1f} {v['ioctl']:.1f} {v['socket']:.1f}\n")
     script = f"""
 set terminal pngcairo size 1400,1100 font 'sans,10'
 set output '{results_dir}/chart.png'
@@ -421,7 +423,7 @@ set yrange [0:*]
 plot '{d}/start.dat' using 2:xtic(1) title 'back to back', '' using 3 title 'after 50 ms idle'
 set title 'Cost per system call under each filter (ns, lower is better)'
 set ylabel 'ns'
-plot '{d}/calls.dat' using 2:xtic(1) title 'getpid', '' using 3 title 'fchmod', '' using 4 title 'personality', '' using 5 title 'ioctl(TCGETS)'
+plot '{d}/calls.dat' using 2:xtic(1) title 'getpid', '' using 3 title 'fchmod', '' using 4 title 'personality', '' using 5 title 'ioctl(TCGETS)', '' using 6 title 'socket'
 unset multiplot
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)

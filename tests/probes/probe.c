@@ -1710,13 +1710,13 @@ static int p_bench(const char *n, int c, char **v)
 	int fd = mkstemp(path);
 	int nul = open("/dev/null", O_RDONLY);
 	char t[64];
-	double r[4];
+	double r[5];
 	if (fd < 0 || nul < 0) {
 		line("%s: blocked errno=%d (%s) at open", n, errno, errname(errno));
 		return 0;
 	}
 	unlink(path);
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < 5; k++) {
 		/* warm up, then measure */
 		for (int pass = 0; pass < 2; pass++) {
 			double t0 = now_ns();
@@ -1725,13 +1725,16 @@ static int p_bench(const char *n, int c, char **v)
 				case 0: SC(__NR_getpid); break;
 				case 1: SC(__NR_fchmod, fd, 0644); break;
 				case 2: SC(__NR_personality, 0xffffffffUL); break;
-				default: SC(__NR_ioctl, nul, TCGETS, t); break;
+				case 3: SC(__NR_ioctl, nul, TCGETS, t); break;
+				/* AF_INET with a flag no kernel knows: the filter checks the
+				 * family, then the kernel answers EINVAL before making anything */
+				default: SC(__NR_socket, AF_INET, SOCK_STREAM | 0x40000000, 0); break;
 				}
 			}
 			r[k] = (now_ns() - t0) / (double)cnt;
 		}
 	}
-	line("%s: getpid=%.1f fchmod=%.1f personality=%.1f ioctl=%.1f", n, r[0], r[1], r[2], r[3]);
+	line("%s: getpid=%.1f fchmod=%.1f personality=%.1f ioctl=%.1f socket=%.1f", n, r[0], r[1], r[2], r[3], r[4]);
 	return 0;
 }
 
@@ -2094,7 +2097,7 @@ static const struct probe {
 	P("walls", p_walls, "one line: /proc/sys writable?, bytes of masked /proc files, kinds of /proc, /sys, /dev")
 	P("open_write", p_open_write, "open_write PATH: open(PATH, O_WRONLY), nothing written")
 	P("status", p_status, "Cap*, NoNewPrivs, Seccomp lines of /proc/self/status (several lines)")
-	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS)")
+	P("bench", p_bench, "bench [N=200000]: ns per getpid, fchmod, personality(query), ioctl(TCGETS), socket(AF_INET, bad flag)")
 	P("many_values", p_many_values, "many_values ioctl|prctl [N=100]: N distinct requests or options; value = refused")
 	P("deny_loop", p_deny_loop, "deny_loop [N=1000] [keyctl|bpf|getpid]; value = failures")
 	P("deny_threads", p_deny_threads, "deny_threads [N=8] [M=1000]: N threads deny M keyctl calls each; value = failures")
