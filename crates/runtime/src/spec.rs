@@ -166,7 +166,7 @@ pub fn home_of(passwd: &str, uid: u32) -> Option<String> {
 /// A short random hostname (12 hex digits, like a Docker container id).
 pub fn random_hostname() -> String {
     let mut b = [0u8; 6];
-    if getrandom(&mut b).is_err() {
+    if crate::sys::random_bytes(&mut b).is_err() {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -175,11 +175,6 @@ pub fn random_hostname() -> String {
         b.copy_from_slice(&t.to_le_bytes()[..6]);
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn getrandom(buf: &mut [u8]) -> std::io::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(buf)
 }
 
 #[cfg(test)]

@@ -771,3 +771,24 @@ pub fn send_fd(
     .map_err(|e| ("send", e))?;
     Ok(())
 }
+
+/// Fills `buf` from the kernel's random pool with `getrandom(2)`, without blocking (one
+/// call where opening and reading /dev/urandom takes four). `EAGAIN` early in boot, before
+/// the pool is ready; the caller has a fallback.
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, which is valid and
+    // writable for that length.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_getrandom,
+            buf.as_mut_ptr(),
+            buf.len(),
+            libc::GRND_NONBLOCK,
+        )
+    };
+    match ret {
+        -1 => Err(Errno::last()),
+        n if n as usize == buf.len() => Ok(()),
+        _ => Err(Errno::EAGAIN),
+    }
+}
