@@ -146,17 +146,32 @@ def per_call_rows():
     ]
 
 
-def per_call(argv, n=3 if quick else 5):
-    cols = {"getpid": [], "fchmod": [], "personality": [], "ioctl": [], "socket": []}
+def per_call(rows, n=3 if quick else 9):
+    """N runs of the probe in each row, in rounds, each round in a new random order (as the
+    start rows), and the least of each row's runs: the machine's speed drifts by more than
+    the few nanoseconds compared between rows from one minute to the next, and a slow
+    moment only adds time (medians put Docker's profile's fchmod 33 ns ahead of the
+    default's in one full run and 96 ns behind it in the next). The least per column, or
+    why the row failed."""
+    cols = {name: {"getpid": [], "fchmod": [], "personality": [], "ioctl": [], "socket": []} for name, _ in rows}
+    failed = {}
+    order = list(rows)
+    rng = random.Random(17)
     for _ in range(n):
-        p = subprocess.run(argv, capture_output=True, text=True)
-        line = next((l for l in p.stdout.splitlines() if l.startswith("bench: ")), None)
-        if line is None:
-            return None, (p.stdout + p.stderr).strip()[:200]
-        for kv in line[len("bench: "):].split():
-            k, v = kv.split("=")
-            cols[k].append(float(v))
-    return {k: statistics.median(v) for k, v in cols.items()}, None
+        rng.shuffle(order)
+        for name, argv in order:
+            if name in failed:
+                continue
+            p = subprocess.run(argv, capture_output=True, text=True)
+            line = next((l for l in p.stdout.splitlines() if l.startswith("bench: ")), None)
+            if line is None:
+                failed[name] = (p.stdout + p.stderr).strip()[:200]
+                continue
+            for kv in line[len("bench: "):].split():
+                k, v = kv.split("=")
+                cols[name][k].append(float(v))
+    return {name: (None, failed[name]) if name in failed else
+            ({k: min(v) for k, v in cols[name].items()}, None) for name, _ in rows}
 
 
 def compile_times():
@@ -271,15 +286,17 @@ def main():
 
     out.append("### Cost per system call under each filter")
     out.append("")
-    out.append(f"Nanoseconds per call, median of several runs of `/probe bench {CALLS}` inside each sandbox "
+    out.append(f"Nanoseconds per call, the least of several runs of `/probe bench {CALLS}` inside each sandbox (in rounds, as the start rows; a slow moment of the machine only adds time) "
                "(`fchmod` of a tmpfs file with mode 0644, `personality(0xffffffff)`, `ioctl(TCGETS)` on /dev/null, "
                "`socket(AF_INET, SOCK_STREAM | 0x40000000, 0)`: the filter checks the family, then the kernel refuses the unknown flag with EINVAL before it makes a socket).")
     out.append("")
     out.append("| filter | getpid | fchmod | personality | ioctl | socket |")
     out.append("|---|---:|---:|---:|---:|---:|")
     pc = {}
-    for name, argv in per_call_rows():
-        v, err = per_call(argv)
+    call_rows = per_call_rows()
+    measured = per_call(call_rows)
+    for name, _ in call_rows:
+        v, err = measured[name]
         pc[name] = v
         if v:
             out.append(f"| {name} | {v['getpid']:.0f} | {v['fchmod']:.0f} | {v['personality']:.0f} | {v['ioctl']:.0f} | {v['socket']:.0f} |")
