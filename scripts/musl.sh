@@ -47,7 +47,7 @@ syscage_musl_env() {
     gcc -O2 -fPIE -ffreestanding -fno-stack-protector -c scripts/musl-compat.c -o "$dir/musl-compat.o"
     export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$dir
     # sha2's portable code: its SHA-NI code asks the CPU first (CPUID, each a trap to the
-    # hypervisor on a VM: ~45 µs per start here), for a key of a few hundred bytes when
+    # hypervisor on a VM: ~49 µs per start here), for a key of a few hundred bytes when
     # the profile is built in; a 13 KiB profile file hashes in about the same time.
     export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=-fuse-ld=lld -C link-arg=-B$sysroot/lib/rustlib/$host/bin/gcc-ld -C link-arg=$dir/musl-compat.o --cfg sha2_backend=\"soft\""
 }
