@@ -46,8 +46,17 @@ syscage_musl_env() {
     cp "$lib" "$dir/libseccomp.a"
     gcc -O2 -fPIE -ffreestanding -fno-stack-protector -c scripts/musl-compat.c -o "$dir/musl-compat.o"
     export LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$dir
+    # A RUSTFLAGS of the caller's would take the place of these flags (cargo uses the
+    # first of CARGO_ENCODED_RUSTFLAGS, RUSTFLAGS and the target's), and the link would
+    # fail on __fprintf_chk: the caller's flags are added to these instead. With --target,
+    # as here, RUSTFLAGS never reached the build scripts, so nothing else changes.
+    if [ -n "${CARGO_ENCODED_RUSTFLAGS:-}" ]; then
+        echo "note: CARGO_ENCODED_RUSTFLAGS is set and would replace the musl build's flags: no musl build" >&2
+        return 1
+    fi
     # sha2's portable code: its SHA-NI code asks the CPU first (CPUID, each a trap to the
     # hypervisor on a VM: ~49 µs per start here), for a key of a few hundred bytes when
     # the profile is built in; a 13 KiB profile file hashes in about the same time.
-    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=-fuse-ld=lld -C link-arg=-B$sysroot/lib/rustlib/$host/bin/gcc-ld -C link-arg=$dir/musl-compat.o --cfg sha2_backend=\"soft\""
+    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C link-arg=-fuse-ld=lld -C link-arg=-B$sysroot/lib/rustlib/$host/bin/gcc-ld -C link-arg=$dir/musl-compat.o --cfg sha2_backend=\"soft\" ${RUSTFLAGS:-}"
+    unset RUSTFLAGS
 }
